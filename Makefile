@@ -1,0 +1,32 @@
+# segkit: `make demo` builds the demo workspace and reports, `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.segkit-installed
+
+.PHONY: demo test lint bench lab clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m ipykernel install --sys-prefix --name segkit --display-name "Python (segkit)" >/dev/null
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/segkit demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check segkit tests benchmarks
+
+test: $(STAMP) lint
+	$(PY) -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

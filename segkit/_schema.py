@@ -1,0 +1,131 @@
+"""Canonical tables, columns and vocabularies: the contract between ingest and everything after it.
+
+Timestamps are stored as UTC ``TIMESTAMPTZ``; identifiers are strings; ``properties`` and
+``attributes`` hold JSON text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "EVENT_TYPES",
+    "EVENT_TYPE_ALIASES",
+    "TABLES",
+    "Column",
+    "TableSchema",
+]
+
+#: The event vocabulary, after aliases are applied.
+EVENT_TYPES: tuple[str, ...] = (
+    "send",
+    "delivery",
+    "open",
+    "click",
+    "purchase",
+    "unsubscribe",
+    "bounce",
+    "complaint",
+    "web_visit",
+    "product_view",
+    "cart_add",
+)
+
+#: Common spellings from email platforms and web analytics, mapped to the vocabulary
+#: (matched case-insensitively after trimming; spaces and hyphens count as underscores).
+EVENT_TYPE_ALIASES: dict[str, str] = {
+    "sent": "send", "email_sent": "send", "email_send": "send", "sends": "send",
+    "delivered": "delivery", "email_delivered": "delivery",
+    "opened": "open", "email_open": "open", "email_opened": "open", "opens": "open",
+    "clicked": "click", "email_click": "click", "email_clicked": "click", "clicks": "click",
+    "link_click": "click",
+    "order": "purchase", "ordered": "purchase", "purchased": "purchase", "transaction": "purchase",
+    "conversion": "purchase", "order_completed": "purchase", "purchases": "purchase",
+    "unsubscribed": "unsubscribe", "unsub": "unsubscribe", "opt_out": "unsubscribe",
+    "optout": "unsubscribe",
+    "bounced": "bounce", "hard_bounce": "bounce", "soft_bounce": "bounce",
+    "spam_complaint": "complaint", "spam": "complaint", "spamreport": "complaint",
+    "page_view": "web_visit", "pageview": "web_visit", "visit": "web_visit", "session": "web_visit",
+    "site_visit": "web_visit", "web_session": "web_visit",
+    "viewed_product": "product_view", "view_item": "product_view", "product_viewed": "product_view",
+    "add_to_cart": "cart_add", "added_to_cart": "cart_add", "cart_added": "cart_add",
+    "addtocart": "cart_add",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+EVENTS = TableSchema(
+    "events",
+    (
+        Column("event_id", "VARCHAR", description="unique id; derived from a hash of the canonical fields when absent"),
+        Column("subscriber_id", "VARCHAR", required=True),
+        Column("event_type", "VARCHAR", required=True, description="one of EVENT_TYPES"),
+        Column("ts", "TIMESTAMPTZ", required=True, description="event time, stored UTC"),
+        Column("campaign_id", "VARCHAR"),
+        Column("value", "DOUBLE", description="revenue for purchases; non-negative"),
+        Column("properties", "JSON"),
+    ),
+    key=("event_id",),
+)
+
+SUBSCRIBERS = TableSchema(
+    "subscribers",
+    (
+        Column("subscriber_id", "VARCHAR", required=True),
+        Column("email", "VARCHAR", description="PII"),
+        Column("signup_at", "TIMESTAMPTZ"),
+        Column("timezone", "VARCHAR", description="IANA zone name"),
+        Column("consent", "BOOLEAN"),
+        Column("unsubscribed_at", "TIMESTAMPTZ"),
+        Column("attributes", "JSON", description="free attributes (any extra input columns)"),
+    ),
+    key=("subscriber_id",),
+)
+
+CAMPAIGNS = TableSchema(
+    "campaigns",
+    (
+        Column("campaign_id", "VARCHAR", required=True),
+        Column("name", "VARCHAR"),
+        Column("sent_at", "TIMESTAMPTZ"),
+        Column("experiment_id", "VARCHAR"),
+        Column("arm", "VARCHAR"),
+    ),
+    key=("campaign_id",),
+)
+
+ASSIGNMENTS = TableSchema(
+    "assignments",
+    (
+        Column("experiment_id", "VARCHAR", required=True),
+        Column("subscriber_id", "VARCHAR", required=True),
+        Column("arm", "VARCHAR", required=True),
+        Column("assigned_at", "TIMESTAMPTZ"),
+    ),
+    key=("experiment_id", "subscriber_id"),
+)
+
+#: Tables a user can ingest into, by name.
+TABLES: dict[str, TableSchema] = {t.name: t for t in (EVENTS, SUBSCRIBERS, CAMPAIGNS, ASSIGNMENTS)}

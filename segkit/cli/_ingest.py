@@ -1,0 +1,1 @@
+"""``segkit ingest``: placeholder until the io module lands (replaced by the ingest work)."""
