@@ -86,6 +86,12 @@ EVENTS = TableSchema(
         Column("campaign_id", "VARCHAR"),
         Column("value", "DOUBLE", description="revenue for purchases; non-negative"),
         Column("properties", "JSON"),
+        Column(
+            "machine_open",
+            "BOOLEAN",
+            description="derived at ingest: an open made by a machine (Apple Mail Privacy Protection "
+            "proxy, security scanner), from properties or the timing heuristic; false otherwise",
+        ),
     ),
     key=("event_id",),
 )
