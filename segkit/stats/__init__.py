@@ -1,0 +1,49 @@
+"""Experiment analysis for campaign A/B tests: tests, intervals, corrections, SRM, power,
+sequential monitoring, Bayesian and CUPED views, segment breakdowns.
+
+Start with :func:`analyze` (one row per subscriber) or :func:`analyze_counts` (totals per arm).
+"""
+
+from segkit.stats._analyze import analyze
+from segkit.stats._bayes import BayesianResult, beta_binomial
+from segkit.stats._corrections import CORRECTIONS, adjust_p_values
+from segkit.stats._counts import analyze_counts
+from segkit.stats._cuped import cuped_adjust
+from segkit.stats._metrics import METRIC_KINDS, Metric
+from segkit.stats._power import (
+    DurationPlan,
+    achieved_power,
+    minimum_detectable_effect,
+    sample_size,
+    test_duration,
+)
+from segkit.stats._result import DECISIONS, ExperimentResult, Recommendation
+from segkit.stats._segments import SegmentedResult, analyze_segments
+from segkit.stats._sequential import SequentialResult, sequential_test
+from segkit.stats._srm import SRMResult, srm_check
+
+__all__ = [
+    "BayesianResult",
+    "CORRECTIONS",
+    "DECISIONS",
+    "DurationPlan",
+    "ExperimentResult",
+    "METRIC_KINDS",
+    "Metric",
+    "Recommendation",
+    "SRMResult",
+    "SegmentedResult",
+    "SequentialResult",
+    "achieved_power",
+    "adjust_p_values",
+    "analyze",
+    "analyze_counts",
+    "analyze_segments",
+    "beta_binomial",
+    "cuped_adjust",
+    "minimum_detectable_effect",
+    "sample_size",
+    "sequential_test",
+    "srm_check",
+    "test_duration",
+]
