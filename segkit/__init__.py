@@ -25,6 +25,7 @@ __all__ = [
     "explore",
     "features",
     "io",
+    "overview",
     "reports",
     "segments",
     "sendtime",

@@ -82,3 +82,22 @@ def test_console_script_runs_as_subprocess():
         text=True,
     )
     assert out.returncode == 0 and "demo" in out.stdout
+
+
+def test_segkit_error_in_a_command_is_one_line_and_its_exit_code():
+    from segkit.cli._app import app as cli_app
+    from segkit.cli._app import command
+    from segkit.errors import InputError
+
+    @command("fail-for-test", hidden=True)
+    def _fail() -> None:
+        raise InputError("file 'x.csv': column 'ts' is missing")
+
+    try:
+        result = CliRunner().invoke(cli_app, ["fail-for-test"])
+        assert result.exit_code == 2
+        assert result.output.strip() == "error: file 'x.csv': column 'ts' is missing"
+    finally:
+        cli_app.registered_commands[:] = [
+            c for c in cli_app.registered_commands if c.name != "fail-for-test"
+        ]

@@ -8,14 +8,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import click
 import typer
 
 from segkit._config import WORKSPACE_ENV, default_workspace_path
 from segkit._progress import progress_enabled
-from segkit.errors import SegkitError
+from segkit.errors import SegkitError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 app = typer.Typer(
     name="segkit",
@@ -82,32 +84,45 @@ def state(ctx: typer.Context) -> CliState:
     return obj
 
 
-class CommandError(click.ClickException):
-    """A SegkitError seen by click: printed as one ``Error: ...`` line, with the error's exit code."""
-
-    def __init__(self, error: SegkitError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
-    """``app.command`` that turns :class:`SegkitError` into one clear line and its exit code."""
+def one_line_errors(func: F) -> F:
+    """Wrap a command so a :class:`SegkitError` becomes one ``error: ...`` line and its exit code.
+
+    typer bundles its own click, so a ``click.ClickException`` subclass is not recognised here.
+    """
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SegkitError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from error
+
+    return run  # type: ignore[return-value]
+
+
+def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """``group.command`` (default: the top-level ``app``) with :func:`one_line_errors`."""
 
     def register(func: F) -> F:
-        @functools.wraps(func)
-        def run(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except SegkitError as error:
-                raise CommandError(error) from error
-
-        app.command(*args, **kwargs)(run)
+        (group or app).command(*args, **kwargs)(one_line_errors(func))
         return func
 
     return register
+
+
+def parse_as_of(text: str, option: str = "--as-of") -> pd.Timestamp:
+    """A date or timestamp from the command line, as a UTC timestamp (UTC when no zone is given)."""
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError as error:
+        raise ValidationError(f"{option} {text!r} is not a date (use e.g. 2024-06-30)") from error
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def main() -> None:

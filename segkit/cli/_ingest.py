@@ -1,1 +1,72 @@
-"""``segkit ingest``: placeholder until the io module lands (replaced by the ingest work)."""
+"""``segkit ingest TABLE FILE``: validate a CSV/Parquet file and load it into the workspace."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segkit._progress import progress_bar
+from segkit.cli._app import command, state
+from segkit.errors import InputError
+
+
+class IngestTable(StrEnum):
+    events = "events"
+    subscribers = "subscribers"
+    campaigns = "campaigns"
+    assignments = "assignments"
+
+
+_SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """``["ts=time", "subscriber_id=user"]`` -> ``{"ts": "time", "subscriber_id": "user"}``."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        canonical, equals, column = pair.partition("=")
+        if not equals or not canonical.strip() or not column:
+            raise InputError(f"--map expects canonical=source_column, got {pair!r}")
+        mapping[canonical.strip()] = column
+    return mapping
+
+
+@command("ingest")
+def ingest(
+    ctx: typer.Context,
+    table: Annotated[IngestTable, typer.Argument(help="Table to load into.")],
+    file: Annotated[Path, typer.Argument(help="CSV, CSV.gz or Parquet file.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="canonical=source_column, for columns named differently."),
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA zone for timestamps without an offset.")
+    ] = None,
+    sep: Annotated[
+        str | None, typer.Option("--sep", help="CSV delimiter (default: detected; 'tab' for tab).")
+    ] = None,
+) -> None:
+    """Validate FILE and load it into TABLE; bad rows go to the quarantine table.
+
+    Prints "read N, loaded L, duplicates skipped D, quarantined Q" (N = L + D + Q); --verbose
+    adds the quarantine reasons. Structural problems exit with code 2 and write nothing.
+    """
+    from segkit.io import INGEST_PROGRESS_TOTAL, Workspace
+
+    cli = state(ctx)
+    mapping = parse_mapping(map_ or [])
+    separator = _SEPARATOR_NAMES.get(sep, sep) if sep is not None else None
+    with Workspace(cli.workspace) as workspace, progress_bar(
+        f"ingest {table.value}", INGEST_PROGRESS_TOTAL, enabled=cli.show_progress
+    ) as advance:
+        report = workspace.ingest(
+            table.value, file, mapping=mapping, tz=tz, sep=separator, progress=advance
+        )
+    cli.echo(str(report))
+    if cli.verbose:
+        for line in report.summary().splitlines()[1:]:
+            cli.detail(line)

@@ -17,6 +17,7 @@ from segkit.stats._power import (
     sample_size,
     test_duration,
 )
+from segkit.stats._ratio import ratio_estimate
 from segkit.stats._result import DECISIONS, ExperimentResult, Recommendation
 from segkit.stats._segments import SegmentedResult, analyze_segments
 from segkit.stats._sequential import SequentialResult, sequential_test
@@ -42,6 +43,7 @@ __all__ = [
     "beta_binomial",
     "cuped_adjust",
     "minimum_detectable_effect",
+    "ratio_estimate",
     "sample_size",
     "sequential_test",
     "srm_check",

@@ -1,0 +1,44 @@
+"""``segkit sendtime export``: per-subscriber send hours as a CSV for an email platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segkit.cli._app import app, command, parse_as_of, state
+from segkit.errors import InputError
+
+sendtime_app = typer.Typer(help="Send-time recommendations.", no_args_is_help=True)
+app.add_typer(sendtime_app, name="sendtime")
+
+
+@command("export", group=sendtime_app)
+def export_command(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="Use events up to this time (UTC if no zone); "
+                                       "UTC hours are for this date.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    exposure_hours: Annotated[int, typer.Option(help="Hours after a send an open is attributed to it.")] = 72,
+) -> None:
+    """Write subscriber_id, recommended_utc_hour, recommended_local_hour, timezone for every
+    subscriber who may be emailed (consent gate applied)."""
+    from segkit.consent import eligible
+    from segkit.io import Workspace
+    from segkit.sendtime import export_frame, recommend
+
+    cli = state(ctx)
+    stamp = parse_as_of(as_of)
+    if not cli.workspace.exists():
+        raise InputError(f"{cli.workspace}: workspace not found (run `segkit ingest` or `segkit demo` first)")
+    with Workspace(cli.workspace, read_only=True) as workspace:
+        recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
+        subscribers = workspace.table("subscribers")
+        events = workspace.table("events")
+    gate = eligible(recs["subscriber_id"], subscribers, stamp, events=events)
+    table = export_frame(recs.loc[recs["subscriber_id"].isin(gate.eligible)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    cli.echo(f"wrote {len(table):,} send-time recommendations to {out} (UTC hours for {stamp.date()})")
+    cli.echo(gate.summary())

@@ -1,0 +1,20 @@
+"""Reading, validating and loading data into the DuckDB workspace. Only this package touches files.
+
+``Workspace(path).ingest(table, source, ...) -> IngestReport``; see :class:`Workspace`.
+"""
+
+from __future__ import annotations
+
+from segkit.io._ingest import INGEST_PROGRESS_TOTAL
+from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS, MACHINE_USER_AGENT_PATTERN
+from segkit.io._report import IngestReport
+from segkit.io._workspace import WORKSPACE_TABLES, Workspace
+
+__all__ = [
+    "DEFAULT_MACHINE_OPEN_SECONDS",
+    "INGEST_PROGRESS_TOTAL",
+    "IngestReport",
+    "MACHINE_USER_AGENT_PATTERN",
+    "WORKSPACE_TABLES",
+    "Workspace",
+]

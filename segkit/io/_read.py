@@ -1,0 +1,197 @@
+"""Read an ingest source (DataFrame, CSV, gzipped CSV, Parquet) into a DataFrame, or fail clearly.
+
+Every structural problem (missing, unreadable, empty, not UTF-8, truncated gzip, ragged rows, wrong
+format) raises :class:`~segkit.errors.InputError` naming the file, before anything is written.
+CSV cells are read as text; the strings in :data:`MISSING_STRINGS` count as missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from segkit.errors import InputError
+
+#: CSV cells read as missing values (exact, case-sensitive match after nothing else).
+MISSING_STRINGS: tuple[str, ...] = (
+    "", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "none", "#N/A", "<NA>",
+)
+#: Delimiters tried, in this order of preference, when ``sep`` is not given.
+CANDIDATE_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_BOM = b"\xef\xbb\xbf"
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+@dataclass
+class RawInput:
+    """A source read into memory, before column mapping."""
+
+    frame: pd.DataFrame
+    source: str
+    sha256: str | None  # of the file's bytes; None for a DataFrame
+    text_cells: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def read_source(source: pd.DataFrame | str | Path, *, sep: str | None = None) -> RawInput:
+    """Read ``source`` into a :class:`RawInput` with a 0..n-1 index (row number = index + 1)."""
+    if isinstance(source, pd.DataFrame):
+        frame = source.reset_index(drop=True)
+        return RawInput(frame, "DataFrame", None, text_cells=False)
+    if not isinstance(source, (str, Path)):
+        raise InputError(
+            f"cannot ingest a {type(source).__name__}; pass a pandas DataFrame or a path to a "
+            "CSV, CSV.gz or Parquet file"
+        )
+    path = Path(source)
+    head = _check_file(path)
+    if head.startswith(_PARQUET_MAGIC):
+        return _read_parquet(path)
+    if head.startswith(_ZIP_MAGIC):
+        raise InputError(f"{path}: is a ZIP archive (an Excel workbook?); export it as CSV or Parquet")
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        raise InputError(f"{path}: not a Parquet file (no PAR1 signature); is it CSV renamed?")
+    return _read_csv(path, sep=sep, gzipped=head.startswith(_GZIP_MAGIC))
+
+
+def _check_file(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from error
+    if not head:
+        raise InputError(f"{path}: file is empty (0 bytes)")
+    return head
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_parquet(path: Path) -> RawInput:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises many types for corrupt files
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(error)})") from error
+    return RawInput(frame.reset_index(drop=True), str(path), file_sha256(path), text_cells=False)
+
+
+def _open_text_head(path: Path, gzipped: bool) -> bytes:
+    opener = gzip.open if gzipped else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read(64 * 1024)
+    except (EOFError, OSError, zlib.error) as error:
+        raise InputError(f"{path}: truncated or corrupt gzip file ({_first_line(error)})") from error
+
+
+def _read_csv(path: Path, *, sep: str | None, gzipped: bool) -> RawInput:
+    head = _open_text_head(path, gzipped)
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    if not head.strip():
+        raise InputError(f"{path}: file is empty (no header line)")
+    if b"\x00" in head:
+        raise InputError(f"{path}: contains NUL bytes, so it is not a text CSV; expected CSV or Parquet")
+    notes: list[str] = []
+    if sep is None:
+        sep = _detect_delimiter(head)
+        if sep != ",":
+            notes.append(f"detected {sep!r} as the delimiter")
+    header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
+    hint = header_hint([header]) if sep not in header else ""
+    frame = _parse_csv(path, sep=sep, gzipped=gzipped, hint=hint)
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if frame.empty:
+        notes.append("the file has a header but no data rows")
+    return RawInput(frame, str(path), file_sha256(path), text_cells=True, notes=notes)
+
+
+def _parse_csv(path: Path, *, sep: str, gzipped: bool, hint: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=list(MISSING_STRINGS),
+            encoding="utf-8-sig",
+            compression="gzip" if gzipped else None,
+            skipinitialspace=False,
+        )
+    except UnicodeDecodeError as error:
+        line = _first_bad_utf8_line(path, gzipped)
+        raise InputError(
+            f"{path}: line {line} is not valid UTF-8 (byte {error.object[error.start]:#04x}); "
+            "re-save the file as UTF-8"
+        ) from error
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise InputError(f"{path}: truncated or corrupt gzip file ({_first_line(error)})") from error
+    except pd.errors.EmptyDataError as error:
+        raise InputError(f"{path}: file is empty (no header line)") from error
+    except pd.errors.ParserError as error:
+        match = _RAGGED.search(str(error))
+        if match:
+            expected, line, seen = match.groups()
+            raise InputError(
+                f"{path}: line {line} has {seen} fields but the header has {expected}; "
+                f"check the delimiter (--sep) and the quoting of that line{hint}"
+            ) from error
+        raise InputError(f"{path}: cannot be parsed as CSV ({_first_line(error)})") from error
+
+
+def _detect_delimiter(head: bytes) -> str:
+    """The candidate delimiter that occurs most often in the header line outside quotes."""
+    header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in CANDIDATE_DELIMITERS}
+    best = max(CANDIDATE_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _first_bad_utf8_line(path: Path, gzipped: bool) -> int:
+    opener = gzip.open if gzipped else open
+    line = 1
+    with opener(path, "rb") as handle:
+        for raw in handle:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return line
+            line += 1
+    return line
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def header_hint(columns: list[str]) -> str:
+    """A hint when a single header cell looks like several columns joined by another delimiter."""
+    if len(columns) != 1:
+        return ""
+    for delimiter in CANDIDATE_DELIMITERS:
+        if delimiter in columns[0]:
+            return f"; the header looks {delimiter!r}-separated: pass --sep {delimiter!r} (sep= in Python)"
+    return ""

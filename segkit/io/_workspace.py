@@ -1,0 +1,227 @@
+"""The workspace: one DuckDB file holding the canonical tables, the ingest log and the quarantine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from segkit._schema import TABLES, Column, TableSchema
+from segkit.errors import InputError, ValidationError
+from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
+from segkit.io._report import IngestReport
+
+INGEST_LOG = TableSchema(
+    "ingest_log",
+    (
+        Column("ingest_id", "BIGINT", required=True),
+        Column("table_name", "VARCHAR", required=True),
+        Column("source", "VARCHAR", required=True, description="file path, or 'DataFrame'"),
+        Column("sha256", "VARCHAR", description="of the file bytes (or of the DataFrame's values)"),
+        Column("started_at", "TIMESTAMPTZ"),
+        Column("finished_at", "TIMESTAMPTZ"),
+        Column("rows_read", "BIGINT"),
+        Column("rows_loaded", "BIGINT"),
+        Column("rows_duplicate", "BIGINT"),
+        Column("rows_quarantined", "BIGINT"),
+        Column("status", "VARCHAR", description="'ok' or 'ok_with_quarantine'"),
+        Column("options", "JSON", description="mapping, tz, sep, notes, segkit version"),
+    ),
+    key=("ingest_id",),
+)
+
+QUARANTINE = TableSchema(
+    "quarantine",
+    (
+        Column("ingest_id", "BIGINT", required=True),
+        Column("table_name", "VARCHAR", required=True),
+        Column("source", "VARCHAR", required=True),
+        Column("row_number", "BIGINT", description="1-based data row (the row after the header is 1)"),
+        Column("column_name", "VARCHAR", description="the first column that failed"),
+        Column("value", "VARCHAR", description="the offending value as text"),
+        Column("reason", "VARCHAR"),
+        Column("raw", "JSON", description="the whole input row, with the source's column names"),
+    ),
+    key=("ingest_id", "row_number"),
+)
+
+#: Everything :meth:`Workspace.table` can return.
+WORKSPACE_TABLES: dict[str, TableSchema] = {**TABLES, "ingest_log": INGEST_LOG, "quarantine": QUARANTINE}
+
+
+def _create_sql(schema: TableSchema) -> str:
+    columns = ", ".join(f'"{c.name}" {c.sql_type}' for c in schema.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{schema.name}" ({columns})'
+
+
+class Workspace:
+    """A DuckDB file with ``events``, ``subscribers``, ``campaigns``, ``assignments``,
+    ``ingest_log`` and ``quarantine``, created when absent.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; parent directories are created.
+    machine_open_seconds
+        Window of the machine-open timing heuristic (see :mod:`segkit.io._machine`).
+    read_only
+        Open without write access (no tables are created).
+
+    Timestamps are stored as UTC ``TIMESTAMPTZ`` and the connection's time zone is UTC, so
+    :meth:`table` returns tz-aware UTC columns. One process may write at a time (a DuckDB rule).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        machine_open_seconds: float = DEFAULT_MACHINE_OPEN_SECONDS,
+        read_only: bool = False,
+    ) -> None:
+        if machine_open_seconds < 0:
+            raise ValidationError(f"machine_open_seconds must be >= 0, got {machine_open_seconds}")
+        self.path = Path(path)
+        self.machine_open_seconds = float(machine_open_seconds)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise InputError(f"{self.path}: workspace not found")
+        try:
+            self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(
+                str(self.path), read_only=read_only
+            )
+        except duckdb.Error as error:
+            raise InputError(f"{self.path}: cannot open the workspace ({error})") from error
+        self._con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            for schema in WORKSPACE_TABLES.values():
+                self._con.execute(_create_sql(schema))
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The underlying DuckDB connection (segkit-internal use)."""
+        if self._con is None:
+            raise ValidationError(f"workspace {self.path} is closed")
+        return self._con
+
+    def ingest(
+        self,
+        table: str,
+        source: pd.DataFrame | str | Path,
+        *,
+        mapping: Mapping[str, str] | None = None,
+        tz: str | None = None,
+        sep: str | None = None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> IngestReport:
+        """Validate ``source`` and load it into ``table`` in one transaction.
+
+        Parameters
+        ----------
+        table
+            One of ``events``, ``subscribers``, ``campaigns``, ``assignments``.
+        source
+            A DataFrame, or a path to a CSV (optionally gzipped; detected from the bytes) or
+            Parquet file.
+        mapping
+            ``{canonical_column: source_column}`` for columns named differently in the source.
+            Source columns named like a canonical column (ignoring case and surrounding spaces)
+            are taken without a mapping.
+        tz
+            IANA zone used for timestamps without an offset; without it such timestamps raise
+            :class:`~segkit.errors.InputError`. Timestamps with an offset keep their own.
+        sep
+            CSV delimiter; detected from the header (``,``, ``;``, tab, ``|``) when omitted.
+        progress
+            Called with increments summing to :data:`segkit.io.INGEST_PROGRESS_TOTAL`.
+
+        Returns
+        -------
+        IngestReport
+            ``rows_read == rows_loaded + rows_duplicate + rows_quarantined`` and the quarantined
+            rows (also stored in the ``quarantine`` table with the raw row as JSON).
+
+        Raises
+        ------
+        InputError
+            Structural problems, before anything is written: file missing, unreadable, empty
+            (0 bytes), not UTF-8, truncated gzip, ragged rows, not CSV/Parquet, a required column
+            absent after mapping, an unknown mapping target, naive timestamps without ``tz``.
+
+        Notes
+        -----
+        *Row numbers* in the quarantine are 1-based data rows: the first row after the CSV header
+        is row 1 (a quoted field spanning lines still counts as one row); for a DataFrame, its
+        position + 1.
+
+        *Row checks* (the first failing column is reported): required values present (the CSV
+        cells ``""``, ``NA``, ``N/A``, ``NaN``, ``NULL``, ``None`` ... are missing); ISO 8601
+        timestamps between 1990-01-01 and 2100-01-01; ``event_type`` in
+        :data:`segkit._schema.EVENT_TYPES` after :data:`~segkit._schema.EVENT_TYPE_ALIASES`
+        (case-insensitive, spaces and hyphens read as underscores); ``value`` a finite number in
+        [0, 1e9] written with a decimal point (``12,5`` and ``$12`` are rejected); ``properties``
+        and ``attributes`` JSON objects; ``timezone`` an IANA name; ``consent`` a boolean
+        (true/false, yes/no, 1/0); ``email`` containing ``@``; an assignment's subscriber
+        already in ``subscribers``. A purchase without ``value`` is accepted (unknown revenue).
+
+        *Duplicates and upserts*: events dedupe on ``event_id``, or on ``"h" + md5`` of the
+        canonical fields when the source has none; a repeated key with identical content (in the
+        file or already stored) is a duplicate, a repeated key with different content in the same
+        file is quarantined. Subscribers and campaigns: an identical row is a duplicate, a
+        changed row is updated and counts as loaded; columns the source lacks keep their stored
+        values and ``attributes`` merge key by key. Assignments never change arm (quarantined).
+        Quarantined rows are not remembered, so re-ingesting a file quarantines them again.
+
+        *Extra columns* go into ``properties`` (events) or ``attributes`` (subscribers), keyed by
+        column name (an explicit ``properties`` key wins); campaigns and assignments ignore them.
+        A report note says which. A UTF-8 byte-order mark is ignored; a CSV with a header and no
+        rows loads nothing and is not an error.
+
+        *Machine opens* are flagged in ``events.machine_open`` (see :mod:`segkit.io._machine`);
+        the flags of all opens of the subscribers an ingest touches are recomputed.
+        """
+        from segkit.io._ingest import run_ingest
+
+        return run_ingest(
+            self, table, source, mapping=mapping, tz=tz, sep=sep, progress=progress
+        )
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole workspace table as a DataFrame (timestamps tz-aware UTC)."""
+        if name not in WORKSPACE_TABLES:
+            raise ValidationError(
+                f"unknown table {name!r}; valid: {', '.join(sorted(WORKSPACE_TABLES))}"
+            )
+        # via Arrow: DuckDB's .df() trips a pandas 3.1 deprecation warning
+        return self.connection.sql(f'SELECT * FROM "{name}"').to_arrow_table().to_pandas()
+
+    def ibis(self) -> Any:
+        """An ibis DuckDB backend on this workspace's connection (for :mod:`segkit.features`)."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.connection)
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._con is None else "open"
+        return f"Workspace({str(self.path)!r}, {state})"

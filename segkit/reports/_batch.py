@@ -1,0 +1,126 @@
+"""Run a list of reports from a YAML manifest; one failure does not stop the others.
+
+Manifest (``reports.yaml``)::
+
+    reports:                      # or the list itself at the top level
+      - report: workspace_overview
+        parameters: {weeks: 26}
+      - report: ab_test
+        parameters: {experiment_id: exp_1}
+
+Every entry is validated (report name, parameter names and types, workspace) before the first
+report runs, so a typo fails fast instead of after an hour of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segkit._config import DEFAULT_REPORTS_DIR
+from segkit.errors import InputError, ValidationError
+from segkit.reports._runner import ReportRun, prepare_parameters, run_report
+
+__all__ = ["BatchResult", "load_manifest", "run_batch"]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The runs of a batch, in manifest order."""
+
+    runs: tuple[ReportRun, ...]
+    index_path: Path
+
+    @property
+    def failed(self) -> tuple[ReportRun, ...]:
+        return tuple(r for r in self.runs if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        lines = [run.summary_line() for run in self.runs]
+        lines.append(f"{len(self.runs) - len(self.failed)} succeeded, {len(self.failed)} failed; "
+                     f"index: {self.index_path}")
+        return "\n".join(lines)
+
+
+def _entries(data: Any, where: str) -> list[dict[str, Any]]:
+    if isinstance(data, Mapping) and "reports" in data:
+        data = data["reports"]
+    if not isinstance(data, list) or not data:
+        raise ValidationError(f"{where}: expected a non-empty list of {{report, parameters}} entries")
+    entries = []
+    for number, entry in enumerate(data, start=1):
+        if isinstance(entry, str):
+            entry = {"report": entry}
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("report"), str):
+            raise ValidationError(f"{where}: entry {number} needs a 'report' name, got {entry!r}")
+        extra = sorted(set(entry) - {"report", "parameters"})
+        if extra:
+            raise ValidationError(
+                f"{where}: entry {number} has unknown key(s) {', '.join(extra)}; "
+                "valid keys: report, parameters"
+            )
+        parameters = entry.get("parameters") or {}
+        if not isinstance(parameters, Mapping):
+            raise ValidationError(f"{where}: entry {number} parameters must be a mapping")
+        entries.append({"report": entry["report"], "parameters": dict(parameters)})
+    return entries
+
+
+def load_manifest(source: str | Path | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Read a manifest file (YAML) or accept a list of ``{report, parameters}`` mappings."""
+    if isinstance(source, (str, Path)):
+        import yaml
+
+        path = Path(source)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise InputError(f"{path}: cannot read the manifest ({error.strerror})") from error
+        except yaml.YAMLError as error:
+            raise InputError(f"{path}: not valid YAML ({error})") from error
+        return _entries(data, str(path))
+    return _entries(list(source), "manifest")
+
+
+def run_batch(
+    manifest: str | Path | Sequence[Mapping[str, Any]],
+    *,
+    workspace: str | Path | None = None,
+    out_dir: str | Path = DEFAULT_REPORTS_DIR,
+    include_pii: bool = False,
+    notebooks: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    timeout_seconds: float | None = None,
+) -> BatchResult:
+    """Run every report of the manifest in order and regenerate the index after each.
+
+    A report that fails is recorded (``status == "failed"``, executed notebook kept) and the
+    batch goes on; check :attr:`BatchResult.ok`. ``timeout_seconds`` limits each cell.
+
+    Raises
+    ------
+    ValidationError
+        A manifest entry names an unknown report or parameter, or a value of the wrong type
+        (the message names the entry); nothing has run then.
+    """
+    entries = load_manifest(manifest)
+    for number, entry in enumerate(entries, start=1):
+        try:
+            prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
+                               notebooks=notebooks)
+        except ValidationError as error:
+            raise ValidationError(f"manifest entry {number}: {error}") from error
+    runs = []
+    for entry in entries:
+        runs.append(run_report(entry["report"], parameters=entry["parameters"],
+                               workspace=workspace, out_dir=out_dir, include_pii=include_pii,
+                               notebooks=notebooks, timeout_seconds=timeout_seconds))
+        if progress is not None:
+            progress(1)
+    return BatchResult(tuple(runs), Path(out_dir).resolve() / "index.html")

@@ -1,0 +1,326 @@
+"""Run one report notebook: validate parameters, execute with papermill, export HTML, index.
+
+Layout of one run::
+
+    <out_dir>/<name>/<run_id>/executed.ipynb   the executed notebook (kept on failure, with the error)
+                              report.html      self-contained HTML, no code (absent if a PII check failed)
+                              summary.json     written by the notebook's final cell
+                              run.json         the runner's record (parameters, status, timings)
+    <out_dir>/index.html                       every run, newest first
+
+Notebooks run with the current working directory set to the parent of the notebooks directory
+(the repository root for ``notebooks/``), so a relative default such as
+``workspace = "data/workspace.duckdb"`` means the repo's demo workspace; the runner always passes
+the workspace as an absolute path anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from segkit._config import DEFAULT_REPORTS_DIR, default_workspace_path
+from segkit._version import __version__
+from segkit.errors import SegkitError, ValidationError
+from segkit.reports._params import coerce_parameters, notebook_parameters
+from segkit.reports.display import EMAIL_PATTERN, INCLUDE_PII_ENV, RUN_DIR_ENV
+
+__all__ = [
+    "NOTEBOOKS_ENV",
+    "ReportRun",
+    "available_reports",
+    "notebooks_dir",
+    "prepare_parameters",
+    "report_parameters",
+    "run_report",
+]
+
+NOTEBOOKS_ENV = "SEGKIT_NOTEBOOKS"
+WORKSPACE_PARAMETER = "workspace"
+#: Run in each report kernel before the notebook: ``jsonschema`` (imported by altair and nbformat)
+#: otherwise imports ``rfc3987_syntax``, which builds a parser grammar at import and costs about
+#: 2.5 s of every report's start; without it jsonschema only skips its "iri" format check.
+KERNEL_STARTUP = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """The outcome of one report run (also stored as ``run.json`` in the run directory)."""
+
+    name: str
+    run_id: str
+    status: str  # "succeeded" or "failed"
+    parameters: dict[str, Any]
+    directory: Path
+    started_at: str
+    duration_seconds: float
+    error: str | None = None
+    summary: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def html_path(self) -> Path:
+        return self.directory / "report.html"
+
+    @property
+    def notebook_path(self) -> Path:
+        return self.directory / "executed.ipynb"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.directory / "summary.json"
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["directory"] = str(self.directory)
+        record.pop("summary")
+        return record
+
+    def summary_line(self) -> str:
+        where = self.html_path if self.html_path.exists() else self.notebook_path
+        text = f"{self.name} {self.status} in {self.duration_seconds:.1f} s: {where}"
+        return text + (f" ({self.error})" if self.error else "")
+
+
+def notebooks_dir(notebooks: str | Path | None = None) -> Path:
+    """Where report notebooks live: the argument, ``$SEGKIT_NOTEBOOKS``, the repository's
+    ``notebooks/`` (segkit installed in editable mode from a checkout), or ``./notebooks``."""
+    candidates = [notebooks, os.environ.get(NOTEBOOKS_ENV) or None]
+    candidates += [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
+    for candidate in candidates:
+        if candidate is not None and Path(candidate).is_dir():
+            return Path(candidate).resolve()
+    given = notebooks or os.environ.get(NOTEBOOKS_ENV)
+    raise ValidationError(
+        f"notebooks directory {given!s} not found" if given else
+        f"no notebooks directory found; pass notebooks=... or set ${NOTEBOOKS_ENV}"
+    )
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return False
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+
+
+def available_reports(notebooks: str | Path | None = None) -> list[str]:
+    """Report names (notebook stems with a ``parameters`` cell), sorted."""
+    return sorted(p.stem for p in notebooks_dir(notebooks).glob("*.ipynb") if _is_report(p))
+
+
+def _notebook_path(name: str, notebooks: str | Path | None) -> Path:
+    names = available_reports(notebooks)
+    if name not in names:
+        raise ValidationError(
+            f"unknown report {name!r}; available reports: {', '.join(names) or '(none)'}"
+        )
+    return notebooks_dir(notebooks) / f"{name}.ipynb"
+
+
+def report_parameters(name: str, notebooks: str | Path | None = None) -> dict[str, Any]:
+    """The declared parameters of a report: name → :class:`~segkit.reports._params.Parameter`."""
+    return notebook_parameters(_notebook_path(name, notebooks))
+
+
+def prepare_parameters(
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    workspace: str | Path | None = None,
+    notebooks: str | Path | None = None,
+) -> dict[str, Any]:
+    """Validate and convert parameters for a run: every declared parameter, with the given
+    values over the defaults, and the workspace as an absolute path.
+
+    Raises
+    ------
+    ValidationError
+        Unknown report or parameter, wrong type, or a workspace file that does not exist.
+    """
+    declared = report_parameters(name, notebooks)
+    values = {key: p.default for key, p in declared.items()}
+    values.update(coerce_parameters(name, declared, dict(parameters or {})))
+    if WORKSPACE_PARAMETER in declared:
+        given = (parameters or {}).get(WORKSPACE_PARAMETER)
+        chosen = given or workspace or default_workspace_path()
+        path = Path(chosen).expanduser().resolve()
+        if not path.is_file():
+            raise ValidationError(
+                f"workspace {path} does not exist; build the demo workspace with `segkit demo` "
+                "or pass --workspace PATH"
+            )
+        values[WORKSPACE_PARAMETER] = str(path)
+    return values  # a report without a workspace parameter ignores ``workspace``
+
+
+def _kernel_name() -> str:
+    """The ``segkit`` kernelspec if it runs this interpreter, else ``python3`` (which
+    jupyter_client maps to this interpreter when its command is plain ``python``)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    here = Path(sys.executable).resolve()
+    for name in ("segkit", "python3"):
+        try:
+            argv0 = manager.get_kernel_spec(name).argv[0]
+        except NoSuchKernel:
+            continue
+        if argv0 in ("python", "python3") or Path(argv0).resolve() == here:
+            return name
+    raise SegkitError(
+        "no Jupyter kernel runs this Python; install one with "
+        f"`{sys.executable} -m ipykernel install --sys-prefix --name segkit`"
+    )
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernel (it inherits them) and restore them after."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: bool,
+             kernel: str, timeout: float | None) -> str | None:
+    """Run the notebook with papermill; return an error description, or None on success."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    env = {RUN_DIR_ENV: str(run_dir), INCLUDE_PII_ENV: "1" if include_pii else "0"}
+    try:
+        with _environment(env):
+            papermill.execute_notebook(
+                str(source), str(run_dir / "executed.ipynb"), parameters=values,
+                kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
+                progress_bar=False, log_output=False,
+                extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"],
+            )
+    except PapermillExecutionError as error:
+        return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
+    except Exception as error:  # kernel died, timeout, unreadable notebook...
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _read_summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _emails_in(html_text: str) -> int:
+    from segkit.reports._html import vega_bundle
+
+    return len(EMAIL_PATTERN.findall(html_text.replace(vega_bundle(), "")))
+
+
+def _pop_title(notebook: Any, name: str) -> str:
+    """The first ``# Title`` line of the first Markdown cell, removed (the header shows it)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            for number, line in enumerate(lines):
+                if line.startswith("# "):
+                    cell.source = "\n".join(lines[:number] + lines[number + 1:]).strip()
+                    return line[2:].strip()
+            break
+    return name.replace("_", " ").capitalize()
+
+
+def _render(run: ReportRun, include_pii: bool) -> str | None:
+    """Write report.html; return an error if the page would leak email addresses."""
+    import nbformat
+
+    from segkit.reports._html import ReportHeader, export_html
+
+    if not run.notebook_path.is_file():
+        return None
+    notebook = nbformat.read(run.notebook_path, as_version=4)
+    summary = run.summary or {}
+    period = summary.get("data_period")
+    header = ReportHeader(
+        name=run.name, title=_pop_title(notebook, run.name), parameters=run.parameters,
+        generated_at=run.started_at, segkit_version=__version__,
+        data_period=tuple(str(p)[:10] for p in period) if period else None,
+        input_fingerprint=summary.get("input_fingerprint"), status=run.status,
+        error=run.error, run_id=run.run_id,
+    )
+    page = export_html(notebook, header)
+    if not include_pii and (found := _emails_in(page)):
+        return (f"report.html would contain {found} email address(es); not written "
+                "(rerun with --include-pii if they are meant to be there)")
+    run.html_path.write_text(page, encoding="utf-8")
+    return None
+
+
+def _new_run_id(started: datetime) -> str:
+    return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def run_report(
+    name: str,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    workspace: str | Path | None = None,
+    out_dir: str | Path = DEFAULT_REPORTS_DIR,
+    include_pii: bool = False,
+    notebooks: str | Path | None = None,
+    timeout_seconds: float | None = None,
+    update_index: bool = True,
+) -> ReportRun:
+    """Run the report notebook ``name`` and write ``<out_dir>/<name>/<run_id>/``.
+
+    Parameters are validated before anything runs; a failure inside the notebook does not
+    raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
+    the error. ``timeout_seconds`` limits each cell (None: no limit). Without ``include_pii`` the HTML is scanned for email addresses and not written
+    if any is found (the run is then marked failed).
+
+    Raises
+    ------
+    ValidationError
+        Unknown report, unknown parameter, wrong type, missing workspace.
+    """
+    values = prepare_parameters(name, parameters, workspace=workspace, notebooks=notebooks)
+    source = _notebook_path(name, notebooks)
+    kernel = _kernel_name()
+    started = datetime.now(UTC).replace(microsecond=0)
+    run_id = _new_run_id(started)
+    run_dir = Path(out_dir).resolve() / name / run_id
+    run_dir.mkdir(parents=True)
+    clock = time.perf_counter()
+    error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+    run = ReportRun(name, run_id, "failed" if error else "succeeded", values, run_dir,
+                    started.isoformat(), 0.0, error, _read_summary(run_dir))
+    if render_error := _render(run, include_pii):
+        run = ReportRun(name, run_id, "failed", values, run_dir, run.started_at, 0.0,
+                        render_error, run.summary)
+    run = ReportRun(**{**run.__dict__, "duration_seconds": round(time.perf_counter() - clock, 2)})
+    (run_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if update_index:
+        from segkit.reports._index import build_index
+
+        build_index(out_dir)
+    return run

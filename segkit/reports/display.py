@@ -1,0 +1,209 @@
+"""What report notebooks call to show things: safe tables, charts, text, and the final summary.
+
+Everything that comes from data is escaped here, at the source: table cells, column names and
+values interpolated into text go through :func:`html.escape` (and a Markdown escape), and email
+addresses are masked unless the run was started with ``--include-pii``. Charts are emitted as a
+Vega-Lite spec; the report exporter turns each into an inline ``vegaEmbed`` call with safely
+encoded JSON (see :mod:`segkit.reports._html`), and JupyterLab renders the same output live.
+
+The runner passes its context to the kernel through environment variables
+(:data:`RUN_DIR_ENV`, :data:`INCLUDE_PII_ENV`); run interactively, nothing is written and
+emails are masked.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from segkit._version import __version__
+
+__all__ = [
+    "EMAIL_PATTERN",
+    "INCLUDE_PII_ENV",
+    "RUN_DIR_ENV",
+    "include_pii",
+    "mask_emails",
+    "show_chart",
+    "show_markdown",
+    "show_table",
+    "table_html",
+    "write_summary",
+]
+
+RUN_DIR_ENV = "SEGKIT_REPORT_DIR"
+INCLUDE_PII_ENV = "SEGKIT_INCLUDE_PII"
+#: What counts as an email address in report output (and in the runner's final HTML scan).
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+EMAIL_MASK = "[email hidden]"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}()+!|~>])")
+
+
+def include_pii() -> bool:
+    """True only when the runner was asked for ``--include-pii``."""
+    return os.environ.get(INCLUDE_PII_ENV, "") == "1"
+
+
+def mask_emails(text: str) -> str:
+    """Replace email addresses with ``[email hidden]`` unless PII is included."""
+    return text if include_pii() else EMAIL_PATTERN.sub(EMAIL_MASK, text)
+
+
+def _display(bundle: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells
+        return False
+
+
+def _format_cell(value: Any, digits: int) -> str:
+    if value is None or _missing(value):
+        return ""
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if isinstance(value, bool) or kind == "b":
+        return "yes" if value else "no"
+    if isinstance(value, int) or kind in ("i", "u"):
+        return f"{int(value):,}"
+    if isinstance(value, float) or kind == "f":
+        return f"{float(value):,.{digits}f}"
+    return str(value)
+
+
+def table_html(df: Any, *, digits: int = 2, index: bool = False, max_rows: int = 50,
+               caption: str | None = None) -> str:
+    """An escaped HTML table for a DataFrame (no Styler: every cell goes through ``html.escape``).
+
+    Columns whose name contains ``email`` are dropped and email-like values masked unless PII
+    is included. At most ``max_rows`` rows are shown; a note says how many were left out.
+    """
+    frame = df.reset_index() if index else df
+    if not include_pii():
+        frame = frame[[c for c in frame.columns if "email" not in str(c).lower()]]
+    shown = frame.head(max_rows)
+    numeric = {c for c in shown.columns if getattr(shown[c].dtype, "kind", "") in "iuf"}
+
+    def cell(value: Any, column: Any, tag: str = "td") -> str:
+        css = ' class="num"' if column in numeric else ""
+        return f"<{tag}{css}>{html.escape(mask_emails(_format_cell(value, digits)))}</{tag}>"
+
+    head = "".join(f"<th>{html.escape(mask_emails(str(c)))}</th>" for c in shown.columns)
+    rows = "".join(
+        "<tr>" + "".join(cell(v, c) for c, v in zip(shown.columns, row, strict=True)) + "</tr>"
+        for row in shown.itertuples(index=False, name=None)
+    )
+    note = ""
+    if len(frame) > len(shown):
+        note = f'<p class="sk-note">Showing {len(shown):,} of {len(frame):,} rows.</p>'
+    cap = f"<caption>{html.escape(mask_emails(caption))}</caption>" if caption else ""
+    return (f'<table class="sk-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table>{note}")
+
+
+def show_table(df: Any, *, digits: int = 2, index: bool = False, max_rows: int = 50,
+               caption: str | None = None) -> None:
+    """Display a DataFrame as an escaped HTML table (see :func:`table_html`)."""
+    text = df.head(max_rows).to_string(index=index)
+    _display({
+        "text/html": table_html(df, digits=digits, index=index, max_rows=max_rows, caption=caption),
+        "text/plain": mask_emails(text),
+    })
+
+
+def _escape_value(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # keeps format specs such as {share:.1%} working
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(mask_emails(str(value)), quote=False))
+
+
+def show_markdown(template: str, **values: Any) -> None:
+    """Display Markdown written by the notebook author, with data values escaped.
+
+    ``template`` is trusted text using ``str.format`` fields; each value is HTML- and
+    Markdown-escaped (numbers are passed through so format specs apply)::
+
+        show_markdown("Campaign **{name}** reached {share:.1%} of subscribers.", name=n, share=s)
+    """
+    _display({"text/markdown": template.format(**{k: _escape_value(v) for k, v in values.items()})})
+
+
+def _mask_spec(value: Any) -> Any:
+    if include_pii():
+        return value
+    if isinstance(value, str):
+        return mask_emails(value)
+    if isinstance(value, dict):
+        return {k: _mask_spec(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_spec(v) for v in value]
+    return value
+
+
+def show_chart(chart: Any) -> None:
+    """Display an altair chart as a Vega-Lite spec (rendered offline in the report HTML)."""
+    import altair as alt
+
+    spec = _mask_spec(chart.to_dict())
+    major = alt.SCHEMA_VERSION.split(".")[0]
+    title = spec.get("title", "chart")
+    _display({
+        f"application/vnd.vegalite.{major}+json": spec,
+        "text/plain": f"<chart: {mask_emails(str(title))}>",
+    })
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)) or value.__class__.__name__ == "Timestamp":
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()  # numpy scalars
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def write_summary(
+    numbers: Mapping[str, Any],
+    *,
+    parameters: Mapping[str, Any],
+    data_period: Sequence[Any] | None,
+    fingerprint: str | None,
+) -> dict[str, Any]:
+    """Write the run's ``summary.json`` (call it in the notebook's final cell).
+
+    Contents: ``numbers`` (the report's key numbers), ``parameters``, ``data_period``
+    (``[start, end]`` as ISO text), ``input_fingerprint`` and ``segkit_version``. Written into
+    the run directory when run by :func:`segkit.reports.run_report`; otherwise only returned.
+    """
+    summary = {
+        "numbers": _jsonable(numbers),
+        "parameters": _jsonable(parameters),
+        "data_period": _jsonable(list(data_period)) if data_period is not None else None,
+        "input_fingerprint": fingerprint,
+        "segkit_version": __version__,
+    }
+    run_dir = os.environ.get(RUN_DIR_ENV)
+    if run_dir:
+        path = Path(run_dir) / "summary.json"
+        path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return summary

@@ -1,0 +1,131 @@
+"""Behavioural triggers evaluated as of a date, turned into consent-checked audiences."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segkit.consent import ConsentResult, eligible
+from segkit.errors import ValidationError
+
+__all__ = ["TRIGGERS", "TriggerAudience", "trigger_audience"]
+
+#: Trigger -> recommended action.
+TRIGGERS: dict[str, str] = {
+    "cart_abandonment": "cart reminder",
+    "inactivity": "re-engagement",
+    "high_value_falling_engagement": "retention offer",
+    "new_subscriber": "welcome series",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class TriggerAudience:
+    """Who should get which triggered message, after the consent gate."""
+
+    table: pd.DataFrame
+    consent: ConsentResult
+    as_of: pd.Timestamp
+
+    def to_frame(self) -> pd.DataFrame:
+        """``subscriber_id``, ``trigger``, ``trigger_time``, ``action`` (eligible only)."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        counts = self.table["trigger"].value_counts()
+        listed = ", ".join(f"{n:,} {t}" for t, n in counts.items()) or "nobody"
+        return f"triggers as of {self.as_of.isoformat()}: {listed}; consent: {self.consent.summary()}"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.summary())}</p>"
+
+
+def _cart_abandonment(events: pd.DataFrame, as_of: pd.Timestamp, hours: float, lookback_days: float) -> pd.DataFrame:
+    """The latest cart add per subscriber in the lookback whose ``hours`` deadline passed by
+    ``as_of`` without a purchase in [add, add + hours]; trigger time = the deadline."""
+    deadline = pd.Timedelta(hours=hours)
+    adds = events[(events["event_type"] == "cart_add") & (events["ts"] <= as_of - deadline)
+                  & (events["ts"] > as_of - pd.Timedelta(days=lookback_days))]
+    adds = adds.sort_values("ts").groupby("subscriber_id", as_index=False).last()[["subscriber_id", "ts"]]
+    buys = events.loc[(events["event_type"] == "purchase") & (events["ts"] <= as_of), ["subscriber_id", "ts"]]
+    pairs = adds.merge(buys, on="subscriber_id", how="left", suffixes=("", "_buy"))
+    bought = (pairs["ts_buy"] >= pairs["ts"]) & (pairs["ts_buy"] <= pairs["ts"] + deadline)
+    converted = set(pairs.loc[bought, "subscriber_id"])
+    left = adds[~adds["subscriber_id"].isin(converted)]
+    return pd.DataFrame({"subscriber_id": left["subscriber_id"], "trigger_time": left["ts"] + deadline})
+
+
+def _from_features(features: pd.DataFrame, as_of: pd.Timestamp, inactive_days: float,
+                   new_days: float, value_quantile: float) -> list[pd.DataFrame]:
+    frames = []
+    since_open = features["days_since_last_open"].to_numpy(dtype=float, na_value=np.nan)
+    tenure = features["tenure_days"].to_numpy(dtype=float, na_value=np.nan)
+    inactive = (since_open >= inactive_days) | (np.isnan(since_open) & (tenure >= inactive_days))
+    day = pd.Timedelta(days=1)
+    opened_at = as_of - pd.to_timedelta(since_open, unit="D")
+    joined_at = as_of - pd.to_timedelta(tenure, unit="D")
+    inactive_since = np.where(np.isnan(since_open), joined_at, opened_at) + inactive_days * day
+    frames.append(pd.DataFrame({"subscriber_id": features.index[inactive], "trigger": "inactivity",
+                                "trigger_time": inactive_since[inactive]}))
+    new = tenure < new_days
+    frames.append(pd.DataFrame({"subscriber_id": features.index[new], "trigger": "new_subscriber",
+                                "trigger_time": joined_at[new]}))
+    revenue = features["revenue_365d"].to_numpy(dtype=float, na_value=0.0)
+    buyers = revenue > 0
+    threshold = np.quantile(revenue[buyers], value_quantile) if buyers.any() else np.inf
+    recent = features["open_rate_30d"].to_numpy(dtype=float, na_value=0.0)
+    usual = features["open_rate_365d"].to_numpy(dtype=float, na_value=0.0)
+    falling = buyers & (revenue >= threshold) & (usual > 0) & (recent < 0.5 * usual) & ~inactive
+    frames.append(pd.DataFrame({"subscriber_id": features.index[falling],
+                                "trigger": "high_value_falling_engagement", "trigger_time": as_of}))
+    return frames
+
+
+def trigger_audience(
+    features: pd.DataFrame,
+    events: pd.DataFrame,
+    subscribers: pd.DataFrame,
+    as_of: object,
+    *,
+    cart_hours: float = 24,
+    cart_lookback_days: float = 7,
+    inactive_days: float = 90,
+    new_days: float = 7,
+    value_quantile: float = 0.8,
+    suppressed: Iterable[str] = (),
+) -> TriggerAudience:
+    """Evaluate the behavioural triggers as of ``as_of`` and keep only who may be emailed.
+
+    * ``cart_abandonment``: a cart add in the last ``cart_lookback_days`` days with no purchase
+      within ``cart_hours`` hours (trigger time: the add + ``cart_hours``) -> cart reminder;
+    * ``inactivity``: no human open for ``inactive_days`` days (never-openers once their tenure
+      reaches it; trigger time: when the gap reached ``inactive_days``) -> re-engagement;
+    * ``high_value_falling_engagement``: 365-day revenue in the top ``1 - value_quantile`` of
+      buyers and a 30-day open rate below half the 365-day one (not already inactive; trigger
+      time ``as_of``) -> retention offer;
+    * ``new_subscriber``: tenure under ``new_days`` days (trigger time: signup) -> welcome series.
+
+    A subscriber can have several triggers (one row each). Everyone passes through
+    :func:`segkit.consent.eligible` (unsubscribe events from ``events`` included).
+    """
+    stamp = pd.Timestamp(as_of)
+    if stamp.tzinfo is None:
+        raise ValidationError(f"as_of must be time-zone aware; got {as_of!r}")
+    needed = {"days_since_last_open", "tenure_days", "revenue_365d", "open_rate_30d", "open_rate_365d"}
+    missing = sorted(needed - set(features.columns))
+    if missing:
+        raise ValidationError(f"triggers need feature column(s) {', '.join(missing)}")
+    events = events.assign(ts=pd.to_datetime(events["ts"], utc=True))
+    cart = _cart_abandonment(events, stamp, cart_hours, cart_lookback_days).assign(trigger="cart_abandonment")
+    table = pd.concat([cart, *_from_features(features, stamp, inactive_days, new_days, value_quantile)],
+                      ignore_index=True)
+    decision = eligible(table["subscriber_id"], subscribers, stamp, events=events, suppressed=suppressed)
+    table = table[table["subscriber_id"].isin(decision.eligible)]
+    table = table.assign(action=table["trigger"].map(TRIGGERS))
+    table = table[["subscriber_id", "trigger", "trigger_time", "action"]].sort_values(
+        ["trigger", "subscriber_id"], ignore_index=True)
+    return TriggerAudience(table=table, consent=decision, as_of=stamp)

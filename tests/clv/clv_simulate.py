@@ -1,0 +1,47 @@
+"""A BG/NBD simulator with planted parameters (test helper, independent of segkit.datasets)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def simulate_bgnbd(
+    n: int, r: float, alpha: float, a: float, b: float, T: float | np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(frequency, recency, T) for ``n`` customers observed for ``T`` after their first purchase.
+
+    Each customer: rate lambda ~ gamma(r, scale 1/alpha), dropout p ~ beta(a, b); exponential gaps
+    between purchases; after each repeat purchase the customer drops out with probability p.
+    """
+    ages = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    p = rng.beta(a, b, n)
+    x = np.zeros(n)
+    tx = np.zeros(n)
+    clock = np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        idx = np.flatnonzero(active)
+        clock[idx] += rng.exponential(1.0, idx.size) / lam[idx]
+        bought = clock[idx] <= ages[idx]
+        buyers = idx[bought]
+        x[buyers] += 1
+        tx[buyers] = clock[buyers]
+        active[idx[~bought]] = False
+        active[buyers[rng.random(buyers.size) < p[buyers]]] = False
+    return x, tx, ages
+
+
+def simulate_pareto_nbd(
+    n: int, r: float, alpha: float, s: float, beta: float, T: float | np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(frequency, recency, T) under Pareto/NBD: rate lambda ~ gamma(r, 1/alpha), lifetime
+    ~ exponential(mu) with mu ~ gamma(s, 1/beta); Poisson purchases while alive and before T."""
+    ages = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    mu = rng.gamma(s, 1.0 / beta, n)
+    observed = np.minimum(rng.exponential(1.0, n) / mu, ages)
+    x = rng.poisson(lam * observed).astype(float)
+    # given the count, purchase times are uniform on (0, observed): the last is the max of x uniforms
+    tx = np.where(x > 0, observed * rng.random(n) ** (1.0 / np.maximum(x, 1.0)), 0.0)
+    return x, tx, ages

@@ -1,0 +1,92 @@
+"""Notebook helpers escape data at the source and mask email addresses."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from segkit.reports import display
+from segkit.reports.display import INCLUDE_PII_ENV, RUN_DIR_ENV
+
+HOSTILE = "<script>document.title='x'</script>"
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    bundles = []
+    monkeypatch.setattr(display, "_display", bundles.append)
+    monkeypatch.delenv(INCLUDE_PII_ENV, raising=False)
+    return bundles
+
+
+def test_table_escapes_cells_and_headers_and_masks_emails(shown):
+    frame = pd.DataFrame({HOSTILE: [HOSTILE, "ann@example.com wrote"], "n": [1234567, 2],
+                          "share": [0.5, float("nan")]})
+    display.show_table(frame, caption="<b>cap</b>")
+    page = shown[0]["text/html"]
+    assert "<script>" not in page and "&lt;script&gt;document.title=&#x27;x&#x27;&lt;/script&gt;" in page
+    assert "ann@example.com" not in page and "[email hidden] wrote" in page
+    assert "1,234,567" in page and "&lt;b&gt;cap&lt;/b&gt;" in page
+    assert "ann@example.com" not in shown[0]["text/plain"]
+
+
+def test_email_columns_are_dropped_unless_pii_is_included(shown, monkeypatch):
+    frame = pd.DataFrame({"subscriber_id": ["s1"], "email": ["bob@example.org"]})
+    display.show_table(frame)
+    assert "email" not in shown[-1]["text/html"]
+    monkeypatch.setenv(INCLUDE_PII_ENV, "1")
+    display.show_table(frame)
+    assert "bob@example.org" in shown[-1]["text/html"]
+
+
+def test_table_notes_rows_left_out(shown):
+    display.show_table(pd.DataFrame({"x": range(80)}), max_rows=10)
+    assert "Showing 10 of 80 rows." in shown[0]["text/html"]
+
+
+def test_markdown_values_are_escaped_but_numbers_keep_format_specs(shown):
+    display.show_markdown("Campaign **{name}** reached {share:.1%} ({n:,})", name=HOSTILE + " *x*",
+                          share=0.1234, n=12000)
+    text = shown[0]["text/markdown"]
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert r"\*x\*" in text and "12.3%" in text and "12,000" in text
+
+
+def test_chart_spec_masks_emails(shown):
+    chart = alt.Chart(pd.DataFrame({"who": ["eve@example.net"], "n": [1]})).mark_bar().encode(x="who", y="n")
+    display.show_chart(chart)
+    (mime,) = [m for m in shown[0] if "vegalite" in m]
+    assert "eve@example.net" not in json.dumps(shown[0][mime])
+
+
+def test_write_summary_writes_into_the_run_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
+    summary = display.write_summary({"n": pd.Series([3]).iloc[0], "when": pd.Timestamp("2024-01-01", tz="UTC")},
+                                    parameters={"weeks": 4}, data_period=(pd.Timestamp("2024-01-01"),
+                                                                          pd.Timestamp("2024-02-01")),
+                                    fingerprint="abc")
+    stored = json.loads((tmp_path / "summary.json").read_text())
+    assert stored == summary
+    assert stored["numbers"] == {"n": 3, "when": "2024-01-01T00:00:00+00:00"}
+    assert stored["data_period"][1].startswith("2024-02-01") and stored["segkit_version"]
+
+
+def test_write_summary_outside_a_run_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(RUN_DIR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    display.write_summary({}, parameters={}, data_period=None, fingerprint=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cells_format_missing_booleans_and_numbers(shown):
+    import numpy as np
+
+    frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "flag": [np.True_, np.False_],
+                          "when": [pd.Timestamp("2024-01-01"), pd.NaT], "x": [1.23456, np.nan]})
+    display.show_table(frame, digits=3)
+    page = shown[0]["text/html"]
+    assert "&lt;NA&gt;" not in page and "NaT" not in page and "nan" not in page
+    assert "<td>yes</td>" in page and "<td>no</td>" in page and "1.235" in page
