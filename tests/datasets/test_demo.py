@@ -62,12 +62,17 @@ def test_rebuild_replaces_and_a_failure_keeps_the_old_workspace(tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
 
 
-def test_cli_demo_builds_the_workspace(tmp_path):
+def test_cli_demo_builds_the_workspace_and_renders_every_report(tmp_path):
     from segkit.cli import app
+    from segkit.reports import available_reports
 
-    path = tmp_path / "cli.duckdb"
+    path, out = tmp_path / "cli.duckdb", tmp_path / "reports"
     result = CliRunner().invoke(
-        app, ["-w", str(path), "demo", "--n-subscribers", "100", "--seed", "3"]
+        app, ["-w", str(path), "demo", "--n-subscribers", "100", "--seed", "3", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert "demo workspace" in result.output and path.exists()
+    assert f"{len(available_reports())} succeeded, 0 failed" in result.output
+    for name in available_reports():
+        assert list((out / name).glob("*/report.html")), f"{name} was not rendered"
+    assert (out / "index.html").exists()
