@@ -50,13 +50,17 @@ def _id_chunks(frame: pd.DataFrame | pa.Table) -> list[pa.Array]:
         else pa.array(frame["subscriber_id"])
     )
     chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
-    return [chunk.cast(pa.large_string()) for chunk in chunks]
+    # Plain (32-bit offset) strings hash faster than large ones; ids are short.
+    return [chunk if chunk.type == pa.string() else chunk.cast(pa.string()) for chunk in chunks]
 
 
 def _factorize_sorted(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     """Codes into the sorted unique values, and those values (one Arrow hashing pass)."""
     if not chunks:
         return np.zeros(0, np.int64), np.array([], dtype=object)
+    total_bytes = sum(chunk.nbytes for chunk in chunks)
+    if total_bytes >= 2**31 - 1:  # beyond 32-bit offsets
+        chunks = [chunk.cast(pa.large_string()) for chunk in chunks]
     encoded = pc.dictionary_encode(pa.concat_arrays(chunks))
     order = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order), np.int64)
@@ -75,17 +79,13 @@ def _positions(
     them again for every table.
     """
     subscribers = results.get("subscribers")
-    if subscribers is not None:
-        listed = subscribers["subscriber_id"]
-        if listed.duplicated().any():
-            dupes = listed[listed.duplicated()].unique()[:5].tolist()
-            raise ValidationError(f"subscribers.subscriber_id must be unique; duplicated: {dupes}")
     names = list(results)  # every result is keyed by subscriber_id
     codes, uniques = _factorize_sorted([c for name in names for c in _id_chunks(results[name])])
     bounds = np.cumsum([0] + [len(results[name]) for name in names])
     positions = {name: codes[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
     if subscribers is None:
         return pd.Index(uniques, name="subscriber_id", dtype="str"), positions, None
+    _check_unique(subscribers, positions["subscribers"], len(uniques))
     # Known = has an event by as_of, or listed (signed up by as_of, or no signup time).
     known = np.zeros(len(uniques), bool)
     known[positions["events"]] = True
@@ -95,6 +95,14 @@ def _positions(
     positions = {name: new_position[p] for name, p in positions.items()}
     positions["subscribers"] = positions["subscribers"][keep]
     return pd.Index(uniques[known], name="subscriber_id", dtype="str"), positions, subscribers[keep]
+
+
+def _check_unique(subscribers: pd.DataFrame, codes: np.ndarray, n: int) -> None:
+    """Refuse duplicated subscriber ids (counted on the factorized codes; no second hashing)."""
+    if len(codes) and np.bincount(codes, minlength=n).max() > 1:
+        listed = subscribers["subscriber_id"]
+        dupes = listed[listed.duplicated()].unique()[:5].tolist()
+        raise ValidationError(f"subscribers.subscriber_id must be unique; duplicated: {dupes}")
 
 
 def epoch_seconds(stamps: pd.Series) -> np.ndarray:
@@ -201,7 +209,9 @@ def assemble(
     columns.update({name: rfm[name].to_numpy(float) for name in RFM_COLUMNS})
     columns.update(_local_columns(results["local_opens"], rows["local_opens"], n))
     columns.update(_status_columns(listed, ev["any_unsubscribe"], n))
-    return pd.DataFrame({name: columns[name] for name in column_order(windows)}, index=index)
+    # copy=False: the columns are fresh arrays, so skip pandas' copy into 2-D blocks.
+    ordered = {name: columns[name] for name in column_order(windows)}
+    return pd.DataFrame(ordered, index=index, copy=False)
 
 
 def _status_columns(listed: pd.DataFrame | None, has_unsubscribe: np.ndarray, n: int) -> dict:
