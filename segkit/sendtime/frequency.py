@@ -3,7 +3,8 @@
 ``segkit.sendtime.frequency.analyze(workspace_or_tables, as_of) -> FrequencyResult``: rates of
 open, click and unsubscribe by the number of emails received in the previous 7 and 30 days,
 per segment, standardized over engagement level; a recommended weekly cap per segment with the
-evidence (a change-point binomial GLM); per-subscriber fatigue flags. Method details:
+evidence (a change-point binomial GLM); a personal cap for subscribers whose own data support
+it (an empirical-Bayes change point shrunk toward the segment cap); per-subscriber fatigue flags. Method details:
 :mod:`segkit.sendtime._fatigue`.
 """
 
@@ -25,6 +26,7 @@ from segkit.sendtime._fatigue import (
     standardized_rates,
 )
 from segkit.sendtime._inputs import prepare, utc_timestamp
+from segkit.sendtime._personal_cap import personal_caps
 from segkit.sendtime._recommend import engagement_tiers
 
 __all__ = ["FrequencyResult", "analyze"]
@@ -53,8 +55,14 @@ class FrequencyResult:
         it, ``max_weekly_volume``.
     subscribers
         One row per subscriber with sends: segment, threshold used, n_low, open_rate_low,
-        n_high, open_rate_high, p_value, p_adjusted, fatigued, recommended_weekly_cap (the
-        segment cap).
+        n_high, open_rate_high, p_value, p_adjusted, fatigued; then the per-subscriber cap
+        (:mod:`segkit.sendtime._personal_cap`): personal_cap_estimate (posterior-mode change
+        point in the subscriber's human-open rate, NaN when no fall), personal_n_below /
+        personal_n_above (sends at-or-below / above it), the raw and shrunk open rates on each
+        side, shrinkage_weight_below / _above (``n / (n + prior_strength)``), human_opens,
+        bayes_factor (step vs no step, the subscriber's own data), posterior_prob,
+        prior_strength, ``cap_source`` (``"personal"`` when the sufficiency rule holds, else
+        ``"segment"``) and recommended_weekly_cap (the personal cap, else the segment cap).
     """
 
     as_of: pd.Timestamp
@@ -78,6 +86,8 @@ class FrequencyResult:
                    else f"cap {int(row.recommended_weekly_cap)} emails/7 days (from {row.set_by})")
             lines.append(f"  {row.segment}: {cap}")
         flagged = int(self.subscribers["fatigued"].sum())
+        personal = int((self.subscribers["cap_source"] == "personal").sum())
+        lines.append(f"  personal caps: {personal:,} of {len(self.subscribers):,} subscribers")
         lines.append(f"  fatigued subscribers: {flagged:,} of {len(self.subscribers):,}")
         lines.append(f"method: {self.method}")
         return "\n".join(lines)
@@ -150,13 +160,14 @@ def analyze(
     flags.insert(0, "subscriber_id", subs["subscriber_id"].to_numpy())
     flags.insert(1, "segment", segments[flags.index.to_numpy()])
     flags.insert(2, "threshold", threshold.reindex(flags["segment"]).to_numpy())
-    flags["recommended_weekly_cap"] = caps.set_index("segment")["recommended_weekly_cap"].reindex(
-        flags["segment"]).to_numpy()
+    personal = personal_caps(sends, caps.set_index("segment")["recommended_weekly_cap"])
+    flags = flags.join(personal.drop(columns="segment_cap"))
     return FrequencyResult(
         as_of=stamp, rates=standardized_rates(sends, alpha), evidence=evidence, caps=caps,
         subscribers=flags.reset_index(drop=True), alpha=float(alpha),
         attribution_hours=int(attribution_hours),
         method="engagement-stratified binomial GLM change point in 7-day volume (LR test, "
         "Bonferroni over candidates); direct standardization for rates; per-subscriber one-sided "
-        "two-proportion z-test with Benjamini-Hochberg",
+        "two-proportion z-test with Benjamini-Hochberg; personal caps by empirical-Bayes "
+        "beta-binomial change point in human opens, model prior shrunk toward the segment cap",
     )

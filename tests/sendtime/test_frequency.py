@@ -12,6 +12,8 @@ from segkit.sendtime import frequency
 from segkit.sendtime._fatigue import volume
 from segkit.sendtime._inputs import prepare
 
+from ._helpers import make_events
+
 
 @pytest.fixture(scope="module")
 def result(tables):
@@ -66,3 +68,63 @@ def test_other_planted_caps(cap):
     out = frequency.analyze({"events": data.events, "subscribers": data.subscribers}, as_of="2025-01-01")
     found = out.caps["recommended_weekly_cap"].iloc[0]
     assert np.isfinite(found) and abs(found - cap) <= 1
+
+
+# --- per-subscriber caps -------------------------------------------------------------------
+
+def _fatiguing_subscriber(rng, sub_id, weeks, cap, p_ok, p_tired, start="2024-01-01"):
+    """Random 1-7 sends a week; each send opened with p_ok while the 7-day volume <= cap."""
+    days = [w * 7 + d for w in range(weeks) for d in np.sort(rng.choice(7, rng.integers(1, 8), replace=False))]
+    sent = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(np.array(days), unit="D") + pd.Timedelta(hours=9)
+    rows = []
+    for j, when in enumerate(sent):
+        load = int(((sent[: j + 1]) > when - pd.Timedelta(days=7)).sum())
+        rows.append((sub_id, "send", when))
+        if rng.random() < (p_ok if load <= cap else p_tired):
+            rows.append((sub_id, "open", when + pd.Timedelta(hours=1)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def hand_built():
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(60):  # the segment tolerates 5 a week
+        rows += _fatiguing_subscriber(rng, f"s{i:02d}", 30, cap=5, p_ok=0.55, p_tired=0.15)
+    rows += _fatiguing_subscriber(rng, "heavy", 60, cap=2, p_ok=0.9, p_tired=0.1)
+    for i in range(5):  # thin: a handful of sends, all at low volume
+        rows += _fatiguing_subscriber(rng, f"thin{i}", 2, cap=2, p_ok=0.9, p_tired=0.1)
+    out = frequency.analyze({"events": make_events(rows)}, as_of="2025-06-01")
+    return out, out.subscribers.set_index("subscriber_id")
+
+
+def test_heavy_subscriber_gets_personal_cap(hand_built):
+    out, subs = hand_built
+    assert out.caps["recommended_weekly_cap"].iloc[0] == 5
+    heavy = subs.loc["heavy"]
+    assert heavy["cap_source"] == "personal"
+    assert abs(heavy["recommended_weekly_cap"] - 2) <= 1
+    assert heavy["personal_n_below"] >= 8 and heavy["personal_n_above"] >= 8
+    assert heavy["bayes_factor"] >= 3
+    assert heavy["shrunk_open_rate_above"] < heavy["shrunk_open_rate_below"]
+    assert 0 < heavy["shrinkage_weight_below"] < 1 and 0 < heavy["shrinkage_weight_above"] < 1
+
+
+def test_thin_subscribers_keep_segment_cap(hand_built):
+    out, subs = hand_built
+    thin = subs.loc[[f"thin{i}" for i in range(5)]]
+    assert (thin["cap_source"] == "segment").all()
+    assert (thin["recommended_weekly_cap"] == out.caps["recommended_weekly_cap"].iloc[0]).all()
+    segment_rows = subs[subs["cap_source"] == "segment"]
+    assert (segment_rows["recommended_weekly_cap"] == 5).all()
+
+
+def test_personal_caps_near_planted_truth(result, synth):
+    subs = result.subscribers
+    assert set(subs["cap_source"]) <= {"personal", "segment"}
+    personal = subs[subs["cap_source"] == "personal"]
+    assert len(personal) >= 20
+    assert (personal["personal_n_below"] >= 8).all() and (personal["personal_n_above"] >= 8).all()
+    assert (personal["human_opens"] >= 5).all() and (personal["bayes_factor"] >= 3).all()
+    within = (personal["recommended_weekly_cap"] - synth.truth.fatigue_weekly_cap).abs() <= 1
+    assert within.mean() >= 0.75
