@@ -16,13 +16,12 @@ Subscribers without a time zone (or absent from ``subscribers``) are counted in 
 
 from __future__ import annotations
 
-import zoneinfo
-
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from segkit._timezones import unknown_zones
 from segkit.errors import ValidationError
 from segkit.features._fetch import fetch
 from segkit.features._params import SECONDS_PER_DAY
@@ -36,10 +35,6 @@ EPOCH_WEEKDAY = 3
 FALLBACK_ZONE = "UTC"
 #: Length of the join periods of the offset table (30 days).
 PERIOD_SECONDS = 30 * SECONDS_PER_DAY
-
-
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
 
 
 def _offsets_seconds(instants: pd.DatetimeIndex, zone: str) -> np.ndarray:
@@ -65,15 +60,10 @@ def offset_table(zones: list[str], first_year: int, last_year: int) -> pd.DataFr
 
     Raises :class:`~segkit.errors.ValidationError` naming any zone the database does not know.
     """
-    unknown = []
-    for name in zones:
-        try:
-            _zone(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            unknown.append(name)
+    unknown = unknown_zones(zones)
     if unknown:
         raise ValidationError(
-            f"unknown IANA time zone(s) in subscribers.timezone: {', '.join(sorted(unknown))}; "
+            f"unknown IANA time zone(s) in subscribers.timezone: {', '.join(unknown)}; "
             "use names like 'America/New_York' or 'Europe/Berlin'"
         )
     first = int(pd.Timestamp(f"{first_year}-01-01", tz="UTC").timestamp()) // PERIOD_SECONDS

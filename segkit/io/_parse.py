@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import zoneinfo
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from segkit._schema import EVENT_TYPE_ALIASES, EVENT_TYPES
+from segkit._timezones import iana_zones
 from segkit.errors import InputError
 
 #: Timestamps outside [EARLIEST, LATEST) are quarantined as implausible (typos such as year 0202).
@@ -115,11 +114,6 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, Problems]:
     result[text.isin(FALSE_STRINGS)] = False
     bad = _mask(text.notna() & result.isna())
     return result, [(bad, "not a boolean (use true/false, yes/no or 1/0)")]
-
-
-@cache
-def iana_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
 def check_timezones(text: pd.Series) -> Problems:

@@ -7,11 +7,10 @@ and after the March daylight-saving change.
 
 from __future__ import annotations
 
-import zoneinfo
-
 import numpy as np
 import pandas as pd
 
+from segkit._timezones import unknown_zones
 from segkit.errors import ValidationError
 
 __all__: list[str] = []
@@ -23,18 +22,9 @@ EPOCH_WEEKDAY = 3
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _known(zone: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        return False
-    return True
-
-
 def check_zones(zones: pd.Series) -> None:
     """Raise :class:`ValidationError` naming every time-zone string the IANA database lacks."""
-    names = pd.unique(zones.dropna().astype(str))
-    unknown = sorted(z for z in names if not _known(z))
+    unknown = unknown_zones(pd.unique(zones.dropna().astype(str)))
     if unknown:
         counts = zones.astype("string").isin(unknown).sum()
         raise ValidationError(
