@@ -14,7 +14,7 @@ import typer
 
 from segkit._config import WORKSPACE_ENV, default_workspace_path
 from segkit._progress import progress_enabled
-from segkit.errors import SegkitError, ValidationError
+from segkit.errors import SegkitError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -116,13 +116,9 @@ def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Call
 
 def parse_as_of(text: str, option: str = "--as-of") -> pd.Timestamp:
     """A date or timestamp from the command line, as a UTC timestamp (UTC when no zone is given)."""
-    import pandas as pd
+    from segkit._timestamps import utc_timestamp
 
-    try:
-        stamp = pd.Timestamp(text)
-    except ValueError as error:
-        raise ValidationError(f"{option} {text!r} is not a date (use e.g. 2024-06-30)") from error
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return utc_timestamp(text, option, naive_as_utc=True)
 
 
 def main() -> None:

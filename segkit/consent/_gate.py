@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segkit.errors import InputError, ValidationError
+from segkit._timestamps import utc_timestamp
+from segkit.errors import InputError
 
 __all__ = ["ConsentResult", "EXCLUSION_REASONS", "eligible"]
 
@@ -58,13 +59,6 @@ class ConsentResult:
 
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(self.summary())}</p>" + self.counts.to_frame().to_html()
-
-
-def _as_of(as_of: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(as_of)
-    if stamp.tzinfo is None:
-        raise ValidationError(f"as_of must be time-zone aware (e.g. '2024-06-30T00:00Z'); got {as_of!r}")
-    return stamp.tz_convert("UTC")
 
 
 def _check_subscribers(subscribers: pd.DataFrame) -> None:
@@ -129,7 +123,7 @@ def eligible(
     suppressed
         Subscriber ids or email addresses that must never be emailed.
     """
-    stamp = _as_of(as_of)
+    stamp = utc_timestamp(as_of)
     _check_subscribers(subscribers)
     ids = pd.Index(pd.unique(pd.Index(candidates).astype(str)), name="subscriber_id")
     table = subscribers.set_index(subscribers["subscriber_id"].astype(str).to_numpy())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.datasets import _sim_commerce as commerce
 from segkit.datasets import _sim_email as email
 from segkit.datasets import _sim_engagement as engagement
@@ -86,14 +87,6 @@ def _validate(
         raise ValidationError(
             f"fatigue_weekly_cap must be an integer in [1, 5], got {fatigue_weekly_cap!r}"
         )
-
-
-def _timestamp(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{name} must be a date such as '2024-01-01', got {value!r}") from exc
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _commerce(
@@ -212,7 +205,8 @@ def synthetic(
     ``truth.campaign_purchase_event_ids``. Campaigns reach only subscribers who have consented,
     signed up and not unsubscribed at send time.
     """
-    start_ts, end_ts = _timestamp(start, "start"), _timestamp(end, "end")
+    start_ts = utc_timestamp(start, "start", naive_as_utc=True)
+    end_ts = utc_timestamp(end, "end", naive_as_utc=True)
     _validate(
         n_subscribers,
         seed,

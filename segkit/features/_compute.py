@@ -13,11 +13,12 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segkit._config import DEFAULT_WINDOWS_DAYS
+from segkit._timestamps import utc_timestamp
 from segkit.features._assemble import assemble, column_order
 from segkit.features._cart import cart_abandonments
 from segkit.features._fetch import fetch
 from segkit.features._local_time import local_opens, offset_table, zones_in_use
-from segkit.features._params import check_as_of, check_hours, check_unit, check_windows
+from segkit.features._params import check_hours, check_unit, check_windows
 from segkit.features._rfm import rfm_expr
 from segkit.features._source import Source, Tables, resolve
 from segkit.features._windows import campaign_summary, event_summary
@@ -134,7 +135,7 @@ def compute(
         ``attrs``: ``as_of`` (ISO 8601 string, so ``to_parquet`` keeps it), ``windows``,
         ``rfm_unit``, ``cart_abandon_hours``.
     """
-    as_of_ts = check_as_of(as_of)
+    as_of_ts = utc_timestamp(as_of)
     window_days = check_windows(windows)
     unit = check_unit(rfm_unit)
     hours = check_hours(cart_abandon_hours)

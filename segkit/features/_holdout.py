@@ -15,10 +15,11 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segkit._config import DEFAULT_WINDOWS_DAYS
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.features._compute import compute
 from segkit.features._fetch import fetch
-from segkit.features._params import SECONDS_PER_DAY, check_as_of, check_unit, unit_days
+from segkit.features._params import SECONDS_PER_DAY, check_unit, unit_days
 from segkit.features._rfm import utc_day
 from segkit.features._source import Source, Tables, resolve
 
@@ -186,8 +187,8 @@ def calibration_holdout(
     CalibrationHoldout
         Subscribers are those known at ``cutoff`` (later sign-ups are not in the holdout).
     """
-    cutoff_ts = check_as_of(cutoff, "cutoff")
-    end_ts = check_as_of(end, "end")
+    cutoff_ts = utc_timestamp(cutoff, "cutoff")
+    end_ts = utc_timestamp(end, "end")
     unit = check_unit(unit, "unit")
     if not end_ts > cutoff_ts:
         raise ValidationError(f"end ({end_ts}) must be after cutoff ({cutoff_ts})")

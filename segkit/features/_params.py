@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
-
-import pandas as pd
 
 from segkit.errors import ValidationError
 
-__all__ = ["RFM_UNITS", "check_as_of", "check_hours", "check_unit", "check_windows", "unit_days"]
+__all__ = ["RFM_UNITS", "check_hours", "check_unit", "check_windows", "unit_days"]
 
 #: Time units for RFM summaries and their length in days.
 RFM_UNITS: dict[str, int] = {"D": 1, "W": 7}
 
 SECONDS_PER_DAY = 86_400
-
-
-def check_as_of(value: object, name: str = "as_of") -> pd.Timestamp:
-    """Return ``value`` as a UTC :class:`pandas.Timestamp`.
-
-    A time-zone-naive value is refused rather than silently read as UTC: "as of midnight" means
-    different instants in different places, and features must say which one they used.
-    """
-    if value is None:
-        raise ValidationError(f"{name} is required: give a time-zone-aware timestamp")
-    if not isinstance(value, str | dt.datetime | dt.date | pd.Timestamp):
-        raise ValidationError(
-            f"{name} must be a time-zone-aware timestamp (str, datetime or pandas.Timestamp), "
-            f"got {type(value).__name__}"
-        )
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}={value!r} is not a timestamp: {exc}") from None
-    if stamp is pd.NaT:
-        raise ValidationError(f"{name} is NaT; give a time-zone-aware timestamp")
-    if stamp.tzinfo is None:
-        raise ValidationError(
-            f"{name}={value!r} has no time zone; give one explicitly, e.g. "
-            f"pd.Timestamp({str(stamp)!r}, tz='UTC') or '{stamp.isoformat()}+00:00'"
-        )
-    return stamp.tz_convert("UTC")
 
 
 def check_unit(unit: object, name: str = "rfm_unit") -> str:

@@ -22,8 +22,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.features._fetch import fetch
-from segkit.features._params import SECONDS_PER_DAY, check_as_of, check_unit, unit_days
+from segkit.features._params import SECONDS_PER_DAY, check_unit, unit_days
 from segkit.features._source import RFM_EVENT_COLUMNS, Source, resolve
 
 __all__ = ["RFM_COLUMNS", "rfm", "rfm_expr", "utc_day"]
@@ -104,9 +105,9 @@ def rfm(
         columns ``frequency, recency, T, monetary_value``; ``attrs`` holds ``as_of``, ``unit``
         and ``start`` (ISO 8601 strings). Definitions in the module docstring (Fader, Hardie & Lee 2005).
     """
-    as_of_ts = check_as_of(as_of)
+    as_of_ts = utc_timestamp(as_of)
     unit = check_unit(unit, "unit")
-    start_ts = None if start is None else check_as_of(start, "start")
+    start_ts = None if start is None else utc_timestamp(start, "start")
     tables = resolve(source, event_columns=RFM_EVENT_COLUMNS)
     frame = fetch(rfm_expr(tables.events, as_of_ts, unit=unit, start=start_ts))
     frame = frame.set_index("subscriber_id").sort_index()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 
 __all__ = ["MembershipHistory", "membership_history"]
@@ -91,9 +92,7 @@ def membership_history(snapshots: Mapping[object, pd.Series]) -> MembershipHisto
         raise ValidationError("membership_history needs at least one snapshot")
     columns = {}
     for date, labels in snapshots.items():
-        stamp = pd.Timestamp(date)
-        if stamp.tzinfo is None:
-            raise ValidationError(f"snapshot date {date!r} must be time-zone aware")
+        stamp = utc_timestamp(date, "snapshot date")
         if labels.index.has_duplicates:
             raise ValidationError(f"snapshot {stamp} repeats subscriber ids")
         columns[stamp] = labels.astype(object)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.segments._schemes import _labels, _require
 
@@ -82,9 +83,7 @@ def category_affinity(
     pandas.DataFrame
         ``subscriber_id``, ``rank`` (1 = strongest), ``category``, ``score``, ``share``.
     """
-    stamp = pd.Timestamp(as_of)
-    if stamp.tzinfo is None:
-        raise ValidationError(f"as_of must be time-zone aware; got {as_of!r}")
+    stamp = utc_timestamp(as_of)
     ts = pd.to_datetime(events["ts"], utc=True)
     kept = events[events["event_type"].isin(list(weights)) & (ts <= stamp)]
     props = kept["properties"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.consent import ConsentResult, eligible
 from segkit.errors import ValidationError
 
@@ -112,9 +113,7 @@ def trigger_audience(
     A subscriber can have several triggers (one row each). Everyone passes through
     :func:`segkit.consent.eligible` (unsubscribe events from ``events`` included).
     """
-    stamp = pd.Timestamp(as_of)
-    if stamp.tzinfo is None:
-        raise ValidationError(f"as_of must be time-zone aware; got {as_of!r}")
+    stamp = utc_timestamp(as_of)
     needed = {"days_since_last_open", "tenure_days", "revenue_365d", "open_rate_30d", "open_rate_365d"}
     missing = sorted(needed - set(features.columns))
     if missing:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
-from segkit.sendtime._inputs import prepare, utc_timestamp
+from segkit.sendtime._inputs import prepare
 from segkit.sendtime._local_time import hour_of_day, local_seconds
 from segkit.sendtime._recommend import DEFAULT_EXPOSURE_HOURS, fit
 
@@ -130,7 +131,8 @@ def evaluate_holdout(
     Hit rates get Wilson intervals; lifts (segkit minus baseline, same subscribers) get paired
     bootstrap percentile intervals (``n_boot`` resamples of subscribers, ``seed``).
     """
-    start, stop = utc_timestamp(cutoff, "cutoff"), utc_timestamp(end, "end")
+    start = utc_timestamp(cutoff, "cutoff", naive_as_utc=True)
+    stop = utc_timestamp(end, "end", naive_as_utc=True)
     if stop <= start:
         raise ValidationError(f"end ({stop}) must be after cutoff ({start})")
     if not 0 < alpha < 1:

@@ -74,16 +74,6 @@ def _check_columns(frame: pd.DataFrame, name: str, required: tuple[str, ...]) ->
         )
 
 
-def utc_timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{name} must be a date such as '2024-06-01', got {value!r}") from exc
-    if pd.isna(stamp):
-        raise ValidationError(f"{name} must be a date such as '2024-06-01', got {value!r}")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def with_machine_flag(events: pd.DataFrame) -> pd.DataFrame:
     """Events with ``machine_open`` computed by the ingest rule when the column is absent."""
     if "machine_open" in events.columns:

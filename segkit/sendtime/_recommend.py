@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import DataSufficiencyWarning, ValidationError
 from segkit.sendtime._exposure import Profiles, profiles
-from segkit.sendtime._inputs import SendTimeData, prepare, utc_timestamp
+from segkit.sendtime._inputs import SendTimeData, prepare
 from segkit.sendtime._local_time import WEEKDAY_NAMES, utc_hour_on
 from segkit.sendtime._shrinkage import normalized, shrink
 
@@ -85,7 +86,7 @@ def fit(source: Any, as_of: Any, exposure_hours: int = DEFAULT_EXPOSURE_HOURS) -
     """The full computation behind :func:`recommend`."""
     if not isinstance(exposure_hours, (int, np.integer)) or not 1 <= exposure_hours <= 24 * 14:
         raise ValidationError(f"exposure_hours must be an integer in [1, 336], got {exposure_hours!r}")
-    stamp = utc_timestamp(as_of, "as_of")
+    stamp = utc_timestamp(as_of, "as_of", naive_as_utc=True)
     data = prepare(source, stamp)
     prof = profiles(data, stamp.value // 10**9, int(exposure_hours))
     if prof.n_opens.sum() == 0:

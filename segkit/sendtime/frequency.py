@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.sendtime._fatigue import (
     METRICS,
@@ -25,7 +26,7 @@ from segkit.sendtime._fatigue import (
     send_table,
     standardized_rates,
 )
-from segkit.sendtime._inputs import prepare, utc_timestamp
+from segkit.sendtime._inputs import prepare
 from segkit.sendtime._personal_cap import personal_caps
 from segkit.sendtime._recommend import engagement_tiers
 
@@ -140,7 +141,7 @@ def analyze(
         raise ValidationError(f"alpha must be in (0, 1), got {alpha!r}")
     if not isinstance(attribution_hours, (int, np.integer)) or attribution_hours < 1:
         raise ValidationError(f"attribution_hours must be a positive integer, got {attribution_hours!r}")
-    stamp = utc_timestamp(as_of, "as_of")
+    stamp = utc_timestamp(as_of, "as_of", naive_as_utc=True)
     data = prepare(workspace_or_tables, stamp)
     n = len(data.subscribers)
     n_opens = np.bincount(data.open_sub, minlength=n)

@@ -6,26 +6,27 @@ import pandas as pd
 import pytest
 from feature_data import AS_OF
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError, ValidationError
 from segkit.features import RFM_UNITS, calibration_holdout, compute, rfm
-from segkit.features._params import check_as_of, check_hours, check_unit, check_windows
+from segkit.features._params import check_hours, check_unit, check_windows
 
 
 def test_naive_as_of_is_refused_not_assumed_utc():
     with pytest.raises(ValidationError, match="has no time zone"):
-        check_as_of("2024-06-30")
+        utc_timestamp("2024-06-30")
     with pytest.raises(ValidationError, match="has no time zone"):
-        check_as_of(pd.Timestamp("2024-06-30"))
+        utc_timestamp(pd.Timestamp("2024-06-30"))
 
 
 @pytest.mark.parametrize("value", [None, 3.5, "not a date", pd.NaT])
 def test_bad_as_of_values(value):
     with pytest.raises(ValidationError, match="as_of"):
-        check_as_of(value)
+        utc_timestamp(value)
 
 
 def test_as_of_is_converted_to_utc():
-    assert check_as_of("2024-06-30T02:00:00+02:00") == pd.Timestamp("2024-06-30", tz="UTC")
+    assert utc_timestamp("2024-06-30T02:00:00+02:00") == pd.Timestamp("2024-06-30", tz="UTC")
 
 
 def test_unknown_unit_lists_valid_values():
@@ -124,3 +125,9 @@ def test_duplicate_subscriber_ids(events, subscribers):
 def test_holdout_end_must_follow_cutoff(events):
     with pytest.raises(ValidationError, match="end .* must be after cutoff"):
         calibration_holdout({"events": events}, AS_OF, AS_OF)
+
+
+def test_naive_timestamp_read_as_utc_only_when_asked():
+    assert utc_timestamp("2024-06-30", "--as-of", naive_as_utc=True) == pd.Timestamp("2024-06-30", tz="UTC")
+    with pytest.raises(ValidationError, match="--as-of must be a date"):
+        utc_timestamp("2024-13-01", "--as-of", naive_as_utc=True)
