@@ -6,7 +6,10 @@ Timestamps are stored as UTC ``TIMESTAMPTZ``; identifiers are strings; ``propert
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from segkit.errors import InputError
 
 __all__ = [
     "EVENT_TYPES",
@@ -14,6 +17,7 @@ __all__ = [
     "TABLES",
     "Column",
     "TableSchema",
+    "require_columns",
 ]
 
 #: The event vocabulary, after aliases are applied.
@@ -135,3 +139,15 @@ ASSIGNMENTS = TableSchema(
 
 #: Tables a user can ingest into, by name.
 TABLES: dict[str, TableSchema] = {t.name: t for t in (EVENTS, SUBSCRIBERS, CAMPAIGNS, ASSIGNMENTS)}
+
+
+def require_columns(columns: Iterable[object], name: str, required: Iterable[str]) -> None:
+    """Raise :class:`InputError` naming every required column table ``name`` lacks, sorted,
+    and the columns it has."""
+    present = [str(c) for c in columns]
+    missing = sorted(set(required) - set(present))
+    if missing:
+        raise InputError(
+            f"table {name!r} is missing required column(s): {', '.join(missing)}; "
+            f"it has: {', '.join(present)}"
+        )

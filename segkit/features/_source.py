@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
+from segkit._schema import require_columns
 from segkit.errors import InputError, ValidationError
 
 __all__ = ["EVENT_COLUMNS", "RFM_EVENT_COLUMNS", "Source", "Tables", "resolve"]
@@ -105,15 +106,6 @@ def _arrow_friendly(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _require(table: ir.Table, name: str, required: tuple[str, ...]) -> None:
-    missing = sorted(set(required) - set(table.columns))
-    if missing:
-        raise InputError(
-            f"table {name!r} is missing required column(s): {', '.join(missing)}; "
-            f"it has: {', '.join(table.columns)}"
-        )
-
-
 def _check_timestamp(table: ir.Table, name: str, column: str) -> None:
     dtype = table[column].type()
     if not dtype.is_timestamp():
@@ -129,7 +121,7 @@ def _check_timestamp(table: ir.Table, name: str, column: str) -> None:
 
 
 def _canonical_events(table: ir.Table, required: tuple[str, ...]) -> ir.Table:
-    _require(table, "events", required)
+    require_columns(table.columns, "events", required)
     _check_timestamp(table, "events", "ts")
     columns = table.columns
     machine = (
@@ -150,7 +142,7 @@ def _canonical_events(table: ir.Table, required: tuple[str, ...]) -> ir.Table:
 
 
 def _canonical_subscribers(table: ir.Table) -> ir.Table:
-    _require(table, "subscribers", ("subscriber_id",))
+    require_columns(table.columns, "subscribers", ("subscriber_id",))
     for column in ("signup_at", "unsubscribed_at"):
         if column in table.columns:
             _check_timestamp(table, "subscribers", column)

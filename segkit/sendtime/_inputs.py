@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._schema import require_columns
 from segkit.errors import InputError, ValidationError
 from segkit.sendtime._local_time import resolve_zones
 
@@ -63,15 +64,6 @@ def read_tables(source: Any) -> dict[str, Any]:
         "source must be a segkit Workspace (anything with .table(name)) or a mapping "
         f"{{'events': DataFrame, 'subscribers': DataFrame, 'segments': Series}}; got {type(source).__name__}"
     )
-
-
-def _check_columns(frame: pd.DataFrame, name: str, required: tuple[str, ...]) -> None:
-    missing = sorted(set(required) - set(frame.columns))
-    if missing:
-        raise InputError(
-            f"table {name!r} is missing required column(s): {', '.join(missing)}; "
-            f"it has: {', '.join(map(str, frame.columns))}"
-        )
 
 
 def with_machine_flag(events: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +115,7 @@ def _epoch_seconds(ts: pd.Series, name: str) -> np.ndarray:
 def _base_subscribers(subscribers: pd.DataFrame | None) -> pd.DataFrame:
     if subscribers is None:
         subscribers = pd.DataFrame({"subscriber_id": pd.Series([], dtype="str")})
-    _check_columns(subscribers, "subscribers", ("subscriber_id",))
+    require_columns(subscribers.columns, "subscribers", ("subscriber_id",))
     zones = subscribers["timezone"] if "timezone" in subscribers else pd.Series(
         None, index=subscribers.index, dtype="string")
     base = pd.DataFrame({"subscriber_id": subscribers["subscriber_id"].astype("str").to_numpy(),
@@ -186,7 +178,7 @@ def prepare(source: Any, as_of: pd.Timestamp) -> SendTimeData:
     events = tables["events"]
     if not isinstance(events, pd.DataFrame):
         raise ValidationError(f"'events' must be a pandas DataFrame, got {type(events).__name__}")
-    _check_columns(events, "events", EVENT_COLUMNS)
+    require_columns(events.columns, "events", EVENT_COLUMNS)
     as_of_s = as_of.value // 10**9
     base = _base_subscribers(tables["subscribers"])
     known = pd.Index(base["subscriber_id"])
@@ -215,7 +207,7 @@ def _segments(segments: Any, ids: pd.Series) -> pd.Series:
     if segments is None:
         return pd.Series(pd.NA, index=ids.index, dtype="string").to_numpy()
     if isinstance(segments, pd.DataFrame):
-        _check_columns(segments, "segments", ("subscriber_id", "segment"))
+        require_columns(segments.columns, "segments", ("subscriber_id", "segment"))
         segments = segments.set_index("subscriber_id")["segment"]
     if not isinstance(segments, pd.Series):
         raise ValidationError(
