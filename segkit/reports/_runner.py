@@ -110,11 +110,15 @@ def notebooks_dir(notebooks: str | Path | None = None) -> Path:
 
 
 def _is_report(path: Path) -> bool:
+    """A notebook with a ``parameters`` cell, unless its metadata say ``"segkit": {"report": false}``
+    (an interactive notebook such as the explorer, which papermill can run but is not a report)."""
     try:
-        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    if notebook.get("metadata", {}).get("segkit", {}).get("report", True) is False:
+        return False
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in notebook.get("cells", []))
 
 
 def available_reports(notebooks: str | Path | None = None) -> list[str]:

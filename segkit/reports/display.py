@@ -31,8 +31,10 @@ __all__ = [
     "RUN_DIR_ENV",
     "include_pii",
     "mask_emails",
+    "method_card_html",
     "show_chart",
     "show_markdown",
+    "show_method_card",
     "show_table",
     "table_html",
     "write_summary",
@@ -163,6 +165,52 @@ def show_chart(chart: Any) -> None:
     _display({
         f"application/vnd.vegalite.{major}+json": spec,
         "text/plain": f"<chart: {mask_emails(str(title))}>",
+    })
+
+
+def method_card_html(
+    method: str,
+    *,
+    data_window: str,
+    assumptions: str | Sequence[str],
+    validation: str,
+    verdict: str,
+    sufficient: bool = True,
+) -> str:
+    """An escaped HTML "method card": how a number was made and whether the data suffice.
+
+    ``method`` names the model or test, ``data_window`` the data it saw, ``assumptions`` what it
+    takes for granted, ``validation`` how well it did on held-out data (or why it was not
+    validated), and ``verdict`` the data-sufficiency verdict in plain words. With
+    ``sufficient=False`` the card is styled as a warning so readers do not trust the number.
+    """
+    items = [assumptions] if isinstance(assumptions, str) else list(assumptions)
+    esc = lambda text: html.escape(mask_emails(str(text)))  # noqa: E731
+    status = "sk-card-ok" if sufficient else "sk-card-warn"
+    label = "Data suffice" if sufficient else "Data do not suffice"
+    rows = [("Method", esc(method)), ("Data window", esc(data_window)),
+            ("Assumptions", "<br>".join(esc(a) for a in items) or "none stated"),
+            ("Validation", esc(validation)), (label, esc(verdict))]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<aside class="sk-method-card {status}"><table>{body}</table></aside>'
+
+
+def show_method_card(
+    method: str,
+    *,
+    data_window: str,
+    assumptions: str | Sequence[str],
+    validation: str,
+    verdict: str,
+    sufficient: bool = True,
+) -> None:
+    """Display a method card next to a model's or a test's numbers (see :func:`method_card_html`)."""
+    text = (f"Method: {method}\nData window: {data_window}\nValidation: {validation}\n"
+            f"{'Data suffice' if sufficient else 'Data do not suffice'}: {verdict}")
+    _display({
+        "text/html": method_card_html(method, data_window=data_window, assumptions=assumptions,
+                                      validation=validation, verdict=verdict, sufficient=sufficient),
+        "text/plain": mask_emails(text),
     })
 
 

@@ -90,3 +90,17 @@ def test_cells_format_missing_booleans_and_numbers(shown):
     page = shown[0]["text/html"]
     assert "&lt;NA&gt;" not in page and "NaT" not in page and "nan" not in page
     assert "<td>yes</td>" in page and "<td>no</td>" in page and "1.235" in page
+
+
+def test_method_card_escapes_and_flags_insufficient_data():
+    from segkit.reports.display import method_card_html
+
+    card = method_card_html("BG/NBD <b>", data_window="1997-01-01 to 1997-09-30",
+                            assumptions=["purchases follow a Poisson process", "a & b"],
+                            validation="holdout MAE 0.3", verdict="only 12 repeat buyers",
+                            sufficient=False)
+    assert "BG/NBD &lt;b&gt;" in card and "a &amp; b" in card
+    assert "sk-card-warn" in card and "Data do not suffice" in card
+    ok = method_card_html("z-test", data_window="w", assumptions="independent recipients",
+                          validation="n/a", verdict="enough", sufficient=True)
+    assert "sk-card-ok" in ok and "Data suffice" in ok
