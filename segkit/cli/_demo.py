@@ -10,7 +10,7 @@ import typer
 
 from segkit._config import DEFAULT_REPORTS_DIR
 from segkit.cli._app import command, state
-from segkit.cli._report import _fast_imports
+from segkit.cli._report import JobsOption, _fast_imports
 
 
 @command("demo")
@@ -20,6 +20,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed for the generator.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the rendered reports.")] = DEFAULT_REPORTS_DIR,
     reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render every report after building.")] = True,
+    jobs: JobsOption = 2,
 ) -> None:
     """Build the demo workspace from synthetic data with planted truth, then render every report."""
     from segkit._progress import progress_bar
@@ -38,7 +39,7 @@ def demo(
     names = available_reports()
     with progress_bar("reports", len(names), enabled=cli.show_progress) as advance:
         result = run_batch([{"report": name} for name in names], workspace=cli.workspace,
-                           out_dir=out, progress=advance)
+                           out_dir=out, progress=advance, jobs=jobs)
     cli.echo(result.summary())
     cli.echo(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not result.ok:

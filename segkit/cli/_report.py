@@ -22,6 +22,7 @@ WorkspaceOption = Annotated[Path | None, typer.Option("--workspace", "-w", help=
 OutOption = Annotated[Path, typer.Option("--out", "-o", help=_OUT_HELP)]
 PiiOption = Annotated[bool, typer.Option("--include-pii", help=_PII_HELP)]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", help="Seconds allowed per notebook cell (default: no limit).")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Reports to run at once, each in its own kernel.")]
 NotebooksOption = Annotated[Path | None, typer.Option("--notebooks", help=_NOTEBOOKS_HELP)]
 
 
@@ -87,6 +88,7 @@ def batch(
     include_pii: PiiOption = False,
     notebooks: NotebooksOption = None,
     timeout: TimeoutOption = None,
+    jobs: JobsOption = 1,
 ) -> None:
     """Run every report in a manifest; a failure does not stop the others; exit 1 if any failed.
 
@@ -101,7 +103,7 @@ def batch(
     with progress_bar("reports", len(entries), enabled=cli.show_progress) as advance:
         result = run_batch(manifest, workspace=workspace or cli.workspace, out_dir=out,
                            include_pii=include_pii, notebooks=notebooks, progress=advance,
-                           timeout_seconds=timeout)
+                           timeout_seconds=timeout, jobs=jobs)
     cli.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)

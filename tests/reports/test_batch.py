@@ -95,3 +95,16 @@ def test_reports_are_notebooks_with_a_parameters_cell(notebooks):
 def test_batch_cli_reports_a_missing_manifest_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "nope.yaml"), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "nope.yaml: cannot read the manifest" in result.output
+
+
+def test_parallel_batch_keeps_manifest_order_and_indexes_every_run(notebooks, tmp_path):
+    manifest = [{"report": "fine", "parameters": {"value": v}} for v in (1, 2)]
+    manifest.insert(1, {"report": "broken", "parameters": {"value": 5}})
+    result = run_batch(manifest, out_dir=tmp_path / "out", notebooks=notebooks, jobs=2)
+    assert [(r.name, r.status) for r in result.runs] == [
+        ("fine", "succeeded"), ("broken", "failed"), ("fine", "succeeded")]
+    assert [r.summary["numbers"]["value"] for r in result.runs if r.ok] == [1, 2]
+    index = result.index_path.read_text()
+    assert "3 run(s), 1 failed" in index
+    with pytest.raises(ValidationError, match="jobs must be at least 1"):
+        run_batch(manifest, out_dir=tmp_path / "out", notebooks=notebooks, jobs=0)
