@@ -69,6 +69,10 @@ def _raw_columns(n_events: int, n_subscribers: int, seed: int) -> tuple[dict, di
         "campaign": np.where(emailish, rng.integers(0, 400, n_events), -1).astype(np.int16),
         "value": value,
         "machine": (kind == names.index("open")) & (rng.random(n_events) < 0.3),
+        # web visits: 0 no properties, 1 the pricing page, 2 another page
+        "page": np.where(
+            kind == names.index("web_visit"), rng.choice(3, n_events, p=[0.5, 0.15, 0.35]), 0
+        ).astype(np.int8),
     }
     signup = rng.integers(start - 365 * 86400, end, n_subscribers)
     subscribers = {
@@ -103,7 +107,8 @@ def write_generated(con, n_events: int, n_subscribers: int, seed: int = 0) -> No
             to_timestamp(seconds) AS ts,
             CASE WHEN campaign >= 0 THEN 'c' || lpad(CAST(campaign AS VARCHAR), 3, '0') END AS campaign_id,
             CASE WHEN isnan(value) THEN NULL ELSE value END AS value,
-            CAST(NULL AS VARCHAR) AS properties,
+            CASE page WHEN 1 THEN '{{"page": "pricing", "url": "/pricing"}}'
+                      WHEN 2 THEN '{{"page": "home", "url": "/"}}' END AS properties,
             machine AS machine_open
         FROM raw_events"""
     )
@@ -205,6 +210,9 @@ def _local_opens(opens: pd.DataFrame, zones: pd.Series) -> pd.DataFrame:
     return hours.join(days)
 
 
+PRICING_PAGE = r'(?i)"(page|url|path)"\s*:\s*"[^"]*pricing'
+
+
 def pandas_features(
     events: pd.DataFrame, subscribers: pd.DataFrame, as_of: pd.Timestamp,
     windows: tuple[int, ...] = WINDOWS, cart_hours: float = CART_HOURS, unit_days: int = 1,
@@ -218,6 +226,8 @@ def pandas_features(
     is_open = ev.event_type == "open"
     human = is_open & ~ev.machine_open.astype(bool)
     abandoned = _cart_abandoned(ev, as_of, cart_hours)
+    visits = ev[ev.event_type == "web_visit"]
+    pricing = visits[visits.properties.str.contains(PRICING_PAGE, regex=True, na=False)]
     names = {"send": "sends", "open": "opens", "click": "clicks", "purchase": "purchase_count",
              "web_visit": "web_visits", "product_view": "product_views", "cart_add": "cart_adds",
              "unsubscribe": "unsubscribes"}  # fmt: skip
@@ -231,6 +241,12 @@ def pandas_features(
         }
         col["human_opens"] = (
             e[human[inside]].groupby("subscriber_id").size().reindex(index, fill_value=0)
+        )
+        col["pricing_page_visits"] = (
+            pricing[pricing.ts > as_of - pd.Timedelta(days=w)]
+            .groupby("subscriber_id")
+            .size()
+            .reindex(index, fill_value=0)
         )
         tagged = e[e.campaign_id.notna()]
         col["unique_opens"] = (
@@ -261,7 +277,8 @@ def pandas_features(
         )
         for stem in ("sends", "opens", "human_opens", "unique_opens", "clicks", "unique_clicks",
                      "open_rate", "click_rate", "click_to_open_rate", "purchase_count", "revenue",
-                     "average_order_value", "web_visits", "product_views", "cart_adds",
+                     "average_order_value", "web_visits", "pricing_page_visits", "product_views",
+                     "cart_adds",
                      "cart_abandonments", "unsubscribes"):  # fmt: skip
             out[f"{stem}_{w}d"] = col[stem]
 

@@ -121,6 +121,18 @@ def parse_as_of(text: str, option: str = "--as-of") -> pd.Timestamp:
     return utc_timestamp(text, option, naive_as_utc=True)
 
 
+SuppressOption = Annotated[
+    Path | None, typer.Option("--suppress", help="File of ids or emails never to email, one a line.")
+]
+
+
+def read_suppression_list(path: Path | None) -> list[str]:
+    """Ids or emails from a ``--suppress`` file (see :func:`segkit.io.read_id_list`)."""
+    from segkit.io import read_id_list
+
+    return [] if path is None else read_id_list(path, "suppression list")
+
+
 def main() -> None:
     """Console entry point."""
     try:

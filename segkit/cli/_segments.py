@@ -1,4 +1,4 @@
-"""``segkit export segment NAME``: a segment's consent-checked audience as CSV."""
+"""``segkit export segment NAME`` and ``segkit audience TRIGGER``: consent-checked audiences as CSV."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from segkit.cli._app import app, command, parse_as_of, state
+from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
 from segkit.errors import InputError
 
 export_app = typer.Typer(help="Export audiences (always filtered by the consent gate).",
@@ -27,16 +27,6 @@ def _read_rules(path: Path | None) -> Any:
     return parse_rules(text)
 
 
-def _read_suppressed(path: Path | None) -> list[str]:
-    if path is None:
-        return []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the suppression list ({error.strerror})") from error
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
 @command("segment", group=export_app)
 def export_segment_command(
     ctx: typer.Context,
@@ -44,19 +34,17 @@ def export_segment_command(
     as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (subscriber_id,email).")],
     rules: Annotated[Path | None, typer.Option("--rules", help="segments.yaml with rule segments.")] = None,
-    suppress: Annotated[
-        Path | None, typer.Option("--suppress", help="File of ids or emails never to email, one a line.")
-    ] = None,
+    suppress: SuppressOption = None,
 ) -> None:
     """Write the members of segment NAME who may be emailed; print who was excluded and why."""
     from segkit.features import compute
-    from segkit.io import Workspace
+    from segkit.io import Workspace, write_export_csv
     from segkit.segments import check_segment_name, export_segment
 
     cli = state(ctx)
     stamp = parse_as_of(as_of)
     rule_set = _read_rules(rules)
-    suppressed = _read_suppressed(suppress)
+    suppressed = read_suppression_list(suppress)
     check_segment_name(name, rule_set)
     with Workspace(cli.workspace, read_only=True) as workspace:
         features = compute(workspace, stamp)
@@ -67,7 +55,62 @@ def export_segment_command(
         )
     result = export_segment(name, features, subscribers, stamp, rules=rule_set, events=events,
                             suppressed=suppressed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.audience.to_csv(out, index=False)
+    write_export_csv(result.audience, out)
     cli.echo(f"wrote {len(result.audience):,} subscribers to {out}")
     cli.echo(result.summary())
+
+
+def _trigger_events(workspace: Any, as_of: Any, lookback_days: float) -> Any:
+    """Cart adds and purchases of the cart lookback, and every unsubscribe, up to ``as_of``."""
+    import ibis
+    import pandas as pd
+
+    events = workspace.ibis().table("events")
+    start = ibis.literal(as_of - pd.Timedelta(days=lookback_days), type="timestamp('UTC')")
+    end = ibis.literal(as_of, type="timestamp('UTC')")
+    recent = events.event_type.isin(["cart_add", "purchase"]) & (events.ts > start)
+    chosen = events.filter((events.ts <= end) & (recent | (events.event_type == "unsubscribe")))
+    return chosen.select("subscriber_id", "event_type", "ts").to_pandas()
+
+
+@command("audience")
+def audience_command(
+    ctx: typer.Context,
+    trigger: Annotated[str, typer.Argument(
+        help="Trigger: cart_abandonment, inactivity, high_value_falling_engagement, new_subscriber.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="CSV file to write (subscriber_id,email,trigger,trigger_time,action).")],
+    suppress: SuppressOption = None,
+    cart_hours: Annotated[float, typer.Option(
+        "--cart-hours", help="Hours after a cart add without purchase before it is abandoned.")] = 24,
+    inactive_days: Annotated[float, typer.Option(
+        "--inactive-days", help="Days without a human open that make a subscriber inactive.")] = 90,
+) -> None:
+    """Write who should get the TRIGGER message as of a date; print who was excluded and why."""
+    from segkit.features import compute
+    from segkit.io import Workspace, write_export_csv
+    from segkit.segments import TRIGGERS, check_triggers, trigger_audience
+
+    cli = state(ctx)
+    check_triggers([trigger])
+    stamp = parse_as_of(as_of)
+    suppressed = read_suppression_list(suppress)
+    lookback_days = 7.0
+    with Workspace(cli.workspace, read_only=True) as workspace:
+        features = compute(workspace, stamp)
+        subscribers = workspace.table("subscribers")
+        events = _trigger_events(workspace, stamp, lookback_days + cart_hours / 24)
+    if "email" not in subscribers.columns:
+        raise InputError("subscribers table lacks column 'email' needed for an audience")
+    result = trigger_audience(
+        features, events, subscribers, stamp, cart_hours=cart_hours, cart_lookback_days=lookback_days,
+        inactive_days=inactive_days, suppressed=suppressed, triggers=[trigger],
+    )
+    emails = subscribers.set_index(subscribers["subscriber_id"].astype(str))["email"]
+    table = result.to_frame()
+    table.insert(1, "email", emails.reindex(table["subscriber_id"]).to_numpy())
+    write_export_csv(table, out)
+    cli.echo(f"wrote {len(table):,} subscribers ({trigger} -> {TRIGGERS[trigger]}) to {out}")
+    cli.echo(f"consent: {result.consent.summary()}")
+

@@ -11,11 +11,17 @@ import numpy as np
 import pandas as pd
 
 from segkit.datasets._sim_subscribers import WEEK, engagement_multiplier
+from segkit.datasets._sim_tables import PROP_PRICING_PAGE
 from segkit.datasets._truth import CATEGORIES, QUIET_RAMP_DAYS, QUIET_RESIDUAL
 
 FAVORITE_CATEGORY_PROB = 0.6
 VIEWS_PER_SESSION = 1.3  # Poisson mean of product views in a browsing session
 ATTRIBUTION_WINDOW_S = 24 * 3600.0
+#: Chance that the web visit in the half hour before a purchase is to the pricing page.
+PRICING_BEFORE_PURCHASE = 0.5
+#: A browsing session visits the pricing page with chance ``PRICING_PER_CART * cart_prob``
+#: (subscribers likelier to add to cart also compare prices more).
+PRICING_PER_CART = 1.0
 
 
 @dataclass(frozen=True)
@@ -151,3 +157,11 @@ def funnel_before(
         "cart_t": t - np.round(rng.uniform(30, 280, len(t))),
         "cart_cat": cat,
     }
+
+
+def pricing_pages(rng: np.random.Generator, prob: np.ndarray) -> np.ndarray:
+    """Property code per web visit: the pricing page with probability ``prob``, else none (-1).
+
+    Drawn from its own generator so adding pricing pages left every other event unchanged.
+    """
+    return np.where(rng.random(len(prob)) < prob, PROP_PRICING_PAGE, -1)

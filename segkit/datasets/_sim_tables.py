@@ -17,9 +17,11 @@ PROPERTY_TEXT: tuple[str, ...] = (
     *(json.dumps({"category": c}) for c in CATEGORIES),
     json.dumps({"user_agent": MPP_USER_AGENT}),
     json.dumps({"source": "email"}),
+    json.dumps({"page": "pricing", "url": "/pricing"}),
 )
 PROP_MPP = len(CATEGORIES)
 PROP_FROM_EMAIL = len(CATEGORIES) + 1
+PROP_PRICING_PAGE = len(CATEGORIES) + 2
 
 #: Flags carried beside each event, for the truth object only.
 FLAG_MACHINE_OPEN = 1

@@ -97,9 +97,12 @@ def _commerce(
     clicks: tuple[np.ndarray, np.ndarray, np.ndarray],
     parts: EventParts,
     exp_rows: np.ndarray,
+    pages_rng: np.random.Generator,
 ) -> commerce.Purchases:
     """Organic purchases (attributed to a regular campaign clicked in the 24 h before) with their
-    browsing funnel, then independent browsing sessions, product views and cart adds."""
+    browsing funnel, then independent browsing sessions, product views and cart adds. Web
+    visits go to the pricing page more often right before a purchase and for subscribers likelier
+    to add to cart (``pages_rng``, see :func:`commerce.pricing_pages`)."""
     bought = commerce.bgnbd_purchases(rng, subs, horizon, gg.p)
     cat = commerce.pick_categories(rng, subs["favorite_category"].to_numpy()[bought.sub])
     click_sub, click_t, click_campaign = clicks
@@ -109,11 +112,14 @@ def _commerce(
     )
     parts.add("purchase", bought.sub, bought.t, campaign=campaign, value=bought.value, prop=cat)
     funnel = commerce.funnel_before(rng, bought.sub, bought.t, cat)
-    parts.add("web_visit", funnel["visit_sub"], funnel["visit_t"])
+    before = np.full(len(funnel["visit_sub"]), commerce.PRICING_BEFORE_PURCHASE)
+    parts.add("web_visit", funnel["visit_sub"], funnel["visit_t"],
+              prop=commerce.pricing_pages(pages_rng, before))
     parts.add("product_view", funnel["view_sub"], funnel["view_t"], prop=funnel["view_cat"])
     parts.add("cart_add", funnel["cart_sub"], funnel["cart_t"], prop=funnel["cart_cat"])
     sess_sub, sess_t = commerce.browsing_sessions(rng, subs, horizon)
-    parts.add("web_visit", sess_sub, sess_t)
+    browsing = commerce.PRICING_PER_CART * subs["cart_prob"].to_numpy()[sess_sub]
+    parts.add("web_visit", sess_sub, sess_t, prop=commerce.pricing_pages(pages_rng, browsing))
     views = commerce.session_views(rng, subs, sess_sub, sess_t)
     parts.add("product_view", views["view_sub"], views["view_t"], prop=views["view_cat"])
     parts.add("cart_add", views["cart_sub"], views["cart_t"], prop=views["cart_cat"])
@@ -217,7 +223,8 @@ def synthetic(
         fatigue_weekly_cap,
     )
     horizon = (end_ts - start_ts).total_seconds()
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    # the 7th stream (pricing pages) was added later: spawn keys keep the first six unchanged
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     bgnbd, gg = BetaGeoTruth(), GammaGammaTruth()
     subs = simulate_subscribers(
         rngs[0],
@@ -242,7 +249,8 @@ def synthetic(
     unsub_t = engagement.simulate_unsubscribes(rngs[2], sends, unsub_slot, sched, parts)
     exp_rows = first_rows[sched.experiment_slot] + np.arange(len(ARMS))
     bought = _commerce(
-        rngs[5], subs, horizon, gg, (sends.sub[c], click_t, sends.campaign[c]), parts, exp_rows
+        rngs[5], subs, horizon, gg, (sends.sub[c], click_t, sends.campaign[c]), parts, exp_rows,
+        rngs[6],
     )
 
     cols = parts.arrays(horizon)

@@ -20,7 +20,8 @@ __all__ = ["assemble", "column_order"]
 WINDOW_STEMS = (
     "sends", "opens", "human_opens", "unique_opens", "clicks", "unique_clicks", "open_rate",
     "click_rate", "click_to_open_rate", "purchase_count", "revenue", "average_order_value",
-    "web_visits", "product_views", "cart_adds", "cart_abandonments", "unsubscribes",
+    "web_visits", "pricing_page_visits", "product_views", "cart_adds", "cart_abandonments",
+    "unsubscribes",
 )  # fmt: skip
 FLOAT_STEMS = ("open_rate", "click_rate", "click_to_open_rate", "revenue", "average_order_value")
 RECENCY_COLUMNS = ("days_since_last_open", "days_since_last_click", "days_since_last_purchase")
@@ -130,6 +131,7 @@ def _event_columns(long: pd.DataFrame, rows: np.ndarray, n: int, windows: tuple[
         for stem, event_type in COUNTED_EVENTS.items()
     }
     out["human_opens"] = per_window("n_human_open").astype(np.int64)
+    out["pricing_page_visits"] = per_window("n_pricing_page_visit").astype(np.int64)
     out["revenue"] = per_window("value_sum")
     out["valued"] = per_window("value_n")
     for key in ("last_open", "last_click", "last_purchase"):
@@ -164,6 +166,7 @@ def _window_frame(
     for i, w in enumerate(windows):
         col = {stem: ev[stem][i] for stem in COUNTED_EVENTS}
         col["human_opens"] = ev["human_opens"][i]
+        col["pricing_page_visits"] = ev["pricing_page_visits"][i]
         col["unique_opens"] = unique_opens[i]
         col["unique_clicks"] = unique_clicks[i]
         col["cart_abandonments"] = abandoned[i]

@@ -119,7 +119,9 @@ def compute(
         ``unique_clicks`` (campaigns clicked), ``open_rate`` = unique_opens / sends,
         ``click_rate`` = unique_clicks / sends, ``click_to_open_rate`` = unique_clicks /
         unique_opens, ``purchase_count``, ``revenue``, ``average_order_value`` (mean value of
-        the purchases that have a value), ``web_visits``, ``product_views``, ``cart_adds``,
+        the purchases that have a value), ``web_visits``, ``pricing_page_visits`` (web visits whose
+        ``properties`` page/url/path mentions "pricing", see
+        ``segkit.features._windows.PRICING_PAGE_PATTERN``), ``product_views``, ``cart_adds``,
         ``cart_abandonments`` (adds whose deadline passed by ``as_of`` without a purchase;
         counted by the add's time), ``unsubscribes``. Rates and means with a zero denominator
         are NaN, never 0. Rates count events in the window, so an open of a mail sent before the

@@ -138,7 +138,23 @@ def _canonical_events(table: ir.Table, required: tuple[str, ...]) -> ir.Table:
         ),
         value=table.value.cast("float64") if "value" in columns else ibis.null("float64"),
         machine_open=machine,
+        properties=_properties_text(table),
     )
+
+
+def _properties_text(table: ir.Table) -> ir.StringValue:
+    """``properties`` as JSON text (null when the column is absent or holds only nulls)."""
+    if "properties" not in table.columns:
+        return ibis.null("string")
+    dtype = table.properties.type()
+    if dtype.is_string() or dtype.is_json():
+        return table.properties.cast("string")
+    if dtype.is_struct() or dtype.is_map() or dtype.is_array():
+        raise ValidationError(
+            f"column events.properties must be JSON text (or JSON), got {dtype}; "
+            "serialise mappings with json.dumps before computing features"
+        )
+    return ibis.null("string")  # an all-null column (no type of its own)
 
 
 def _canonical_subscribers(table: ir.Table) -> ir.Table:

@@ -19,7 +19,14 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-__all__ = ["COUNTED_EVENTS", "bucket", "campaign_summary", "event_summary", "window_starts"]
+__all__ = [
+    "COUNTED_EVENTS",
+    "PRICING_PAGE_PATTERN",
+    "bucket",
+    "campaign_summary",
+    "event_summary",
+    "window_starts",
+]
 
 #: Feature name stem -> event type, for the plain per-window counts.
 COUNTED_EVENTS: dict[str, str] = {
@@ -32,6 +39,12 @@ COUNTED_EVENTS: dict[str, str] = {
     "cart_adds": "cart_add",
     "unsubscribes": "unsubscribe",
 }
+
+#: A ``web_visit`` is a pricing-page visit when its JSON ``properties`` have a ``page``, ``url``
+#: or ``path`` whose text contains "pricing" (any case), e.g. ``{"page": "pricing"}`` or
+#: ``{"url": "https://shop.example/Pricing?plan=pro"}``. Matched on the JSON text (RE2 syntax,
+#: the same in DuckDB and Python ``re``), so no per-row JSON parsing.
+PRICING_PAGE_PATTERN = r'(?i)"(page|url|path)"\s*:\s*"[^"]*pricing'
 
 
 def window_starts(as_of: pd.Timestamp, windows: tuple[int, ...]) -> list[ir.Scalar]:
@@ -47,8 +60,8 @@ def bucket(ts: ir.TimestampValue, as_of: pd.Timestamp, windows: tuple[int, ...])
 
 def event_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...]) -> ir.Table:
     """Long table per (subscriber, bucket): event counts by type (``n_<type>``, plus
-    ``n_human_open``), purchase value sum and count, last human open / click / purchase time and
-    first event time.
+    ``n_human_open`` and ``n_pricing_page_visit``, see :data:`PRICING_PAGE_PATTERN`), purchase
+    value sum and count, last human open / click / purchase time and first event time.
 
     Times stay timestamps (converted in pandas): on DuckDB ``epoch_seconds`` of a ``TIMESTAMPTZ``
     goes through a time-zone cast that cost more than the whole aggregation.
@@ -62,6 +75,9 @@ def event_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...
         for event_type in COUNTED_EVENTS.values()
     }
     metrics["n_human_open"] = keyed.count(where=is_human_open)
+    metrics["n_pricing_page_visit"] = keyed.count(
+        where=(kind == "web_visit") & keyed.properties.re_search(PRICING_PAGE_PATTERN)
+    )
     metrics["value_sum"] = keyed.value.sum(where=is_purchase)
     metrics["value_n"] = keyed.value.count(where=is_purchase)
     metrics["last_open_ts"] = keyed.ts.max(where=is_human_open)

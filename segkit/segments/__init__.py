@@ -1,8 +1,12 @@
-"""Segments: declarative rules, built-in schemes, primary segments, performance per segment,
-membership over time and consent-safe exports.
+"""Segments: declarative rules, built-in schemes, behavioural scores, clustering, primary
+segments, performance per segment, membership over time, triggers and consent-safe exports.
 
 Start with :func:`parse_rules` (YAML text or a mapping) and :meth:`RuleSet.evaluate`, or a
-built-in scheme (:func:`engagement_tiers`, :func:`rfm_scores`, :func:`lifecycle_stages`).
+built-in scheme (:func:`engagement_tiers`, :func:`rfm_scores`, :func:`lifecycle_stages`,
+:func:`buyer_stages`, :func:`value_segments`; by name in :data:`SCHEMES`). Over time:
+:func:`membership_snapshots` (features, labels and history for several dates in one call).
+Clusters: :class:`SegmentClusterer` (KMeans or Gaussian mixture). Audiences:
+:func:`export_segment` and :func:`trigger_audience`, both through :func:`segkit.consent.eligible`.
 """
 
 from segkit.segments._catalog import (
@@ -12,9 +16,14 @@ from segkit.segments._catalog import (
     segment_members,
     segment_names,
 )
-from segkit.segments._clustering import CLUSTER_FEATURES, SegmentClusterer
+from segkit.segments._clustering import CLUSTER_FEATURES, CLUSTERING_METHODS, SegmentClusterer
+from segkit.segments._decay import DECAY_STEMS, decayed_event_counts
 from segkit.segments._export import SegmentExport, export_segment
-from segkit.segments._membership import MembershipHistory, membership_history
+from segkit.segments._membership import (
+    MembershipHistory,
+    membership_history,
+    membership_snapshots,
+)
 from segkit.segments._performance import (
     PERFORMANCE_METRICS,
     SegmentPerformance,
@@ -53,15 +62,18 @@ from segkit.segments._stages import (
     category_affinity,
     value_potential,
 )
-from segkit.segments._triggers import TRIGGERS, TriggerAudience, trigger_audience
+from segkit.segments._triggers import TRIGGERS, TriggerAudience, check_triggers, trigger_audience
+from segkit.segments._value_scheme import predicted_clv, value_segments
 
 __all__ = [
     "AFFINITY_WEIGHTS",
     "AllOf",
     "AnyOf",
     "BUYER_STAGES",
+    "CLUSTERING_METHODS",
     "CLUSTER_FEATURES",
     "Comparison",
+    "DECAY_STEMS",
     "ENGAGEMENT_TIERS",
     "ENGAGEMENT_WEIGHTS",
     "INTENT_WEIGHTS",
@@ -83,12 +95,16 @@ __all__ = [
     "buyer_stages",
     "category_affinity",
     "check_segment_name",
+    "check_triggers",
+    "decayed_event_counts",
     "engagement_score",
     "engagement_tiers",
     "export_segment",
     "lifecycle_stages",
     "membership_history",
+    "membership_snapshots",
     "parse_rules",
+    "predicted_clv",
     "primary_segment",
     "purchase_intent_score",
     "rfm_scores",
@@ -98,4 +114,5 @@ __all__ = [
     "segment_performance",
     "trigger_audience",
     "value_potential",
+    "value_segments",
 ]

@@ -16,7 +16,8 @@ from segkit.segments._schemes import (
     lifecycle_stages,
     rfm_scores,
 )
-from segkit.segments._stages import BUYER_STAGES, buyer_stages
+from segkit.segments._stages import BUYER_STAGES, VALUE_POTENTIALS, buyer_stages
+from segkit.segments._value_scheme import value_segments
 
 __all__ = ["SCHEMES", "check_segment_name", "scheme_labels", "segment_members", "segment_names"]
 
@@ -26,6 +27,7 @@ SCHEMES: dict[str, tuple[Callable[[pd.DataFrame], pd.Series], tuple[str, ...]]] 
     "lifecycle": (lifecycle_stages, LIFECYCLE_STAGES),
     "rfm": (lambda features: rfm_scores(features)["rfm_group"], RFM_GROUPS),
     "buyer": (buyer_stages, BUYER_STAGES),
+    "value": (value_segments, VALUE_POTENTIALS),
 }
 
 

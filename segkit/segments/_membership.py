@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
+from segkit.segments._catalog import scheme_labels
+from segkit.segments._rules import RuleSet, primary_segment
 
-__all__ = ["MembershipHistory", "membership_history"]
+__all__ = ["MembershipHistory", "membership_history", "membership_snapshots"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,3 +101,63 @@ def membership_history(snapshots: Mapping[object, pd.Series]) -> MembershipHisto
         columns[stamp] = labels.astype(object)
     frame = pd.DataFrame(columns).sort_index(axis=1)
     return MembershipHistory(frame.rename_axis(index="subscriber_id"))
+
+
+def _labeller(scheme: str | None, rules: RuleSet | None) -> Any:
+    """features -> labels, for exactly one of a built-in ``scheme`` or a rule set."""
+    if (scheme is None) == (rules is None):
+        raise ValidationError("membership_snapshots needs exactly one of scheme=... or rules=...")
+    if rules is not None:
+        return lambda features: primary_segment(rules.evaluate(features), rules.priority or None)
+    return lambda features: scheme_labels(features, scheme)
+
+
+def membership_snapshots(
+    events: Any,
+    subscribers: pd.DataFrame | None,
+    dates: Iterable[object],
+    *,
+    scheme: str | None = None,
+    rules: RuleSet | None = None,
+    windows: Iterable[int] | None = None,
+) -> MembershipHistory:
+    """Segment membership as of each of ``dates``, computed from the raw tables.
+
+    For every date: the feature table as of that date (:func:`segkit.features.compute`, which
+    reads only events with ``ts <= date``), then the labels of built-in ``scheme`` (e.g.
+    ``"engagement"``, see :data:`segkit.segments.SCHEMES`) or the primary segment of ``rules``
+    (:func:`primary_segment` with the rule set's priority), then :func:`membership_history`.
+    A subscriber appears in a snapshot when the feature table lists them at that date (signed up
+    by then, or with an event by then).
+
+    Parameters
+    ----------
+    events
+        The events DataFrame (canonical columns), or a Workspace / Ibis backend holding both
+        tables (then ``subscribers`` must be None).
+    subscribers
+        The subscribers DataFrame, or None (transaction-only data, or a Workspace in ``events``).
+    dates
+        Snapshot dates, time-zone aware (at least one; duplicates are refused).
+    scheme, rules
+        Exactly one: a built-in scheme name or a :class:`RuleSet`.
+    windows
+        Feature windows in days (default: those of :func:`segkit.features.compute`).
+    """
+    from segkit.features import compute
+
+    label = _labeller(scheme, rules)
+    stamps = [utc_timestamp(date, "snapshot date") for date in dates]
+    if not stamps:
+        raise ValidationError("membership_snapshots needs at least one date")
+    if len(set(stamps)) < len(stamps):
+        raise ValidationError(f"snapshot dates repeat: {', '.join(map(str, sorted(stamps)))}")
+    if isinstance(events, pd.DataFrame):
+        source: Any = {"events": events, "subscribers": subscribers}
+    elif subscribers is not None:
+        raise ValidationError("pass subscribers=None when events is a Workspace or Ibis backend")
+    else:
+        source = events
+    options = {} if windows is None else {"windows": windows}
+    snapshots = {stamp: label(compute(source, stamp, **options)) for stamp in stamps}
+    return membership_history(snapshots)

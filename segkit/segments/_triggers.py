@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,8 +12,9 @@ import pandas as pd
 from segkit._timestamps import utc_timestamp
 from segkit.consent import ConsentResult, eligible
 from segkit.errors import ValidationError
+from segkit.segments._rules import did_you_mean
 
-__all__ = ["TRIGGERS", "TriggerAudience", "trigger_audience"]
+__all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience"]
 
 #: Trigger -> recommended action.
 TRIGGERS: dict[str, str] = {
@@ -86,6 +87,22 @@ def _from_features(features: pd.DataFrame, as_of: pd.Timestamp, inactive_days: f
     return frames
 
 
+def check_triggers(names: Sequence[str] | None) -> list[str]:
+    """The trigger names (all of :data:`TRIGGERS` for None); an unknown one raises listing the
+    valid names."""
+    if names is None:
+        return list(TRIGGERS)
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name not in TRIGGERS:
+            raise ValidationError(
+                f"unknown trigger {name!r}{did_you_mean(name, TRIGGERS)} valid: {', '.join(TRIGGERS)}"
+            )
+    if not names:
+        raise ValidationError(f"no trigger chosen; valid: {', '.join(TRIGGERS)}")
+    return names
+
+
 def trigger_audience(
     features: pd.DataFrame,
     events: pd.DataFrame,
@@ -98,6 +115,7 @@ def trigger_audience(
     new_days: float = 7,
     value_quantile: float = 0.8,
     suppressed: Iterable[str] = (),
+    triggers: Sequence[str] | None = None,
 ) -> TriggerAudience:
     """Evaluate the behavioural triggers as of ``as_of`` and keep only who may be emailed.
 
@@ -110,9 +128,12 @@ def trigger_audience(
       time ``as_of``) -> retention offer;
     * ``new_subscriber``: tenure under ``new_days`` days (trigger time: signup) -> welcome series.
 
-    A subscriber can have several triggers (one row each). Everyone passes through
+    A subscriber can have several triggers (one row each). ``triggers`` limits the evaluation to
+    those names (default: all; an unknown name raises listing the valid ones), so the consent
+    decision counts only their candidates. Everyone passes through
     :func:`segkit.consent.eligible` (unsubscribe events from ``events`` included).
     """
+    chosen = check_triggers(triggers)
     stamp = utc_timestamp(as_of)
     needed = {"days_since_last_open", "tenure_days", "revenue_365d", "open_rate_30d", "open_rate_365d"}
     missing = sorted(needed - set(features.columns))
@@ -122,6 +143,7 @@ def trigger_audience(
     cart = _cart_abandonment(events, stamp, cart_hours, cart_lookback_days).assign(trigger="cart_abandonment")
     table = pd.concat([cart, *_from_features(features, stamp, inactive_days, new_days, value_quantile)],
                       ignore_index=True)
+    table = table[table["trigger"].isin(chosen)]
     decision = eligible(table["subscriber_id"], subscribers, stamp, events=events, suppressed=suppressed)
     table = table[table["subscriber_id"].isin(decision.eligible)]
     table = table.assign(action=table["trigger"].map(TRIGGERS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -37,6 +38,47 @@ def test_k_by_silhouette_and_errors(synthetic_features) -> None:
         SegmentClusterer(features=["nope"]).fit(sample)
 
 
+def test_gmm_recovers_personas_and_is_seed_stable(synthetic_data, synthetic_features) -> None:
+    clusterer = SegmentClusterer(5, method="gmm", random_state=0).fit(synthetic_features)
+    persona = synthetic_data.truth.subscribers["persona"].reindex(synthetic_features.index)
+    ari = adjusted_rand_score(persona, clusterer.labels_)
+    assert ari >= 0.7, f"ARI {ari:.3f}"
+    again = SegmentClusterer(5, method="gmm", random_state=0).fit(synthetic_features)
+    assert (again.labels_ == clusterer.labels_).all()
+    probabilities = clusterer.probabilities_
+    assert probabilities.shape == (len(synthetic_features), 5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert (probabilities.to_numpy().argmax(axis=1) == clusterer.labels_.to_numpy()).all()
+    assert clusterer.profiles_[("size", "subscribers")].sum() == len(synthetic_features)
+    assert clusterer.names_.str.contains("high|low|recent|long ago").all()
+    assert "Gaussian mixture (full covariance), k=5" in clusterer.summary()
+    assert "fixed k" in clusterer.summary()
+
+
+@pytest.mark.parametrize("selection", ["bic", "silhouette"])
+def test_gmm_k_selection(synthetic_features, selection) -> None:
+    sample = synthetic_features.iloc[:300]
+    clusterer = SegmentClusterer(k_range=(3, 4), method="gmm", selection=selection).fit(sample)
+    assert list(clusterer.bic_scores_.index) == list(clusterer.silhouette_scores_.index) == [3, 4]
+    if selection == "bic":
+        assert clusterer.k_ == clusterer.bic_scores_.idxmin()
+    else:
+        assert clusterer.k_ == clusterer.silhouette_scores_.idxmax()
+    assert f"best {selection}" in clusterer.summary()
+
+
+def test_method_errors(synthetic_features) -> None:
+    sample = synthetic_features.iloc[:100]
+    with pytest.raises(ValidationError, match="unknown method 'dbscan'; valid: kmeans, gmm"):
+        SegmentClusterer(method="dbscan").fit(sample)
+    with pytest.raises(ValidationError, match="'bic' is not available for method 'kmeans'"):
+        SegmentClusterer(selection="bic").fit(sample)
+    with pytest.raises(ValidationError, match="covariance_type 'ful'; valid: full"):
+        SegmentClusterer(3, method="gmm", covariance_type="ful").fit(sample)
+    kmeans = SegmentClusterer(3).fit(sample)
+    assert kmeans.bic_scores_ is None and kmeans.probabilities_ is None
+
+
 @pytest.mark.slow
 def test_ari_on_default_generator() -> None:
     from segkit.datasets import synthetic
@@ -45,7 +87,8 @@ def test_ari_on_default_generator() -> None:
     data = synthetic(n_subscribers=20_000, seed=0)
     events = data.events.assign(machine_open=data.events["event_id"].isin(data.truth.machine_open_event_ids))
     features = compute({"events": events, "subscribers": data.subscribers}, data.truth.end)
-    labels = SegmentClusterer(5).fit(features).labels_
     persona = data.truth.subscribers["persona"].reindex(features.index)
-    assert adjusted_rand_score(persona, labels) >= 0.7
-    assert isinstance(labels, pd.Series)
+    for method in ("kmeans", "gmm"):
+        labels = SegmentClusterer(5, method=method).fit(features).labels_
+        assert adjusted_rand_score(persona, labels) >= 0.7, method
+        assert isinstance(labels, pd.Series)

@@ -105,9 +105,118 @@ def test_cli_subprocess_help() -> None:
             "app(['export', 'segment', '--help'])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--as-of" in done.stdout
+    code = "from segkit.cli import app\napp(['audience', '--help'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "cart_abandonment" in done.stdout and "--out" in done.stdout
 
 
 def test_unknown_rule_name_in_python(synthetic_features) -> None:
     with pytest.raises(ValidationError, match="did you mean 'everyone'"):
         export_segment("everyon", synthetic_features, pd.DataFrame({"email": []}), AS_OF,
                        rules=parse_rules(RULES))
+
+
+def _run(workspace: Path, *args: str):
+    from segkit.cli import _segments  # noqa: F401  registers the commands
+    from segkit.cli._app import app
+
+    return CliRunner().invoke(app, ["--workspace", str(workspace), *args])
+
+
+@pytest.mark.parametrize("trigger", ["cart_abandonment", "inactivity", "new_subscriber",
+                                     "high_value_falling_engagement"])
+def test_cli_audience_matches_python_and_passes_the_gate(workspace: Path, tmp_path: Path,
+                                                         synthetic_data, trigger: str) -> None:
+    from segkit.features import compute
+    from segkit.io import Workspace
+    from segkit.segments import trigger_audience
+
+    as_of = "2024-12-20" if trigger == "new_subscriber" else "2024-12-31"
+    out = tmp_path / "audience.csv"
+    result = _run(workspace, "audience", trigger, "--as-of", as_of, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype={"subscriber_id": str})
+    assert list(written.columns) == ["subscriber_id", "email", "trigger", "trigger_time", "action"]
+    assert len(written) > 0 and (written["trigger"] == trigger).all()
+    subs = synthetic_data.subscribers.set_index("subscriber_id")
+    stamp = pd.Timestamp(as_of, tz="UTC")
+    assert subs.loc[written["subscriber_id"], "consent"].all()
+    assert not (subs.loc[written["subscriber_id"], "unsubscribed_at"] <= stamp).any()
+    assert (subs.loc[written["subscriber_id"], "email"].to_numpy() == written["email"]).all()
+    assert "excluded" in result.output and "consent:" in result.output
+    # the same audience from Python with every event (the command reads only the ones it needs)
+    with Workspace(workspace, read_only=True) as ws:
+        features = compute(ws, stamp)
+        events, subscribers = ws.table("events"), ws.table("subscribers")
+    expected = trigger_audience(features, events, subscribers, stamp, triggers=[trigger])
+    assert sorted(written["subscriber_id"]) == sorted(expected.table["subscriber_id"])
+    assert f"{len(expected.consent.excluded):,} excluded" in result.output
+
+
+def test_cli_audience_nonempty_and_excludes(workspace: Path, tmp_path: Path) -> None:
+    result = _run(workspace, "audience", "inactivity", "--as-of", "2024-12-31",
+                  "--out", str(tmp_path / "a.csv"))
+    written = pd.read_csv(tmp_path / "a.csv")
+    assert len(written) > 0
+    assert "unsubscribed" in result.output or "no_consent" in result.output
+
+
+def test_cli_audience_unknown_trigger_lists_valid_ones(workspace: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    result = _run(workspace, "audience", "falling_engagement", "--as-of", "2024-12-31",
+                  "--out", str(out))
+    assert result.exit_code == 2
+    assert "unknown trigger 'falling_engagement'; did you mean 'high_value_falling_engagement'" in (
+        result.output)
+    for name in ("cart_abandonment", "inactivity", "new_subscriber"):
+        assert name in result.output
+    assert not out.exists()
+
+
+def test_cli_export_value_potential(workspace: Path, tmp_path: Path) -> None:
+    from segkit.features import compute
+    from segkit.io import Workspace
+    from segkit.segments import segment_members
+
+    out = tmp_path / "high.csv"
+    result = _run(workspace, "export", "segment", "value:high", "--as-of", "2024-12-31",
+                  "--out", str(out))
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype={"subscriber_id": str})
+    with Workspace(workspace, read_only=True) as ws:
+        features = compute(ws, pd.Timestamp("2024-12-31", tz="UTC"))
+    members = segment_members(features, "value:high")
+    assert 0 < len(written) <= len(members)
+    assert set(written["subscriber_id"]) <= set(members)
+    assert "excluded" in result.output
+
+
+def test_trigger_names_checked_in_python(synthetic_data, synthetic_features) -> None:
+    from segkit.segments import trigger_audience
+
+    with pytest.raises(ValidationError, match="unknown trigger 'inactive'; did you mean 'inactivity'"):
+        trigger_audience(synthetic_features, synthetic_data.events, synthetic_data.subscribers, AS_OF,
+                         triggers=["inactive"])
+    one = trigger_audience(synthetic_features, synthetic_data.events, synthetic_data.subscribers,
+                           AS_OF, triggers="inactivity")
+    every = trigger_audience(synthetic_features, synthetic_data.events, synthetic_data.subscribers,
+                             AS_OF)
+    assert set(one.table["trigger"]) == {"inactivity"}
+    pd.testing.assert_frame_equal(
+        one.table, every.table[every.table["trigger"] == "inactivity"].reset_index(drop=True))
+
+
+def test_membership_snapshots_from_a_workspace(workspace: Path) -> None:
+    from segkit.features import compute
+    from segkit.io import Workspace
+    from segkit.segments import lifecycle_stages, membership_snapshots
+
+    dates = [AS_OF - pd.Timedelta(days=30), AS_OF]
+    with Workspace(workspace, read_only=True) as ws:
+        history = membership_snapshots(ws, None, dates, scheme="lifecycle")
+        expected = lifecycle_stages(compute(ws, AS_OF)).astype(str)
+        with pytest.raises(ValidationError, match="subscribers=None"):
+            membership_snapshots(ws, ws.table("subscribers"), dates, scheme="lifecycle")
+    got = history.to_frame()[AS_OF].dropna().astype(str)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert history.transitions().to_numpy().sum() == len(history.to_frame().dropna())

@@ -33,7 +33,8 @@ FROM (
         "t0"."ts",
         "t0"."campaign_id",
         "t0"."value",
-        COALESCE("t0"."machine_open", FALSE) AS "machine_open"
+        COALESCE("t0"."machine_open", FALSE) AS "machine_open",
+        CAST(NULL AS TEXT) AS "properties"
       FROM "events" AS "t0"
       WHERE
         "t0"."ts" <= MAKE_TIMESTAMPTZ(2024, 6, 30, 0, 0, 0.0, 'UTC')

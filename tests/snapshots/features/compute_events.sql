@@ -23,6 +23,11 @@ SELECT
     ) AND NOT (
       "t1"."machine_open"
     )) AS "n_human_open",
+  COUNT(*) FILTER(WHERE
+    (
+      "t1"."event_type" = 'web_visit'
+    )
+    AND REGEXP_MATCHES("t1"."properties", '(?i)"(page|url|path)"\s*:\s*"[^"]*pricing')) AS "n_pricing_page_visit",
   SUM("t1"."value") FILTER(WHERE
     "t1"."event_type" = 'purchase') AS "value_sum",
   COUNT("t1"."value") FILTER(WHERE
@@ -46,6 +51,7 @@ FROM (
     "t0"."campaign_id",
     "t0"."value",
     COALESCE("t0"."machine_open", FALSE) AS "machine_open",
+    CAST(NULL AS TEXT) AS "properties",
     CASE
       WHEN "t0"."ts" > MAKE_TIMESTAMPTZ(2024, 5, 31, 0, 0, 0.0, 'UTC')
       THEN 0

@@ -37,7 +37,8 @@ FROM (
           "t1"."ts",
           "t1"."campaign_id",
           "t1"."value",
-          COALESCE("t1"."machine_open", FALSE) AS "machine_open"
+          COALESCE("t1"."machine_open", FALSE) AS "machine_open",
+          CAST(NULL AS TEXT) AS "properties"
         FROM "events" AS "t1"
         WHERE
           "t1"."ts" <= MAKE_TIMESTAMPTZ(2024, 6, 30, 0, 0, 0.0, 'UTC')

@@ -39,6 +39,7 @@ FROM (
         "t0"."campaign_id",
         "t0"."value",
         COALESCE("t0"."machine_open", FALSE) AS "machine_open",
+        CAST(NULL AS TEXT) AS "properties",
         CAST(FLOOR(EPOCH(CAST("t0"."ts" AS TIMESTAMP)) / 86400) AS BIGINT) AS "day"
       FROM "events" AS "t0"
       WHERE
