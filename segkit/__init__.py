@@ -26,6 +26,7 @@ __all__ = [
     "features",
     "io",
     "overview",
+    "privacy",
     "reports",
     "segments",
     "sendtime",

@@ -49,11 +49,18 @@ def ingest(
     sep: Annotated[
         str | None, typer.Option("--sep", help="CSV delimiter (default: detected; 'tab' for tab).")
     ] = None,
+    allow_reingest: Annotated[
+        bool,
+        typer.Option("--allow-reingest",
+                     help="Load rows of subscribers erased by `segkit forget` (lifts their suppression)."),
+    ] = False,
 ) -> None:
     """Validate FILE and load it into TABLE; bad rows go to the quarantine table.
 
-    Prints "read N, loaded L, duplicates skipped D, quarantined Q" (N = L + D + Q); --verbose
-    adds the quarantine reasons. Structural problems exit with code 2 and write nothing.
+    Prints "read N, loaded L, duplicates skipped D, quarantined Q" (N = L + D + Q), plus
+    "suppressed (forgotten) S" when rows of erased subscribers were skipped (then N = L + D + Q
+    + S); --verbose adds the notes and quarantine reasons. Structural problems exit with code 2
+    and write nothing.
     """
     from segkit.io import INGEST_PROGRESS_TOTAL, Workspace
 
@@ -64,7 +71,8 @@ def ingest(
         f"ingest {table.value}", INGEST_PROGRESS_TOTAL, enabled=cli.show_progress
     ) as advance:
         report = workspace.ingest(
-            table.value, file, mapping=mapping, tz=tz, sep=separator, progress=advance
+            table.value, file, mapping=mapping, tz=tz, sep=separator, progress=advance,
+            allow_reingest=allow_reingest,
         )
     cli.echo(str(report))
     if cli.verbose:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from segkit.cli._app import app, command, parse_as_of, state
+from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
 from segkit.errors import InputError
 
 sendtime_app = typer.Typer(help="Send-time recommendations.", no_args_is_help=True)
@@ -21,24 +21,23 @@ def export_command(
                                        "UTC hours are for this date.")],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     exposure_hours: Annotated[int, typer.Option(help="Hours after a send an open is attributed to it.")] = 72,
+    suppress: SuppressOption = None,
 ) -> None:
     """Write subscriber_id, recommended_utc_hour, recommended_local_hour, timezone for every
     subscriber who may be emailed (consent gate applied)."""
-    from segkit.consent import eligible
-    from segkit.io import Workspace
-    from segkit.sendtime import export_frame, recommend
+    from segkit.io import Workspace, write_export_csv
+    from segkit.sendtime import export_send_times, recommend
 
     cli = state(ctx)
     stamp = parse_as_of(as_of)
+    suppressed = read_suppression_list(suppress)
     if not cli.workspace.exists():
         raise InputError(f"{cli.workspace}: workspace not found (run `segkit ingest` or `segkit demo` first)")
     with Workspace(cli.workspace, read_only=True) as workspace:
         recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
         subscribers = workspace.table("subscribers")
         events = workspace.table("events")
-    gate = eligible(recs["subscriber_id"], subscribers, stamp, events=events)
-    table = export_frame(recs.loc[recs["subscriber_id"].isin(gate.eligible)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    table, gate = export_send_times(recs, subscribers, stamp, events=events, suppressed=suppressed)
+    write_export_csv(table, out)
     cli.echo(f"wrote {len(table):,} send-time recommendations to {out} (UTC hours for {stamp.date()})")
     cli.echo(gate.summary())

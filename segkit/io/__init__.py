@@ -5,16 +5,29 @@
 
 from __future__ import annotations
 
+from segkit.io._experiment import (
+    EXPERIMENT_METRICS,
+    experiment_units,
+    list_experiments,
+    read_experiment_csv,
+)
 from segkit.io._ingest import INGEST_PROGRESS_TOTAL
+from segkit.io._lists import read_id_list, write_export_csv
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS, MACHINE_USER_AGENT_PATTERN
 from segkit.io._report import IngestReport
 from segkit.io._workspace import WORKSPACE_TABLES, Workspace
 
 __all__ = [
     "DEFAULT_MACHINE_OPEN_SECONDS",
+    "EXPERIMENT_METRICS",
     "INGEST_PROGRESS_TOTAL",
     "IngestReport",
     "MACHINE_USER_AGENT_PATTERN",
     "WORKSPACE_TABLES",
     "Workspace",
+    "experiment_units",
+    "list_experiments",
+    "read_experiment_csv",
+    "read_id_list",
+    "write_export_csv",
 ]

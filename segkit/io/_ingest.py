@@ -6,6 +6,7 @@ Any exception, or the process being killed before ``COMMIT``, leaves the workspa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from segkit.io._machine import refresh_machine_opens
 from segkit.io._parse import check_tz_argument
 from segkit.io._read import RawInput, read_source
 from segkit.io._report import IngestReport, empty_quarantine
+from segkit.io._suppression import SuppressedRows, find_suppressed_rows, lift_suppression
 from segkit.io._validate import Validated, map_columns, validate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +54,7 @@ def run_ingest(
     tz: str | None,
     sep: str | None,
     progress: Callable[[int], Any] | None,
+    allow_reingest: bool = False,
 ) -> IngestReport:
     """See :meth:`segkit.io.Workspace.ingest`."""
     schema = schema_for(table)
@@ -68,16 +71,57 @@ def run_ingest(
         mapped, schema, provided=provided, extras=extras, tz=tz, source=raw.source, con=con
     )
     advance(_STEP_VALIDATE)
-    options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep}
+    suppressed = find_suppressed_rows(con, mapped)
+    if not allow_reingest:
+        validated = _drop_rows(validated, suppressed.positions)
+    options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
+               "allow_reingest": allow_reingest}
     con.execute("BEGIN TRANSACTION")
     try:
-        report = _transaction(workspace, schema, raw, validated, options, started, advance)
+        if allow_reingest:
+            _readmit(con, validated, suppressed, schema.name, started)
+            suppressed = SuppressedRows(suppressed.positions[:0], frozenset())
+        report = _transaction(
+            workspace, schema, raw, validated, options, started, advance, len(suppressed.positions)
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     advance(_STEP_FINISH)
     return report
+
+
+def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:
+    """``validated`` without the rows at ``positions`` (suppressed subscribers): neither loaded
+    nor quarantined, so their personal data is not written anywhere."""
+    if positions.empty:
+        return validated
+    note = (f"{len(positions)} row(s) of forgotten subscribers skipped (suppression list; "
+            "allow re-ingest to load them)")
+    return dataclasses.replace(
+        validated,
+        clean=validated.clean.drop(index=validated.clean.index.intersection(positions)),
+        problems=validated.problems.drop(index=validated.problems.index.intersection(positions)),
+        notes=[*validated.notes, note],
+    )
+
+
+def _readmit(
+    con: duckdb.DuckDBPyConnection,
+    validated: Validated,
+    suppressed: SuppressedRows,
+    table: str,
+    started: pd.Timestamp,
+) -> None:
+    """Allowed re-ingest: lift the suppression of the subjects in this input (audited)."""
+    if not suppressed.hashes:
+        return
+    lifted = lift_suppression(con, suppressed.hashes, started, table)
+    validated.notes.append(
+        f"{len(suppressed.positions)} row(s) of forgotten subscribers re-admitted "
+        f"(allow re-ingest); {lifted} suppression entr{'y' if lifted == 1 else 'ies'} lifted"
+    )
 
 
 def _transaction(
@@ -88,6 +132,7 @@ def _transaction(
     options: dict[str, Any],
     started: pd.Timestamp,
     advance: Callable[[int], Any],
+    rows_suppressed: int,
 ) -> IngestReport:
     con = workspace.connection
     ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
@@ -110,6 +155,7 @@ def _transaction(
         rows_quarantined=len(quarantine),
         quarantine=quarantine,
         notes=notes,
+        rows_suppressed=rows_suppressed,
     )
     _write_quarantine(con, report, raw, problems)
     _write_log(con, report, raw, {**options, "notes": list(notes)}, started)
@@ -166,7 +212,9 @@ def _write_log(
 ) -> None:
     status = "ok_with_quarantine" if report.rows_quarantined else "ok"
     con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (ingest_id, table_name, source, sha256, started_at, finished_at, "
+        "rows_read, rows_loaded, rows_duplicate, rows_quarantined, status, options, "
+        "rows_suppressed) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
         [
             report.ingest_id,
             report.table,
@@ -179,5 +227,6 @@ def _write_log(
             report.rows_quarantined,
             status,
             json.dumps({**options, "segkit_version": __version__}, default=str),
+            report.rows_suppressed,
         ],
     )

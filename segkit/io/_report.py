@@ -26,9 +26,11 @@ def empty_quarantine() -> pd.DataFrame:
 class IngestReport:
     """What one :meth:`segkit.io.Workspace.ingest` call did.
 
-    ``rows_read == rows_loaded + rows_duplicate + rows_quarantined`` always holds (checked on
-    construction). ``quarantine`` has one row per rejected input row: ``row_number`` (1-based data
-    row: the first row after a CSV header is 1; for a DataFrame, position + 1), the first failing
+    ``rows_read == rows_loaded + rows_duplicate + rows_quarantined + rows_suppressed`` always
+    holds (checked on construction); ``rows_suppressed`` counts rows of forgotten subscribers
+    skipped because of the suppression list (see :func:`segkit.privacy.forget`).
+    ``quarantine`` has one row per rejected input row: ``row_number`` (1-based data row: the
+    first row after a CSV header is 1; for a DataFrame, position + 1), the first failing
     ``column``, the offending ``value`` as text and the ``reason``. ``notes`` lists decisions taken
     on the input as a whole (extra columns kept or ignored, a detected delimiter, ...).
     """
@@ -42,13 +44,16 @@ class IngestReport:
     rows_quarantined: int
     quarantine: pd.DataFrame = field(default_factory=empty_quarantine, repr=False, compare=False)
     notes: tuple[str, ...] = ()
+    rows_suppressed: int = 0
 
     def __post_init__(self) -> None:
-        total = self.rows_loaded + self.rows_duplicate + self.rows_quarantined
+        total = (self.rows_loaded + self.rows_duplicate + self.rows_quarantined
+                 + self.rows_suppressed)
         if self.rows_read != total:
             raise AssertionError(
                 f"ingest counts do not add up: read {self.rows_read} != loaded {self.rows_loaded}"
                 f" + duplicates {self.rows_duplicate} + quarantined {self.rows_quarantined}"
+                f" + suppressed {self.rows_suppressed}"
             )
         if len(self.quarantine) != self.rows_quarantined:
             raise AssertionError(
@@ -59,6 +64,7 @@ class IngestReport:
         return (
             f"{self.table} from {self.source}: read {self.rows_read}, loaded {self.rows_loaded}, "
             f"duplicates skipped {self.rows_duplicate}, quarantined {self.rows_quarantined}"
+            + (f", suppressed (forgotten) {self.rows_suppressed}" if self.rows_suppressed else "")
         )
 
     def reasons(self) -> pd.Series:
@@ -88,6 +94,7 @@ class IngestReport:
                     "rows_loaded": self.rows_loaded,
                     "rows_duplicate": self.rows_duplicate,
                     "rows_quarantined": self.rows_quarantined,
+                    "rows_suppressed": self.rows_suppressed,
                 }
             ]
         )

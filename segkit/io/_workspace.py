@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,6 +16,7 @@ from segkit._schema import TABLES, Column, TableSchema
 from segkit.errors import InputError, ValidationError
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._report import IngestReport
+from segkit.io._suppression import PRIVACY_TABLES
 
 INGEST_LOG = TableSchema(
     "ingest_log",
@@ -30,6 +33,8 @@ INGEST_LOG = TableSchema(
         Column("rows_quarantined", "BIGINT"),
         Column("status", "VARCHAR", description="'ok' or 'ok_with_quarantine'"),
         Column("options", "JSON", description="mapping, tz, sep, notes, segkit version"),
+        Column("rows_suppressed", "BIGINT",
+               description="rows of forgotten subscribers skipped (suppression list)"),
     ),
     key=("ingest_id",),
 )
@@ -50,7 +55,34 @@ QUARANTINE = TableSchema(
 )
 
 #: Everything :meth:`Workspace.table` can return.
-WORKSPACE_TABLES: dict[str, TableSchema] = {**TABLES, "ingest_log": INGEST_LOG, "quarantine": QUARANTINE}
+WORKSPACE_TABLES: dict[str, TableSchema] = {
+    **TABLES, "ingest_log": INGEST_LOG, "quarantine": QUARANTINE, **PRIVACY_TABLES
+}
+#: Columns added after a table was first released: ``(table, column, type and default)``, added
+#: to older workspace files when opened for writing.
+_ADDED_COLUMNS = (("ingest_log", "rows_suppressed", "BIGINT DEFAULT 0"),)
+
+
+@contextlib.contextmanager
+def _sole_instance(path: Path) -> Iterator[None]:
+    """Hold ``path`` with a read-only probe connection, which DuckDB refuses while any other
+    connection of this process still has the file open (a different configuration of the same
+    cached instance); the probe also keeps other processes from opening it meanwhile."""
+    try:
+        probe = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise InputError(
+            f"{path}: another connection to this workspace is open in this process; close it "
+            "(e.g. other Workspace objects) and call Workspace.compact() again"
+        ) from error
+    try:
+        yield
+    finally:
+        probe.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _create_sql(schema: TableSchema) -> str:
@@ -86,20 +118,25 @@ class Workspace:
             raise ValidationError(f"machine_open_seconds must be >= 0, got {machine_open_seconds}")
         self.path = Path(path)
         self.machine_open_seconds = float(machine_open_seconds)
+        self.read_only = read_only
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise InputError(f"{self.path}: workspace not found")
+        self._con: duckdb.DuckDBPyConnection | None = self._open()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         try:
-            self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(
-                str(self.path), read_only=read_only
-            )
+            con = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.Error as error:
             raise InputError(f"{self.path}: cannot open the workspace ({error})") from error
-        self._con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
+        con.execute("SET TimeZone = 'UTC'")
+        if not self.read_only:
             for schema in WORKSPACE_TABLES.values():
-                self._con.execute(_create_sql(schema))
+                con.execute(_create_sql(schema))
+            for table, column, definition in _ADDED_COLUMNS:
+                con.execute(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {definition}')
+        return con
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -117,6 +154,7 @@ class Workspace:
         tz: str | None = None,
         sep: str | None = None,
         progress: Callable[[int], Any] | None = None,
+        allow_reingest: bool = False,
     ) -> IngestReport:
         """Validate ``source`` and load it into ``table`` in one transaction.
 
@@ -138,12 +176,17 @@ class Workspace:
             CSV delimiter; detected from the header (``,``, ``;``, tab, ``|``) when omitted.
         progress
             Called with increments summing to :data:`segkit.io.INGEST_PROGRESS_TOTAL`.
+        allow_reingest
+            Load rows of subscribers erased by :func:`segkit.privacy.forget` (and lift their
+            suppression, with a ``reingest`` audit entry). By default such rows are skipped:
+            neither loaded nor quarantined, and counted in ``rows_suppressed``.
 
         Returns
         -------
         IngestReport
-            ``rows_read == rows_loaded + rows_duplicate + rows_quarantined`` and the quarantined
-            rows (also stored in the ``quarantine`` table with the raw row as JSON).
+            ``rows_read == rows_loaded + rows_duplicate + rows_quarantined + rows_suppressed``
+            and the quarantined rows (also stored in the ``quarantine`` table with the raw row
+            as JSON).
 
         Raises
         ------
@@ -187,8 +230,50 @@ class Workspace:
         from segkit.io._ingest import run_ingest
 
         return run_ingest(
-            self, table, source, mapping=mapping, tz=tz, sep=sep, progress=progress
+            self, table, source, mapping=mapping, tz=tz, sep=sep, progress=progress,
+            allow_reingest=allow_reingest,
         )
+
+    def compact(self) -> None:
+        """Rewrite the DuckDB file so deleted rows leave no bytes behind.
+
+        DuckDB reuses freed blocks but does not wipe them (``CHECKPOINT`` and ``VACUUM`` leave
+        deleted strings in the file), so after an erasure the database is copied into a fresh
+        file (``COPY FROM DATABASE``), the connection closed (which also removes the ``.wal``)
+        and the fresh file moved over the old one with :func:`os.replace` (atomic on one file
+        system). On failure the fresh file is removed and the workspace is left as it was.
+
+        Raises
+        ------
+        InputError
+            Read-only, or another connection to the same file is open in this process (DuckDB
+            shares one database instance per file, which would keep writing to the old file):
+            close the other :class:`Workspace` objects first.
+        """
+        con = self.connection
+        if self.read_only:
+            raise InputError(f"{self.path}: cannot compact a workspace opened read-only")
+        fresh = self.path.with_name(self.path.name + ".compact")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        source = con.execute("SELECT current_database()").fetchall()[0][0]
+        try:
+            con.execute("CHECKPOINT")
+            con.execute(f"ATTACH '{_sql_path(fresh)}' AS _segkit_fresh")
+            try:
+                con.execute(f'COPY FROM DATABASE "{source}" TO _segkit_fresh')
+            finally:
+                con.execute("DETACH _segkit_fresh")
+            self.close()
+            with _sole_instance(self.path):
+                os.replace(fresh, self.path)
+        except BaseException:
+            for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            raise
+        finally:
+            if self._con is None:
+                self._con = self._open()
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole workspace table as a DataFrame (timestamps tz-aware UTC)."""

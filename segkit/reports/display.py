@@ -2,7 +2,8 @@
 
 Everything that comes from data is escaped here, at the source: table cells, column names and
 values interpolated into text go through :func:`html.escape` (and a Markdown escape), and email
-addresses are masked unless the run was started with ``--include-pii``. Charts are emitted as a
+addresses are masked and ``subscriber_id`` values replaced by salted pseudonyms
+(:func:`pseudonym`) unless the run was started with ``--include-pii``. Charts are emitted as a
 Vega-Lite spec; the report exporter turns each into an inline ``vegaEmbed`` call with safely
 encoded JSON (see :mod:`segkit.reports._html`), and JupyterLab renders the same output live.
 
@@ -13,11 +14,14 @@ emails are masked.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import json
 import math
 import os
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -28,10 +32,14 @@ from segkit._version import __version__
 __all__ = [
     "EMAIL_PATTERN",
     "INCLUDE_PII_ENV",
+    "PSEUDONYM_COLUMNS",
+    "PSEUDONYM_SALT_ENV",
     "RUN_DIR_ENV",
     "include_pii",
     "mask_emails",
     "method_card_html",
+    "pseudonym",
+    "pseudonymize",
     "show_chart",
     "show_markdown",
     "show_method_card",
@@ -42,6 +50,10 @@ __all__ = [
 
 RUN_DIR_ENV = "SEGKIT_REPORT_DIR"
 INCLUDE_PII_ENV = "SEGKIT_INCLUDE_PII"
+#: Salt of :func:`pseudonym`; set it to get the same pseudonyms across runs and processes.
+PSEUDONYM_SALT_ENV = "SEGKIT_PSEUDONYM_SALT"
+#: Identifier columns that reports show pseudonymously.
+PSEUDONYM_COLUMNS = ("subscriber_id",)
 #: What counts as an email address in report output (and in the runner's final HTML scan).
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 EMAIL_MASK = "[email hidden]"
@@ -56,6 +68,36 @@ def include_pii() -> bool:
 def mask_emails(text: str) -> str:
     """Replace email addresses with ``[email hidden]`` unless PII is included."""
     return text if include_pii() else EMAIL_PATTERN.sub(EMAIL_MASK, text)
+
+
+@functools.cache
+def _process_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def pseudonym(value: Any) -> str:
+    """A stable pseudonym for an identifier: ``"p-"`` + 16 hex digits of
+    ``sha256(salt + US + str(value))``.
+
+    The salt is ``$SEGKIT_PSEUDONYM_SALT`` when set (same pseudonyms in every run that shares
+    it), else a random salt drawn once per process (stable within one report, unlinkable across
+    reports). Without the salt a pseudonym cannot be traced back by hashing candidate ids.
+    """
+    salt = os.environ.get(PSEUDONYM_SALT_ENV) or _process_salt()
+    digest = hashlib.sha256(f"{salt}\x1f{value}".encode()).hexdigest()
+    return f"p-{digest[:16]}"
+
+
+def pseudonymize(frame: Any) -> Any:
+    """``frame`` with :data:`PSEUDONYM_COLUMNS` replaced by :func:`pseudonym` (missing values
+    kept) unless PII is included; the input is not modified."""
+    columns = [c for c in frame.columns if str(c).lower() in PSEUDONYM_COLUMNS]
+    if include_pii() or not columns:
+        return frame
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(pseudonym, na_action="ignore").astype(object)
+    return frame
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -90,12 +132,11 @@ def table_html(df: Any, *, digits: int = 2, index: bool = False, max_rows: int =
                caption: str | None = None) -> str:
     """An escaped HTML table for a DataFrame (no Styler: every cell goes through ``html.escape``).
 
-    Columns whose name contains ``email`` are dropped and email-like values masked unless PII
-    is included. At most ``max_rows`` rows are shown; a note says how many were left out.
+    Unless PII is included, columns whose name contains ``email`` are dropped, email-like values
+    masked and a ``subscriber_id`` column shows :func:`pseudonym` values. At most ``max_rows``
+    rows are shown; a note says how many were left out.
     """
-    frame = df.reset_index() if index else df
-    if not include_pii():
-        frame = frame[[c for c in frame.columns if "email" not in str(c).lower()]]
+    frame = _safe_frame(df, index)
     shown = frame.head(max_rows)
     numeric = {c for c in shown.columns if getattr(shown[c].dtype, "kind", "") in "iuf"}
 
@@ -116,10 +157,20 @@ def table_html(df: Any, *, digits: int = 2, index: bool = False, max_rows: int =
             f"<tbody>{rows}</tbody></table>{note}")
 
 
+def _safe_frame(df: Any, index: bool) -> Any:
+    frame = df.reset_index() if index else df
+    if not include_pii():
+        frame = pseudonymize(frame[[c for c in frame.columns if "email" not in str(c).lower()]])
+    return frame
+
+
 def show_table(df: Any, *, digits: int = 2, index: bool = False, max_rows: int = 50,
                caption: str | None = None) -> None:
     """Display a DataFrame as an escaped HTML table (see :func:`table_html`)."""
-    text = df.head(max_rows).to_string(index=index)
+    if include_pii():
+        text = df.head(max_rows).to_string(index=index)
+    else:
+        text = _safe_frame(df.head(max_rows), index).to_string(index=False)
     _display({
         "text/html": table_html(df, digits=digits, index=index, max_rows=max_rows, caption=caption),
         "text/plain": mask_emails(text),

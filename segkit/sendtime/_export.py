@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from segkit.errors import InputError
 
-__all__ = ["EXPORT_COLUMNS", "export_frame"]
+if TYPE_CHECKING:
+    from segkit.consent import ConsentResult
+
+__all__ = ["EXPORT_COLUMNS", "export_frame", "export_send_times"]
 
 EXPORT_COLUMNS = ("subscriber_id", "recommended_utc_hour", "recommended_local_hour", "timezone")
 
 
 def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
     """Select and order the export columns of :func:`segkit.sendtime.recommend`'s output.
+
+    No consent gate is applied here: exports that leave segkit use :func:`export_send_times`.
 
     Returns ``subscriber_id, recommended_utc_hour, recommended_local_hour, timezone`` (hours as
     integers 0-23; the UTC hour is for the ``as_of`` date of the recommendations, recorded in
@@ -28,3 +36,30 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
     out = out.astype({"recommended_utc_hour": "int64", "recommended_local_hour": "int64"})
     out.attrs = dict(recs.attrs)
     return out.reset_index(drop=True)
+
+
+def export_send_times(
+    recs: pd.DataFrame,
+    subscribers: pd.DataFrame,
+    as_of: object,
+    *,
+    events: pd.DataFrame | None = None,
+    suppressed: Iterable[str] = (),
+) -> tuple[pd.DataFrame, ConsentResult]:
+    """The send-time export restricted to subscribers who may be emailed.
+
+    Applies :func:`segkit.consent.eligible` (subscribed, consented, not suppressed as of
+    ``as_of``) to the recommendations, then :func:`export_frame`. Use this for anything that
+    leaves segkit; :func:`export_frame` alone only selects columns.
+
+    Returns
+    -------
+    (table, consent)
+        The export (``EXPORT_COLUMNS``) and the consent decision with exclusion reasons.
+    """
+    from segkit.consent import eligible
+
+    if "subscriber_id" not in recs.columns:
+        raise InputError("recommendations need a subscriber_id column; pass segkit.sendtime.recommend's output")
+    consent = eligible(recs["subscriber_id"], subscribers, as_of, events=events, suppressed=suppressed)
+    return export_frame(recs.loc[recs["subscriber_id"].isin(consent.eligible)]), consent

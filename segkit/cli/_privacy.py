@@ -1,0 +1,96 @@
+"""``segkit forget``, ``segkit access`` and ``segkit prune``: erasure, access and retention."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segkit.cli._app import command, parse_as_of, state
+from segkit.errors import InputError
+
+
+def _existing_workspace(path: Path) -> Path:
+    if not path.exists():
+        raise InputError(f"{path}: workspace not found (run `segkit ingest` or `segkit demo` first)")
+    return path
+
+
+@command("forget")
+def forget_command(
+    ctx: typer.Context,
+    subscriber_ids: Annotated[
+        list[str] | None, typer.Argument(help="Subscriber ids to erase.", metavar="SUBSCRIBER_ID...",
+                                        show_default=False)
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", help="File of subscriber ids, one a line ('#' comments)."),
+    ] = None,
+) -> None:
+    """Erase subscribers from every workspace table, suppress them and audit it.
+
+    One transaction; the suppression list and the audit log hold salted hashes, never the id or
+    email; the database file is then rewritten so no deleted bytes remain. Prints rows removed
+    per table. A later `segkit ingest` skips their rows unless --allow-reingest. Exit code 2 when no ids are given or none of them is held (nothing is written then).
+    """
+    from segkit.io import Workspace, read_id_list
+    from segkit.privacy import forget
+
+    cli = state(ctx)
+    ids = list(subscriber_ids or []) + (read_id_list(from_file, "id file") if from_file else [])
+    if not ids:
+        raise InputError("no subscriber ids given; pass ids or --from-file FILE")
+    with Workspace(_existing_workspace(cli.workspace)) as workspace:
+        report = forget(workspace, ids)
+    cli.echo(report.summary())
+
+
+@command("access")
+def access_command(
+    ctx: typer.Context,
+    subscriber_id: Annotated[str, typer.Argument(help="The subscriber id.", metavar="SUBSCRIBER_ID")],
+    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
+) -> None:
+    """Write everything held about SUBSCRIBER_ID (every table, quarantine, audit) as JSON."""
+    from segkit.io import Workspace
+    from segkit.privacy import access
+
+    cli = state(ctx)
+    with Workspace(_existing_workspace(cli.workspace), read_only=True) as workspace:
+        held = access(workspace, subscriber_id)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(held, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{out}: cannot write ({error.strerror})") from error
+    counts = ", ".join(f"{table} {n}" for table, n in held["row_counts"].items() if n)
+    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {out}"
+             + (f" ({counts})" if counts else " (nothing is held)"))
+
+
+@command("prune")
+def prune_command(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Retention limit, e.g. 730d, 104w or 48h.")
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Reference time (UTC if no zone given; default: now)."),
+    ] = None,
+) -> None:
+    """Delete events older than the limit, atomically; print rows removed per table.
+
+    Quarantined input rows of ingests that finished before the cutoff go too."""
+    from segkit.io import Workspace
+    from segkit.privacy import parse_age, prune
+
+    cli = state(ctx)
+    age = parse_age(older_than)
+    stamp = parse_as_of(as_of) if as_of is not None else None
+    with Workspace(_existing_workspace(cli.workspace)) as workspace:
+        report = prune(workspace, age, stamp)
+    cli.echo(report.summary())
