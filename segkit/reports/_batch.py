@@ -6,7 +6,7 @@ Manifest (``reports.yaml``)::
       - report: workspace_overview
         parameters: {weeks: 26}
       - report: ab_test
-        parameters: {experiment_id: exp_1}
+        parameters: {experiment: exp_1}
 
 Every entry is validated (report name, parameter names and types, workspace) before the first
 report runs, so a typo fails fast instead of after an hour of work.
