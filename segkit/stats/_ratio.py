@@ -31,15 +31,33 @@ def ratio_estimate(
         nan = np.full(x.shape[:-1], np.nan)
         return (float("nan"), float("nan")) if x.ndim == 1 else (nan, nan)
     mean_x, mean_y = x.mean(axis=-1), y.mean(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = mean_x / np.where(mean_y == 0, np.nan, mean_y)
-        dx, dy = x - mean_x[..., None], y - mean_y[..., None]
-        var_x = (dx**2).sum(-1) / (n - 1)
-        var_y = (dy**2).sum(-1) / (n - 1)
-        cov = (dx * dy).sum(-1) / (n - 1)
-        variance = (var_x - 2 * ratio * cov + ratio**2 * var_y) / (n * mean_y**2)
+    dx, dy = x - mean_x[..., None], y - mean_y[..., None]
+    var_x = (dx**2).sum(-1) / (n - 1)
+    var_y = (dy**2).sum(-1) / (n - 1)
+    cov = (dx * dy).sum(-1) / (n - 1)
+    ratio, variance = ratio_from_moments(n, mean_x, mean_y, var_x, var_y, cov)
     if x.ndim == 1:
         return float(ratio), float(variance)
+    return ratio, variance
+
+
+def ratio_from_moments(
+    n: np.ndarray | float,
+    mean_x: np.ndarray,
+    mean_y: np.ndarray,
+    var_x: np.ndarray,
+    var_y: np.ndarray,
+    cov_xy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ratio_estimate` from each arm's size, means, variances and covariance (ddof=1).
+
+    The same delta-method variance (Deng, Knoblich & Lu 2018, equation (4)), for callers that
+    already hold per-group moments, e.g. many segments summed in one matrix product
+    (:func:`segkit.segments.segment_performance`). Elementwise; NaN where ``mean_y`` is zero.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = mean_x / np.where(mean_y == 0, np.nan, mean_y)
+        variance = (var_x - 2 * ratio * cov_xy + ratio**2 * var_y) / (n * mean_y**2)
     return ratio, variance
 
 

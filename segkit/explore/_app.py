@@ -1,0 +1,306 @@
+"""``SegmentExplorer``: the ipywidgets layer. Each callback reads the widgets into an
+:class:`~segkit.explore.ExplorerState`, calls :func:`~segkit.explore.explore` and renders."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from IPython.display import display
+
+from segkit._timestamps import utc_timestamp
+from segkit.errors import SegkitError, ValidationError
+from segkit.explore._data import ExplorerData
+from segkit.explore._export import export_audience, write_audience
+from segkit.explore._params import EXPLORER_SCHEMES, SCHEME_PARAMETERS, SchemeParameter
+from segkit.explore._rulefile import CONSENT_FILTERS
+from segkit.explore._state import DEFAULT_RULES, ExplorerResult, ExplorerState, explore
+from segkit.segments import PERFORMANCE_METRICS, SegmentExport
+
+__all__ = ["SegmentExplorer"]
+
+_FLOAT = "{:.4g}".format
+
+
+class SegmentExplorer:
+    """Interactive segment explorer for JupyterLab: display the instance (or ``.widget``).
+
+    Parameters
+    ----------
+    source
+        A :class:`segkit.io.Workspace`, a workspace path, a mapping ``{"events", "subscribers"}``
+        of DataFrames, a feature table from :func:`segkit.features.compute`, or an
+        :class:`~segkit.explore.ExplorerData` (shares its cached features).
+    as_of
+        Time-zone-aware date of the features; defaults to a feature table's ``attrs["as_of"]``
+        (no hidden "now": a workspace needs it).
+    subscribers, events
+        With a feature table: enable the attribute filters and export (``subscribers``) and other
+        as-of dates (both).
+    rules
+        YAML text of the ``rules`` scheme (default: a small example).
+    suppressed
+        Ids or emails never to export (passed to :func:`segkit.consent.eligible`).
+    export_path
+        Default CSV path of "Export audience".
+
+    Every interaction records ``(kind, wall seconds, CPU seconds)`` in :attr:`timings`; :attr:`result` is the
+    latest :class:`~segkit.explore.ExplorerResult` and :attr:`last_export` the latest export.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        as_of: object | None = None,
+        *,
+        subscribers: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        rules: str | None = None,
+        suppressed: Iterable[str] = (),
+        export_path: str | Path = "audience.csv",
+    ) -> None:
+        self.data = (source if isinstance(source, ExplorerData)
+                     else ExplorerData(source, subscribers=subscribers, events=events))
+        stamp = as_of if as_of is not None else self.data.fixed_as_of
+        if stamp is None:
+            raise ValidationError("SegmentExplorer needs as_of= (a time-zone-aware date)")
+        self.suppressed = tuple(suppressed)
+        self.timings: list[tuple[str, float, float]] = []
+        self.last_export: SegmentExport | None = None
+        self._busy = False
+        state = ExplorerState(as_of=utc_timestamp(stamp), rules=rules or DEFAULT_RULES)
+        self._build_widgets(state, export_path)
+        self.result: ExplorerResult | None = None
+        self._refresh_options()
+        self._update("start")
+
+    # ------------------------------------------------------------------ widgets
+    def _build_widgets(self, state: ExplorerState, export_path: str | Path) -> None:
+        snapshot = self.data.snapshot(state.as_of)
+        self.scheme = widgets.Dropdown(options=list(EXPLORER_SCHEMES), value=state.scheme,
+                                       description="scheme")
+        self.sliders: dict[str, dict[str, widgets.Widget]] = {
+            scheme: {p.name: self._parameter_widget(p, snapshot.windows) for p in parameters}
+            for scheme, parameters in SCHEME_PARAMETERS.items()
+        }
+        self.rules_text = widgets.Textarea(value=state.rules, description="rules",
+                                           layout=widgets.Layout(width="95%", height="160px"))
+        self.apply_rules = widgets.Button(description="Apply rules")
+        self.parameters = widgets.VBox()
+        self.countries = widgets.SelectMultiple(description="country", rows=5)
+        self.cohorts = widgets.SelectMultiple(description="signup cohort", rows=5)
+        self.consent = widgets.Dropdown(options=list(CONSENT_FILTERS), value=state.consent,
+                                        description="consent")
+        self.as_of = widgets.DatePicker(value=state.as_of.date(), description="as of",
+                                        disabled=not self.data.can_change_as_of)
+        self._as_of_stamp = state.as_of
+        self.window = widgets.Dropdown(options=list(snapshot.windows), description="perf. days",
+                                       value=state.performance_window if state.performance_window
+                                       in snapshot.windows else snapshot.windows[-1])
+        self.metric = widgets.Dropdown(options=list(PERFORMANCE_METRICS), value="click_rate",
+                                       description="metric")
+        self.segment = widgets.Dropdown(description="segment")
+        self.save_rule = widgets.Button(description="Save as rule", icon="save")
+        self.rule_path = widgets.Text(value="", placeholder="optional .yaml path", description="rule file")
+        self.rule_output = widgets.Textarea(layout=widgets.Layout(width="95%", height="200px"))
+        self.export_button = widgets.Button(description="Export audience", icon="download")
+        self.export_path = widgets.Text(value=str(export_path), description="CSV")
+        self.message = widgets.HTML()
+        self.sizes_html = widgets.HTML()
+        self.performance_html = widgets.HTML()
+        self.charts = widgets.Output()
+        self._connect()
+        self.widget = self._layout()
+
+    def _parameter_widget(self, parameter: SchemeParameter, windows: tuple[int, ...]) -> widgets.Widget:
+        if parameter.kind == "window":
+            default = int(parameter.default)
+            return widgets.Dropdown(options=list(windows), description=parameter.label,
+                                    value=default if default in windows else windows[-1])
+        return widgets.FloatSlider(value=parameter.default, min=parameter.low, max=parameter.high,
+                                   step=parameter.step, description=parameter.name,
+                                   continuous_update=False,
+                                   readout_format=".0f" if parameter.unit == "days" else ".2f",
+                                   tooltip=parameter.label)
+
+    def _connect(self) -> None:
+        self.scheme.observe(lambda _: self._on_scheme(), names="value")
+        for scheme_widgets in self.sliders.values():
+            for control in scheme_widgets.values():
+                control.observe(lambda _: self._update("slider"), names="value")
+        for control in (self.countries, self.cohorts, self.consent):
+            control.observe(lambda _: self._update("filter"), names="value")
+        self.as_of.observe(lambda _: self._on_as_of(), names="value")
+        self.window.observe(lambda _: self._update("window"), names="value")
+        self.metric.observe(lambda _: self._render(), names="value")
+        self.apply_rules.on_click(lambda _: self._update("rules"))
+        self.save_rule.on_click(lambda _: self.save_as_rule())
+        self.export_button.on_click(lambda _: self._export_clicked())
+
+    def _layout(self) -> widgets.Widget:
+        controls = widgets.VBox([self.scheme, self.parameters, self.as_of,
+                                 widgets.HTML("<b>Filters</b>"), self.countries, self.cohorts,
+                                 self.consent, widgets.HTML("<b>Performance</b>"), self.window,
+                                 self.metric])
+        actions = widgets.VBox([self.segment, widgets.HBox([self.save_rule, self.rule_path]),
+                                widgets.HBox([self.export_button, self.export_path])])
+        output = widgets.VBox([self.message, self.sizes_html, self.charts, self.performance_html])
+        return widgets.VBox([widgets.HBox([controls, output]), actions, self.rule_output])
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def state(self) -> ExplorerState:
+        """The current settings of the widgets."""
+        scheme = self.scheme.value
+        values = {name: (int(c.value) if isinstance(c, widgets.Dropdown) else float(c.value))
+                  for name, c in self.sliders[scheme].items()}
+        return ExplorerState(
+            as_of=self._as_of_stamp, scheme=scheme, parameters=values,
+            countries=tuple(self.countries.value), cohorts=tuple(self.cohorts.value),
+            consent=self.consent.value, rules=self.rules_text.value,
+            performance_window=int(self.window.value),
+        )
+
+    @property
+    def features(self) -> pd.DataFrame:
+        """The feature table as of the current date with the explorer's columns (the table the
+        saved rules are evaluated on)."""
+        return self.data.snapshot(self._as_of_stamp).features
+
+    def _refresh_options(self) -> None:
+        snapshot = self.data.snapshot(self._as_of_stamp)
+        self._busy = True
+        try:
+            for control, column in ((self.countries, "country"), (self.cohorts, "signup_cohort")):
+                kept = tuple(v for v in control.value if v in snapshot.options(column))
+                control.options = snapshot.options(column)
+                control.value = kept
+        finally:
+            self._busy = False
+        self._show_parameters()
+
+    def _show_parameters(self) -> None:
+        """The chosen scheme's sliders (or the rules editor)."""
+        self.parameters.children = (
+            [self.rules_text, self.apply_rules] if self.scheme.value == "rules"
+            else list(self.sliders[self.scheme.value].values())
+        )
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_scheme(self) -> None:
+        self._show_parameters()
+        self._update("scheme")
+
+    def _on_as_of(self) -> None:
+        if self.as_of.value is None:
+            return
+        self._as_of_stamp = pd.Timestamp(self.as_of.value, tz="UTC")
+        start = (time.perf_counter(), time.process_time())
+        try:
+            self.data.snapshot(self._as_of_stamp)
+        except SegkitError as error:
+            self._show_error(error)
+            return
+        self._refresh_options()
+        self._update("as_of", started=start)
+
+    def _update(self, kind: str, started: tuple[float, float] | None = None) -> None:
+        if self._busy:
+            return
+        start = (time.perf_counter(), time.process_time()) if started is None else started
+        try:
+            self.result = explore(self.data, self.state)
+        except SegkitError as error:
+            self._show_error(error)
+            return
+        self._sync_segments()
+        self._render()
+        self.timings.append((kind, time.perf_counter() - start[0], time.process_time() - start[1]))
+
+    def _sync_segments(self) -> None:
+        labels = list(self.result.rule_names)
+        if list(self.segment.options) != labels:
+            current = self.segment.value
+            self.segment.options = labels
+            self.segment.value = current if current in labels else labels[0]
+
+    def _show_error(self, error: Exception) -> None:
+        self.message.value = f"<p style='color:#b00020'>{html.escape(str(error))}</p>"
+
+    def _render(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        self.message.value = (f"<p>{html.escape(result.summary())}</p>")
+        self.sizes_html.value = result.sizes.to_html(index=False, float_format=_FLOAT)
+        rows = result.performance_rows(self.metric.value)
+        caption = (f"<p><b>{self.metric.value}</b> over the last {result.state.performance_window} "
+                   "days, each segment vs the rest of the filtered recipients (95% intervals, "
+                   "Holm-adjusted p-values)</p>")
+        self.performance_html.value = (
+            caption + rows.to_html(index=False, float_format=_FLOAT) if len(rows)
+            else f"<p>{html.escape(result.note or 'no performance rows')}</p>"
+        )
+        self.charts.clear_output(wait=True)
+        charts = [result.sizes_chart()]
+        if result.performance is not None:
+            charts.append(result.performance_chart(self.metric.value))
+        with self.charts:
+            for chart in charts:
+                display(chart)
+
+    # ------------------------------------------------------------------ actions
+    def save_as_rule(self) -> str:
+        """YAML of the current selection (also shown, and written to the rule file if set)."""
+        if self.result is None:
+            raise ValidationError("nothing to save: the explorer has no valid selection")
+        text = self.result.rule_yaml()
+        self.rule_output.value = text
+        if self.rule_path.value.strip():
+            target = Path(self.rule_path.value.strip()).expanduser()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            self.message.value = f"<p>wrote the rules to {html.escape(str(target))}</p>"
+        return text
+
+    def export(self, segment: str | None = None, path: str | Path | None = None) -> SegmentExport:
+        """Write the consent-safe audience of ``segment`` (default: the chosen one) as CSV."""
+        if self.result is None:
+            raise ValidationError("nothing to export: the explorer has no valid selection")
+        try:
+            exported = export_audience(self.data, self.result, segment or self.segment.value,
+                                       suppressed=self.suppressed)
+        except SegkitError as error:
+            self._show_error(error)
+            raise
+        target = write_audience(exported, path or self.export_path.value)
+        self.last_export = exported
+        reasons = ", ".join(f"{n:,} {r}" for r, n in exported.consent.counts.items()) or "none"
+        self.message.value = (f"<p>wrote {len(exported.audience):,} of {exported.members:,} members "
+                              f"to {html.escape(str(target))}; excluded: {html.escape(reasons)}</p>")
+        return exported
+
+    def _export_clicked(self) -> None:
+        with contextlib.suppress(SegkitError):  # already shown in the message area
+            self.export()
+
+    def set_as_of(self, as_of: object) -> None:
+        """Move to another as-of date, as the date picker does: a ``datetime.date`` or a
+        time-zone-aware midnight (the picker works in whole UTC days)."""
+        if isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime):
+            self.as_of.value = as_of
+            return
+        stamp = utc_timestamp(as_of)
+        if stamp.normalize() != stamp:
+            raise ValidationError(f"the date picker works in whole UTC days; got {stamp.isoformat()}")
+        self.as_of.value = dt.date(stamp.year, stamp.month, stamp.day)

@@ -1,0 +1,263 @@
+"""Where the explorer's numbers come from: a workspace, in-memory tables or a feature table,
+and one cached :class:`Snapshot` (features plus subscriber attributes) per as-of date."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segkit._timestamps import utc_timestamp
+from segkit.errors import InputError, SegkitError, ValidationError
+
+__all__ = ["ATTRIBUTE_COLUMNS", "UNKNOWN", "ExplorerData", "Snapshot", "subscriber_attributes"]
+
+#: Columns the explorer adds to the feature table so filters are plain rule conditions.
+ATTRIBUTE_COLUMNS = ("country", "signup_cohort")
+#: The value of an attribute the subscriber does not have.
+UNKNOWN = "unknown"
+#: Performance needs these stems per window (see segkit.segments.segment_performance).
+_PERFORMANCE_STEMS = ("sends", "unique_opens", "unique_clicks", "unsubscribes", "revenue",
+                      "purchase_count")
+_CACHED_SNAPSHOTS = 3
+
+
+def _country(attributes: pd.Series) -> pd.Series:
+    """The ``country`` key of each subscriber's ``attributes`` (JSON text or a mapping)."""
+    def read(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return value.get("country")
+        if isinstance(value, str) and value.strip():
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                return None
+            return parsed.get("country") if isinstance(parsed, dict) else None
+        return None
+
+    return attributes.map(read)
+
+
+def subscriber_attributes(subscribers: pd.DataFrame) -> pd.DataFrame:
+    """``country`` (a ``country`` column, else the ``country`` key of ``attributes``) and
+    ``signup_cohort`` (signup quarter in UTC, e.g. ``2024Q3``) per ``subscriber_id``; missing
+    values are :data:`UNKNOWN`."""
+    ids = pd.Index(subscribers["subscriber_id"].astype(str), name="subscriber_id")
+    if "country" in subscribers.columns:
+        country = subscribers["country"]
+    elif "attributes" in subscribers.columns:
+        country = _country(subscribers["attributes"])
+    else:
+        country = pd.Series(None, index=subscribers.index, dtype=object)
+    if "signup_at" in subscribers.columns:
+        signup = pd.to_datetime(subscribers["signup_at"], utc=True).dt.tz_localize(None)
+        cohort = signup.dt.to_period("Q").astype(str).where(signup.notna())
+    else:
+        cohort = pd.Series(None, index=subscribers.index, dtype=object)
+    return pd.DataFrame(
+        {"country": country.astype(object).to_numpy(), "signup_cohort": cohort.astype(object).to_numpy()},
+        index=ids,
+    ).fillna(UNKNOWN).astype(str)
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """The feature table as of ``as_of`` with the explorer's columns, computed once per date.
+
+    ``features`` is :func:`segkit.features.compute`'s table plus ``country`` and
+    ``signup_cohort`` (filters) and, when the CLV models can be fitted, ``predicted_clv`` and
+    ``engagement_score`` (the ``value`` scheme); ``value_error`` says why they are absent.
+    ``performance_units`` holds only the columns :func:`segkit.segments.segment_performance`
+    reads, on a positional index (cheaper to subset at every interaction).
+    """
+
+    as_of: pd.Timestamp
+    features: pd.DataFrame
+    performance_units: pd.DataFrame
+    windows: tuple[int, ...]
+    value_error: str | None = None
+    cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def options(self, column: str) -> list[str]:
+        """The distinct values of an attribute column, sorted (:data:`UNKNOWN` last)."""
+        def build() -> list[str]:
+            values = sorted(set(self.features[column].astype(str)) - {UNKNOWN})
+            return values + ([UNKNOWN] if (self.features[column] == UNKNOWN).any() else [])
+
+        return list(self.cached(("options", column), build))
+
+    def cached(self, key: Any, build: Any, limit: int = 32) -> Any:
+        """``build()`` once per ``key`` (the last ``limit`` keys are kept)."""
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        value = build()
+        self.cache[key] = value
+        while len(self.cache) > limit:
+            self.cache.popitem(last=False)
+        return value
+
+
+def _feature_windows(features: pd.DataFrame) -> tuple[int, ...]:
+    windows = features.attrs.get("windows")
+    if windows:
+        return tuple(int(w) for w in windows)
+    found = {int(c[len("sends_"):-1]) for c in features.columns
+             if c.startswith("sends_") and c.endswith("d") and c[len("sends_"):-1].isdigit()}
+    return tuple(sorted(found))
+
+
+def _value_columns(features: pd.DataFrame) -> tuple[dict[str, pd.Series], str | None]:
+    """``predicted_clv`` and ``engagement_score`` as the built-in ``value`` scheme computes them
+    (:func:`segkit.segments.predicted_clv`, :func:`segkit.segments.engagement_score` without
+    events), or the reason they cannot be computed."""
+    from segkit.segments import engagement_score, predicted_clv
+
+    try:
+        return {"predicted_clv": predicted_clv(features),
+                "engagement_score": engagement_score(features)}, None
+    except SegkitError as error:
+        return {}, f"the value scheme is unavailable: {error}"
+
+
+def build_snapshot(features: pd.DataFrame, attributes: pd.DataFrame | None,
+                   as_of: pd.Timestamp) -> Snapshot:
+    """Add the explorer's columns to ``features`` (see :class:`Snapshot`)."""
+    ids = features.index.astype(str)
+    extra: dict[str, Any] = {}
+    for column in ATTRIBUTE_COLUMNS:
+        if column in features.columns:
+            extra[column] = features[column].astype(object).fillna(UNKNOWN).astype(str).to_numpy()
+        elif attributes is not None:
+            extra[column] = attributes[column].reindex(ids).fillna(UNKNOWN).to_numpy()
+        else:
+            extra[column] = np.full(len(features), UNKNOWN, dtype=object)
+    value, value_error = _value_columns(features)
+    frame = features.assign(**extra, **{k: v.to_numpy() for k, v in value.items()})
+    frame.attrs = dict(features.attrs)
+    windows = _feature_windows(features)
+    columns = [f"{stem}_{w}d" for w in windows for stem in _PERFORMANCE_STEMS
+               if f"{stem}_{w}d" in features.columns]
+    units = features[columns].astype(float).reset_index(drop=True)
+    return Snapshot(as_of, frame, units, windows, value_error)
+
+
+class ExplorerData:
+    """The explorer's source: computes features per as-of date (cached) and holds the tables the
+    consent gate needs.
+
+    Parameters
+    ----------
+    source
+        A :class:`segkit.io.Workspace`, a path to a workspace file, a mapping
+        ``{"events": df, "subscribers": df}``, or a precomputed feature table (indexed by
+        ``subscriber_id``, as :func:`segkit.features.compute` returns).
+    subscribers, events
+        Optional with a feature table: ``subscribers`` enables the country/cohort filters and
+        the export; ``events`` with ``subscribers`` enables other as-of dates (features are then
+        computed from them). Taken from the source otherwise.
+    """
+
+    def __init__(self, source: Any, *, subscribers: pd.DataFrame | None = None,
+                 events: pd.DataFrame | None = None) -> None:
+        self._workspace: Any = None
+        self._path: Path | None = None
+        self._tables: dict[str, pd.DataFrame] | None = None
+        self._features: pd.DataFrame | None = None
+        self._snapshots: OrderedDict[pd.Timestamp, Snapshot] = OrderedDict()
+        self.subscribers = subscribers
+        self.unsubscribe_events = None if events is None else _unsubscribes(events)
+        if isinstance(source, pd.DataFrame):
+            self._features = source
+            if events is not None and subscribers is not None:
+                self._tables = {"events": events, "subscribers": subscribers}
+        elif isinstance(source, Mapping):
+            if "events" not in source:
+                raise InputError("a mapping source needs an 'events' DataFrame (and 'subscribers')")
+            self._tables = dict(source)
+            self.subscribers = self._tables.get("subscribers", subscribers)
+            self.unsubscribe_events = _unsubscribes(self._tables["events"])
+        elif isinstance(source, str | Path):
+            self._path = Path(source).expanduser()
+            if not self._path.is_file():
+                raise InputError(f"workspace {self._path} does not exist; build one with `segkit demo`")
+            self._load_workspace_tables()
+        elif hasattr(source, "ibis") and hasattr(source, "table"):
+            self._workspace = source
+            self._load_workspace_tables()
+        else:
+            raise InputError(
+                "SegmentExplorer needs a Workspace, a workspace path, a mapping of DataFrames "
+                f"{{'events', 'subscribers'}} or a feature DataFrame; got {type(source).__name__}"
+            )
+        self.attributes = None if self.subscribers is None else subscriber_attributes(self.subscribers)
+
+    @property
+    def fixed_as_of(self) -> pd.Timestamp | None:
+        """The only as-of date available (a feature table without events), else None."""
+        if self._features is not None and self._tables is None:
+            stamp = self._features.attrs.get("as_of")
+            return None if stamp is None else utc_timestamp(stamp)
+        return None
+
+    @property
+    def can_change_as_of(self) -> bool:
+        return self._features is None or self._tables is not None
+
+    def _load_workspace_tables(self) -> None:
+        def load(workspace: Any) -> None:
+            self.subscribers = workspace.table("subscribers")
+            events = workspace.ibis().table("events")
+            self.unsubscribe_events = (
+                events.filter(events.event_type == "unsubscribe")
+                .select("subscriber_id", "event_type", "ts").to_pandas()
+            )
+
+        self._with_workspace(load)
+
+    def _with_workspace(self, work: Any) -> Any:
+        if self._workspace is not None:
+            return work(self._workspace)
+        from segkit.io import Workspace
+
+        with Workspace(self._path, read_only=True) as workspace:  # released between calls
+            return work(workspace)
+
+    def features_at(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        """The feature table as of ``as_of`` (:func:`segkit.features.compute`)."""
+        from segkit.features import compute
+
+        if self._features is not None:
+            given = self.fixed_as_of
+            if given is None or given == as_of:
+                return self._features
+            if self._tables is None:
+                raise ValidationError(
+                    f"the feature table is as of {given.isoformat()}; pass events= and "
+                    "subscribers= (or a workspace) to explore other dates"
+                )
+        if self._tables is not None:
+            return compute(self._tables, as_of)
+        return self._with_workspace(lambda workspace: compute(workspace, as_of))
+
+    def snapshot(self, as_of: object) -> Snapshot:
+        """Features and explorer columns as of ``as_of``, computed once (last 3 dates kept)."""
+        stamp = utc_timestamp(as_of)
+        if stamp not in self._snapshots:
+            self._snapshots[stamp] = build_snapshot(self.features_at(stamp), self.attributes, stamp)
+            while len(self._snapshots) > _CACHED_SNAPSHOTS:
+                self._snapshots.popitem(last=False)
+        self._snapshots.move_to_end(stamp)
+        return self._snapshots[stamp]
+
+
+def _unsubscribes(events: pd.DataFrame) -> pd.DataFrame:
+    """Only the unsubscribe events (all the consent gate reads from the events)."""
+    return events.loc[events["event_type"] == "unsubscribe", ["subscriber_id", "event_type", "ts"]]
+
