@@ -86,14 +86,20 @@ def conditional_expected(params: np.ndarray, t: Any, x: Any, tx: Any, T: Any, sh
 
     The factor ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+shift; a+b+x-1+shift; z)`` is evaluated
     through Euler's transformation as ``(1-z)^(a-1) 2F1(a+b-1+shift-r, a-1; a+b+x-1+shift; z)``,
-    which stays bounded for large x. With x = t_x = T = 0 this is E[X(t)], equation (7).
+    which stays bounded for large x; where that overflows (a and b in the thousands, a fit on
+    the bound of near-constant dropout) the untransformed product is used. With x = t_x = T = 0
+    this is E[X(t)], equation (7).
     """
     r, alpha, a, b = params
     x, tx, T, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T, t)))
     z = t / (alpha + T + t)
     c = a + b + x - 1 + shift
-    bracket = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 + shift - r, a - 1, c, z)
-    return c / (a - 1) * bracket * np.exp(_log_p_alive(params, x, tx, T, shift))
+    with np.errstate(all="ignore"):
+        factor = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 + shift - r, a - 1, c, z)
+        if not np.all(np.isfinite(factor)):  # very large a and b (near-constant dropout): 0 * inf
+            direct = np.exp((r + x) * np.log1p(-z)) * hyp2f1(r + x, b + x + shift, c, z)
+            factor = np.where(np.isfinite(factor), factor, direct)
+    return c / (a - 1) * (1.0 - factor) * np.exp(_log_p_alive(params, x, tx, T, shift))
 
 
 def _log_p_alive(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, shift: int = 0) -> np.ndarray:

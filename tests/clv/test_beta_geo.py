@@ -183,3 +183,14 @@ def test_method_of_moments_start_is_close_to_the_nbd_fit(cdnow_summary, bgnbd):
     # the start reproduces the mean repeat count over the mean age, the moment it was built from
     assert r / alpha * cdnow_summary["T"].mean() == pytest.approx(cdnow_summary["frequency"].mean(), rel=1e-9)
     assert np.isfinite(stats.nbinom.logpmf(0, r, alpha / (alpha + 39)))
+
+
+def test_predictions_stay_finite_when_dropout_parameters_are_huge():
+    """A fit on the near-constant-dropout bound (a, b ~ 1e5) must not predict NaN (0 * inf in
+    Euler's form); the values continue smoothly from moderate a, b with the same a / (a + b)."""
+    from segkit.clv._beta_geo import conditional_expected
+
+    x, tx, T = np.array([0.0, 1.0, 3.0]), np.array([0.0, 50.0, 200.0]), np.array([100.0, 300.0, 365.0])
+    huge = conditional_expected(np.array([1.5, 140.0, 1e5, 1.2e5]), 90.0, x, tx, T)
+    large = conditional_expected(np.array([1.5, 140.0, 1e3, 1.2e3]), 90.0, x, tx, T)
+    assert np.all(np.isfinite(huge)) and np.allclose(huge, large, rtol=2e-3)
