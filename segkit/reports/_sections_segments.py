@@ -34,6 +34,7 @@ from segkit.clv import (
     customer_lifetime_value,
 )
 from segkit.errors import ConvergenceError, ValidationError
+from segkit.reports._sections_ltv import clv_customers
 from segkit.reports._sections_period import Sufficiency
 from segkit.segments import SegmentClusterer
 
@@ -263,16 +264,6 @@ class SegmentValue:
         return f"{self.method}\n{self.verdict.summary()}\n" + self.table.to_string(index=False)
 
 
-def _customers(features: pd.DataFrame) -> pd.DataFrame:
-    needed = ["frequency", "recency", "T", "monetary_value"]
-    missing = sorted(set(needed) - set(features.columns))
-    if missing:
-        raise ValidationError(f"value by segment needs feature column(s) {', '.join(missing)}")
-    rfm = features[needed].astype(float)
-    return rfm[rfm["frequency"].notna() & (rfm["T"] > 0)].assign(
-        monetary_value=lambda f: f["monetary_value"].fillna(0.0))
-
-
 def _count_table(labels: pd.Series, customers: pd.DataFrame) -> pd.DataFrame:
     seg = _labels(labels)
     table = seg.value_counts().rename("subscribers").rename_axis("segment").to_frame()
@@ -331,7 +322,7 @@ def value_by_segment(
     When :func:`segkit.clv.assess_data_sufficiency` finds the data thin, or a model cannot be
     fitted, no model number is returned: the verdict says why.
     """
-    customers = _customers(features)
+    customers = clv_customers(features)
     table = _count_table(labels, customers)
     method = (f"BG/NBD (purchase days) + Gamma-Gamma (spend per repeat purchase day); CLV over "
               f"{months} months discounted at {100 * discount_rate:g}% a month; "
@@ -391,7 +382,7 @@ def clv_holdout_by_segment(
     (None when the model cannot be fitted), the per-segment table (``customers``, ``actual``,
     ``predicted``, ``relative_error``) and a verdict.
     """
-    customers = _customers(calibration.features)
+    customers = clv_customers(calibration.features)
     actual = calibration.outcomes["holdout_purchases"].reindex(customers.index).fillna(0.0).astype(float)
     columns = ["segment", "customers", "actual", "predicted", "relative_error"]
     if len(customers) == 0 or (customers["frequency"] > 0).sum() == 0:
