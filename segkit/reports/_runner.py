@@ -16,13 +16,12 @@ the workspace as an absolute path anyway.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,19 +190,23 @@ def _kernel_name() -> str:
     )
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the kernel (it inherits them) and restore them after."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+def _kernel_manager_class(env: Mapping[str, str]) -> type:
+    """A kernel manager that starts its kernel with ``env`` added to this process's environment.
+
+    The run's context reaches the kernel this way instead of through ``os.environ``, which is
+    shared by every thread: reports running in parallel (``run_batch(jobs=2)``) would otherwise
+    see each other's run directory.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    extra = dict(env)
+
+    class RunKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            kw["env"] = {**os.environ, **kw.get("env", {}), **extra}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return RunKernelManager
 
 
 def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: bool,
@@ -214,13 +217,12 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
 
     env = {RUN_DIR_ENV: str(run_dir), INCLUDE_PII_ENV: "1" if include_pii else "0"}
     try:
-        with _environment(env):
-            papermill.execute_notebook(
-                str(source), str(run_dir / "executed.ipynb"), parameters=values,
-                kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
-                progress_bar=False, log_output=False,
-                extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"],
-            )
+        papermill.execute_notebook(
+            str(source), str(run_dir / "executed.ipynb"), parameters=values,
+            kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
+            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager_class(env),
+            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"],
+        )
     except PapermillExecutionError as error:
         return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
     except Exception as error:  # kernel died, timeout, unreadable notebook...

@@ -98,13 +98,20 @@ def test_batch_cli_reports_a_missing_manifest_in_one_line(tmp_path):
 
 
 def test_parallel_batch_keeps_manifest_order_and_indexes_every_run(notebooks, tmp_path):
-    manifest = [{"report": "fine", "parameters": {"value": v}} for v in (1, 2)]
+    where = ("import os\nfrom segkit.reports.display import RUN_DIR_ENV, write_summary\n"
+             "write_summary({'value': value, 'run_dir': os.environ[RUN_DIR_ENV]}, parameters={'value': value}, "
+             "data_period=None, fingerprint=None)")
+    write_notebook(notebooks / "where.ipynb", "value = 1", "import time\ntime.sleep(0.5)", where)
+    manifest = [{"report": "where", "parameters": {"value": v}} for v in (1, 2, 3, 4)]
     manifest.insert(1, {"report": "broken", "parameters": {"value": 5}})
     result = run_batch(manifest, out_dir=tmp_path / "out", notebooks=notebooks, jobs=2)
     assert [(r.name, r.status) for r in result.runs] == [
-        ("fine", "succeeded"), ("broken", "failed"), ("fine", "succeeded")]
-    assert [r.summary["numbers"]["value"] for r in result.runs if r.ok] == [1, 2]
+        ("where", "succeeded"), ("broken", "failed"), *[("where", "succeeded")] * 3]
+    finished = [r for r in result.runs if r.ok]
+    # each kernel saw its own run directory, even with two reports starting at once
+    assert [r.summary["numbers"]["value"] for r in finished] == [1, 2, 3, 4]
+    assert [r.summary["numbers"]["run_dir"] for r in finished] == [str(r.directory) for r in finished]
     index = result.index_path.read_text()
-    assert "3 run(s), 1 failed" in index
+    assert "5 run(s), 1 failed" in index
     with pytest.raises(ValidationError, match="jobs must be at least 1"):
         run_batch(manifest, out_dir=tmp_path / "out", notebooks=notebooks, jobs=0)
