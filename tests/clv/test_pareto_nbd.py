@@ -94,3 +94,22 @@ def test_recovers_planted_parameters():
     model = ParetoNBD().fit(x, tx, T)
     z = (np.log(model.params_.to_numpy()) - np.log(truth)) / np.sqrt(np.diag(model.covariance_log_))
     assert np.all(np.abs(z) < 3.5), z
+
+
+def test_integral_term_survives_scipy_hyp2f1_failures():
+    """scipy's hyp2f1 returns inf for large s with z near 1 (found on a real fit's path towards
+    homogeneous dropout); the quadrature fallback fills those entries, and it agrees with the
+    series form wherever that one is finite."""
+    from scipy.special import hyp2f1
+
+    from segkit.clv._pareto_nbd import _log_integral_term, _log_tail_quadrature
+
+    ridge = np.exp([0.96072351, 5.56423041, 5.11805841 + 1e-6, 11.8186013])  # r, alpha, s, beta
+    r, alpha, s, beta = ridge
+    assert not np.isfinite(hyp2f1(1.0, s + 1.0, r + s + 2.0, (beta - alpha) / beta))  # x = 1, t = 0
+    x, t = np.array([0.0, 1.0, 3.0, 10.0]), np.array([0.0, 0.0, 100.0, 300.0])
+    values = _log_integral_term(ridge, x, t)
+    assert np.all(np.isfinite(values))
+    for params in ([0.55, 10.58, 0.61, 11.67], [1.5, 140.0, 30.0, 400.0], [0.3, 5.0, 3.0, 2.0]):
+        series = _log_integral_term(np.array(params), x + 1, t + 10)
+        assert np.allclose(_log_tail_quadrature(np.array(params), x + 1, t + 10), series, rtol=0, atol=1e-8)
