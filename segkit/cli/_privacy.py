@@ -12,12 +12,6 @@ from segkit.cli._app import command, parse_as_of, state
 from segkit.errors import InputError
 
 
-def _existing_workspace(path: Path) -> Path:
-    if not path.exists():
-        raise InputError(f"{path}: workspace not found (run `segkit ingest` or `segkit demo` first)")
-    return path
-
-
 @command("forget")
 def forget_command(
     ctx: typer.Context,
@@ -43,7 +37,7 @@ def forget_command(
     ids = list(subscriber_ids or []) + (read_id_list(from_file, "id file") if from_file else [])
     if not ids:
         raise InputError("no subscriber ids given; pass ids or --from-file FILE")
-    with Workspace(_existing_workspace(cli.workspace)) as workspace:
+    with Workspace(cli.workspace, create=False) as workspace:
         report = forget(workspace, ids)
     cli.echo(report.summary())
 
@@ -59,7 +53,7 @@ def access_command(
     from segkit.privacy import access
 
     cli = state(ctx)
-    with Workspace(_existing_workspace(cli.workspace), read_only=True) as workspace:
+    with Workspace(cli.workspace, read_only=True) as workspace:
         held = access(workspace, subscriber_id)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +85,6 @@ def prune_command(
     cli = state(ctx)
     age = parse_age(older_than)
     stamp = parse_as_of(as_of) if as_of is not None else None
-    with Workspace(_existing_workspace(cli.workspace)) as workspace:
+    with Workspace(cli.workspace, create=False) as workspace:
         report = prune(workspace, age, stamp)
     cli.echo(report.summary())

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
-from segkit.errors import InputError
 
 sendtime_app = typer.Typer(help="Send-time recommendations.", no_args_is_help=True)
 app.add_typer(sendtime_app, name="sendtime")
@@ -31,8 +30,6 @@ def export_command(
     cli = state(ctx)
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
-    if not cli.workspace.exists():
-        raise InputError(f"{cli.workspace}: workspace not found (run `segkit ingest` or `segkit demo` first)")
     with Workspace(cli.workspace, read_only=True) as workspace:
         recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
         subscribers = workspace.table("subscribers")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from segkit._suggest import did_you_mean
 from segkit.errors import InputError, ValidationError
 from segkit.explore._data import ExplorerData
 from segkit.explore._state import ExplorerResult
+from segkit.io import write_export_csv
 from segkit.segments import SegmentExport, export_segment
-from segkit.segments._rules import did_you_mean
 
 __all__ = ["export_audience"]
 
@@ -44,7 +45,4 @@ def export_audience(
 
 def write_audience(export: SegmentExport, path: str | Path) -> Path:
     """Write ``subscriber_id,email`` of the eligible members as CSV (like ``segkit export``)."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    export.audience.to_csv(target, index=False)
-    return target
+    return write_export_csv(export.audience, path)

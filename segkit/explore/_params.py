@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from segkit._suggest import did_you_mean
 from segkit.errors import ValidationError
 from segkit.segments import engagement_tiers, lifecycle_stages, rfm_scores, value_potential
-from segkit.segments._rules import did_you_mean
 
 __all__ = ["EXPLORER_SCHEMES", "SCHEME_PARAMETERS", "SchemeParameter", "default_parameters"]
 

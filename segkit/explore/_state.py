@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._suggest import did_you_mean
 from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.explore._conditions import SchemeSegments, scheme_segments
@@ -18,7 +19,6 @@ from segkit.explore._data import ExplorerData, Snapshot
 from segkit.explore._params import check_scheme, complete_parameters
 from segkit.explore._rulefile import CONSENT_FILTERS, exclusive_rules, filter_conditions, rules_yaml
 from segkit.segments import SegmentPerformance, parse_rules, segment_performance
-from segkit.segments._rules import did_you_mean
 
 __all__ = ["DEFAULT_RULES", "ExplorerResult", "ExplorerState", "explore"]
 

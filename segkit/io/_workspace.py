@@ -102,6 +102,10 @@ class Workspace:
         Window of the machine-open timing heuristic (see :mod:`segkit.io._machine`).
     read_only
         Open without write access (no tables are created).
+    create
+        Create the file when it does not exist (the default for writable workspaces). With
+        ``create=False`` (and always with ``read_only``) a missing file raises
+        :class:`~segkit.errors.InputError`.
 
     Timestamps are stored as UTC ``TIMESTAMPTZ`` and the connection's time zone is UTC, so
     :meth:`table` returns tz-aware UTC columns. One process may write at a time (a DuckDB rule).
@@ -113,16 +117,17 @@ class Workspace:
         *,
         machine_open_seconds: float = DEFAULT_MACHINE_OPEN_SECONDS,
         read_only: bool = False,
+        create: bool = True,
     ) -> None:
         if machine_open_seconds < 0:
             raise ValidationError(f"machine_open_seconds must be >= 0, got {machine_open_seconds}")
         self.path = Path(path)
         self.machine_open_seconds = float(machine_open_seconds)
         self.read_only = read_only
+        if (read_only or not create) and not self.path.exists():
+            raise InputError(f"{self.path}: workspace not found (run `segkit ingest` or `segkit demo` first)")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.path.exists():
-            raise InputError(f"{self.path}: workspace not found")
         self._con: duckdb.DuckDBPyConnection | None = self._open()
 
     def _open(self) -> duckdb.DuckDBPyConnection:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from segkit._suggest import did_you_mean
 from segkit.errors import ValidationError
-from segkit.segments._rules import RuleSet, did_you_mean
+from segkit.segments._rules import RuleSet
 from segkit.segments._schemes import (
     ENGAGEMENT_TIERS,
     LIFECYCLE_STAGES,

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from segkit._schema import require_columns
+from segkit._suggest import did_you_mean
 from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
-from segkit.segments._rules import did_you_mean
 
 __all__ = ["DECAY_STEMS", "decayed_event_counts"]
 

@@ -22,7 +22,6 @@ name.
 
 from __future__ import annotations
 
-import difflib
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from segkit._suggest import did_you_mean
 from segkit.errors import ValidationError
 
 __all__ = [
@@ -59,12 +59,6 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 OPERATORS: tuple[str, ...] = (*_COMPARE, "between", "in", "not_in", "is_null", "not_null")
 _SHORTHAND = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 _NULLARY_SHORTHAND = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+(is_null|not_null)\s*$")
-
-
-def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segkit._suggest import did_you_mean
 from segkit._timestamps import utc_timestamp
 from segkit.consent import ConsentResult, eligible
 from segkit.errors import ValidationError
-from segkit.segments._rules import did_you_mean
 
 __all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience"]
 

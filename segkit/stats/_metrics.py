@@ -8,13 +8,13 @@ as a :class:`Metric`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
+from segkit._suggest import did_you_mean
 from segkit.errors import ValidationError
 
 __all__ = ["METRIC_KINDS", "Metric"]
@@ -60,7 +60,7 @@ class Metric:
         if self.kind is not None and self.kind not in METRIC_KINDS:
             raise ValidationError(
                 f"unknown metric kind {self.kind!r} for metric {self.name!r}"
-                f"{_did_you_mean(self.kind, METRIC_KINDS)}; valid: {', '.join(METRIC_KINDS)}"
+                f"{did_you_mean(self.kind, METRIC_KINDS, cutoff=0.6)}; valid: {', '.join(METRIC_KINDS)}"
             )
         if self.kind == "ratio" and (self.numerator is None or self.denominator is None):
             raise ValidationError(
@@ -94,11 +94,6 @@ class Metric:
 _METRIC_KEYS = tuple(f.name for f in fields(Metric))
 
 
-def _did_you_mean(value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(value), list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def parse_metrics(metrics: Iterable[str | Mapping | Metric] | str | None) -> list[Metric]:
     """Turn the user's metric list into :class:`Metric` objects (kinds still possibly ``None``)."""
     if metrics is None:
@@ -125,7 +120,7 @@ def _parse_one(item: str | Mapping | Metric) -> Metric:
         if unknown:
             raise ValidationError(
                 f"unknown metric key(s) {', '.join(map(repr, unknown))}"
-                f"{_did_you_mean(unknown[0], _METRIC_KEYS)}; valid: {', '.join(_METRIC_KEYS)}"
+                f"{did_you_mean(unknown[0], _METRIC_KEYS, cutoff=0.6)}; valid: {', '.join(_METRIC_KEYS)}"
             )
         if "name" not in item:
             raise ValidationError(f"metric mapping {dict(item)!r} has no 'name'")
