@@ -44,11 +44,14 @@ class Browser:
         self.port = _free_port()
         self.process = subprocess.Popen(
             [str(CHROMIUM), *FLAGS, f"--user-data-dir={self.profile}",
-             f"--remote-debugging-port={self.port}", "about:blank"],
+             f"--remote-debugging-port={self.port}",
+             f"--remote-allow-origins=http://127.0.0.1:{self.port}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         target = self._page_target()
-        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30)
+        # Chromium >= 111 refuses DevTools sockets from an unlisted Origin: send none.
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30,
+                                              suppress_origin=True)
         self._id = 0
         self.events: list[dict[str, Any]] = []
         for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
