@@ -1,0 +1,154 @@
+"""Background prefetch of as-of dates: same numbers as computing on demand, no recomputation when a
+prefetched date is picked, queued dates taken over by the foreground, clean stop."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+
+import pandas as pd
+import pytest
+
+from segkit.errors import ValidationError
+from segkit.explore import ExplorerData, SegmentExplorer
+from segkit.explore._app import month_starts_before
+from segkit.features import compute
+
+from .conftest import AS_OF
+
+
+def _tables(planted) -> dict[str, pd.DataFrame]:
+    return {"events": planted["events"], "subscribers": planted["subscribers"]}
+
+
+def _counting(data: ExplorerData) -> list[tuple[pd.Timestamp, str]]:
+    """Record every snapshot computation (date, thread name) of ``data``."""
+    calls: list[tuple[pd.Timestamp, str]] = []
+    build = data._build
+
+    def counted(stamp, **kwargs):
+        calls.append((stamp, threading.current_thread().name))
+        return build(stamp, **kwargs)
+
+    data._build = counted
+    return calls
+
+
+def test_month_starts_before():
+    stamps = month_starts_before(pd.Timestamp("2024-12-31", tz="UTC"), 3)
+    assert [s.date().isoformat() for s in stamps] == ["2024-12-01", "2024-11-01", "2024-10-01"]
+    on_a_month_start = month_starts_before(pd.Timestamp("2024-12-01", tz="UTC"), 1)
+    assert on_a_month_start == [pd.Timestamp("2024-11-01", tz="UTC")]
+    assert month_starts_before(AS_OF, 0) == []
+    with pytest.raises(ValidationError, match="prefetch_months"):
+        month_starts_before(AS_OF, -1)
+
+
+def test_prefetched_snapshots_equal_computed_features(planted):
+    data = ExplorerData(_tables(planted))
+    calls = _counting(data)
+    dates = [pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-09-01", tz="UTC")]
+    assert data.prefetch(dates) == dates
+    assert data.wait_for_prefetch(timeout=120)
+    assert data.ready_dates == sorted(dates) and data.prefetch_pending == []
+    assert [name for _, name in calls] == ["segkit-explorer-prefetch"] * 2
+    for stamp in dates:
+        expected = compute(_tables(planted), stamp)
+        pd.testing.assert_frame_equal(data.snapshot(stamp).features[expected.columns], expected)
+    assert len(calls) == 2  # served from the cache
+    assert data.prefetch(dates) == []  # nothing left to do
+
+
+def test_explorer_picks_a_prefetched_date_without_recomputing(planted):
+    data = ExplorerData(_tables(planted))
+    calls = _counting(data)
+    with contextlib.redirect_stdout(io.StringIO()):
+        explorer = SegmentExplorer(data, as_of=AS_OF, prefetch_months=2)
+        assert data.wait_for_prefetch(timeout=120)
+        assert "2024-11-01" in explorer.as_of_status.value and "preparing" not in explorer.as_of_status.value
+        explorer.set_as_of(pd.Timestamp("2024-11-01", tz="UTC"))
+    assert [stamp.date().isoformat() for stamp, _ in calls] == ["2024-12-31", "2024-12-01", "2024-11-01"]
+    assert explorer.result.state.as_of == pd.Timestamp("2024-11-01", tz="UTC")
+    expected = compute(_tables(planted), pd.Timestamp("2024-11-01", tz="UTC"))
+    assert explorer.features.index.equals(expected.index)
+
+
+def _gated(data: ExplorerData) -> tuple[list[tuple[pd.Timestamp, str]], threading.Event]:
+    """Like :func:`_counting`, but the prefetch thread waits for the returned event."""
+    calls: list[tuple[pd.Timestamp, str]] = []
+    gate = threading.Event()
+    build = data._build
+
+    def gated(stamp, **kwargs):
+        calls.append((stamp, threading.current_thread().name))
+        if threading.current_thread() is not threading.main_thread():
+            assert gate.wait(60)
+        return build(stamp, **kwargs)
+
+    data._build = gated
+    return calls, gate
+
+
+def _wait_for_calls(calls: list, n: int) -> None:
+    for _ in range(600):
+        if len(calls) >= n:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError(f"the prefetch thread did not start: {calls}")
+
+
+def test_the_foreground_takes_over_a_queued_date_and_awaits_a_running_one(planted):
+    data = ExplorerData(_tables(planted))
+    calls, gate = _gated(data)
+    dates = [pd.Timestamp(f"2024-{m:02d}-01", tz="UTC") for m in (11, 10, 9)]
+    data.prefetch(dates)
+    _wait_for_calls(calls, 1)  # the thread holds dates[0]; dates[1:] are queued
+    queued = data.snapshot(dates[2])
+    assert calls == [(dates[0], "segkit-explorer-prefetch"), (dates[2], "MainThread")]
+    assert data.prefetch_pending == dates[:2]
+    awaited: list = []
+    waiter = threading.Thread(target=lambda: awaited.append(data.snapshot(dates[0])))
+    waiter.start()
+    gate.set()
+    waiter.join(60)
+    assert data.wait_for_prefetch(timeout=120)
+    assert sorted(stamp for stamp, _ in calls) == sorted(dates)  # each date computed once
+    assert awaited[0] is data.snapshot(dates[0])
+    pd.testing.assert_index_equal(queued.features.index, compute(_tables(planted), dates[2]).index)
+
+
+def test_close_stops_after_the_running_date(planted):
+    data = ExplorerData(_tables(planted))
+    calls, gate = _gated(data)
+    data.prefetch([pd.Timestamp(f"2024-{m:02d}-01", tz="UTC") for m in range(12, 6, -1)])
+    _wait_for_calls(calls, 1)
+    closing = threading.Thread(target=data.close)
+    closing.start()
+    assert data._stopping.wait(60)  # the queue is cleared before the stop is flagged
+    gate.set()
+    closing.join(60)
+    assert data.wait_for_prefetch(timeout=0)
+    assert len(calls) == 1 and data.prefetch_pending == []
+    assert data.ready_dates == [pd.Timestamp("2024-12-01", tz="UTC")]
+
+
+def test_a_fixed_feature_table_prefetches_nothing(features):
+    data = ExplorerData(features)
+    assert data.prefetch([pd.Timestamp("2024-11-01", tz="UTC")]) == []
+    assert data.prefetch_pending == []
+
+
+def test_prefetch_from_a_workspace_object(tmp_path, planted):
+    from segkit.io import Workspace
+
+    with Workspace(tmp_path / "ws.duckdb") as workspace:
+        workspace.ingest("subscribers", planted["subscribers"])
+        workspace.ingest("events", planted["events"])
+        data = ExplorerData(workspace)
+        stamp = pd.Timestamp("2024-11-01", tz="UTC")
+        data.prefetch([stamp])
+        assert data.wait_for_prefetch(timeout=120)
+        assert data.prefetch_errors == {}
+        expected = compute(workspace, stamp)
+        pd.testing.assert_frame_equal(data.snapshot(stamp).features[expected.columns], expected)
