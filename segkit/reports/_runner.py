@@ -221,7 +221,9 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
             str(source), str(run_dir / "executed.ipynb"), parameters=values,
             kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
             progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager_class(env),
-            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"],
+            # log_level: no "running over TCP without encryption" line per report (the kernel
+            # listens on 127.0.0.1 only and lives for one run); cell errors still fail the run
+            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}", "--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as error:
         return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
