@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import warnings
 from typing import Any, ClassVar
 
@@ -19,7 +20,8 @@ class _MaximumLikelihoodModel:
     """Parameters, uncertainty and reporting common to the CLV models.
 
     Subclasses define ``param_names`` (as named in the literature), ``_objective`` (mean negative
-    log-likelihood and gradient in log-parameter space over the compressed data) and ``_starts``.
+    log-likelihood and gradient over the compressed data, in log-parameter space or in the
+    coordinates given by ``_coordinate_map``) and ``_starts`` (in the same coordinates).
     """
 
     param_names: ClassVar[tuple[str, ...]] = ()
@@ -56,21 +58,53 @@ class _MaximumLikelihoodModel:
             )
 
     # ----------------------------------------------------------------- fitting
+    #: names of the optimiser's coordinates (default: log of ``param_names``).
+    coordinate_names: ClassVar[tuple[str, ...]] = ()
+    #: log-parameters = ``_coordinate_map @ coordinates`` (None: the coordinates are the log-parameters).
+    _coordinate_map: ClassVar[np.ndarray | None] = None
+
+    def _coordinate_matrix(self) -> np.ndarray:
+        n = len(self.param_names)
+        return np.eye(n) if self._coordinate_map is None else np.asarray(self._coordinate_map, dtype=float)
+
+    def _minimize(self, objective: Objective, start: np.ndarray) -> Optimum:
+        """The optimiser cascade from ``start`` (models with a known limit on a bound override this)."""
+        return minimize(objective, start, max_iter=self.max_iter)
+
+    def _limit_coordinates(self, coords: np.ndarray) -> tuple[int, ...]:
+        """Coordinates whose estimate is a limit on a bound (the likelihood is flat towards it):
+        held fixed for the standard errors of the others. None by default."""
+        return ()
+
+    def _fit_notes(self, coords: np.ndarray) -> tuple[str, ...]:
+        """Plain-words notes on the fit (each is also warned); none by default."""
+        return ()
+
     def _fit_compressed(self, objective: Objective, starts: list[np.ndarray], total_weight: float) -> None:
         """Run the optimiser and store estimates, log-likelihood and Hessian-based uncertainty."""
         from segkit.clv._optimize import best_start
 
-        optimum: Optimum = minimize(objective, best_start(objective, starts), max_iter=self.max_iter)
-        theta = optimum.log_params
-        self.params_ = pd.Series(np.exp(theta), index=list(self.param_names), name="estimate")
+        optimum = self._minimize(objective, best_start(objective, starts))
+        coords = optimum.log_params
+        self._coordinates = np.asarray(coords, dtype=float)
+        matrix = self._coordinate_matrix()
+        self.params_ = pd.Series(np.exp(matrix @ coords), index=list(self.param_names), name="estimate")
         self.log_likelihood_ = float(-optimum.mean_nll * total_weight)
         self.converged_ = optimum.converged
         self.n_iter_ = optimum.n_iter
         self.optimizer_ = optimum.optimizer
         self.fit_attempts_ = optimum.attempts
-        self._store_uncertainty(objective, theta, total_weight)
-        at_bound = [n for n, t in zip(self.param_names, theta, strict=True) if abs(t) > LOG_BOUND - 1e-3]
-        self.parameters_at_bound_ = tuple(at_bound)
+        limit = self._limit_coordinates(coords)
+        self._store_uncertainty(objective, coords, total_weight, limit)
+        on_bound = np.abs(coords) > LOG_BOUND - 1e-3
+        self.parameters_at_bound_ = tuple(
+            n for n, row in zip(self.param_names, matrix, strict=True) if np.any((row != 0) & on_bound)
+        )
+        self.notes_ = self._fit_notes(coords)
+        for note in self.notes_:
+            warnings.warn(f"{type(self).__name__}: {note}", DataSufficiencyWarning, stacklevel=3)
+        names = self.coordinate_names or self.param_names
+        at_bound = [names[i] for i in np.flatnonzero(on_bound) if i not in limit]
         if at_bound:
             warnings.warn(
                 f"{type(self).__name__}: estimate of {', '.join(at_bound)} reached the search bound "
@@ -79,23 +113,39 @@ class _MaximumLikelihoodModel:
                 stacklevel=3,
             )
 
-    def _store_uncertainty(self, objective: Objective, theta: np.ndarray, total_weight: float) -> None:
+    def _store_uncertainty(
+        self, objective: Objective, coords: np.ndarray, total_weight: float, limit: tuple[int, ...] = ()
+    ) -> None:
+        """Inverse observed information in the optimiser's coordinates, mapped to the log-parameters.
+
+        Coordinates in ``limit`` are held fixed: their rows are NaN, and so are those of every
+        log-parameter that depends on them; the others are conditional on the limit.
+        """
         names = list(self.param_names)
-        info = hessian(objective, theta) * total_weight
+        free = np.array([i not in limit for i in range(len(coords))])
+        info = hessian(objective, coords)[np.ix_(free, free)] * total_weight
         try:
-            cov = np.linalg.inv(info)
-            ok = bool(np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0))
+            inverse = np.linalg.inv(info)
+            ok = bool(np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0))
             np.linalg.cholesky(info)
         except np.linalg.LinAlgError:
             ok = False
         if not ok:
-            cov = np.full_like(info, np.nan)
+            inverse = np.full_like(info, np.nan)
             warnings.warn(
                 f"{type(self).__name__}: the Hessian of the log-likelihood is not positive definite at "
                 "the estimate, so standard errors and intervals are unavailable (NaN)",
                 DataSufficiencyWarning,
                 stacklevel=4,
             )
+        cov_coords = np.full((len(coords), len(coords)), np.nan)
+        cov_coords[np.ix_(free, free)] = inverse
+        self._coordinate_covariance = cov_coords
+        matrix = self._coordinate_matrix()
+        cov = matrix @ np.nan_to_num(cov_coords) @ matrix.T
+        unknown = np.any((matrix != 0) & ~free, axis=1) | (not ok)
+        cov[unknown, :] = cov[:, unknown] = np.nan
+        theta = matrix @ coords
         self.covariance_log_ = pd.DataFrame(cov, index=names, columns=names)
         se_log = np.sqrt(np.diag(cov))
         z = stats.norm.ppf(0.5 + self.confidence_level / 2)
@@ -109,17 +159,25 @@ class _MaximumLikelihoodModel:
         """Draws of the parameters from the asymptotic normal of the log-parameters.
 
         Returns an array of shape ``(n_draws, n_params)`` on the natural scale (columns in
-        ``param_names`` order). Uses ``covariance_log_``, the inverse observed information.
+        ``param_names`` order). Uses the inverse observed information in the optimiser's
+        coordinates; a coordinate whose estimate is a limit on a bound (Pareto/NBD's 1/s when
+        dropout heterogeneity is not identified, see ``notes_``) is held at it, so the draws
+        carry the uncertainty of the other parameters given that limit.
         """
         self._check_fitted()
-        cov = self.covariance_log_.to_numpy()
-        if not np.all(np.isfinite(cov)):
+        coords = self._coordinates
+        cov = self._coordinate_covariance
+        free = np.isfinite(np.diag(cov))
+        if not free.any() or not np.all(np.isfinite(cov[np.ix_(free, free)])):
+            why = "; ".join(getattr(self, "notes_", ())) or "Hessian not positive definite"
             raise ValidationError(
-                f"{type(self).__name__} has no usable parameter covariance (Hessian not positive "
-                "definite); intervals cannot be sampled"
+                f"{type(self).__name__} has no usable parameter covariance ({why}); intervals "
+                "cannot be sampled"
             )
         rng = np.random.default_rng(random_state)
-        return np.exp(rng.multivariate_normal(np.log(self.params_.to_numpy()), cov, size=n_draws))
+        draws = np.tile(coords, (n_draws, 1))
+        draws[:, free] = rng.multivariate_normal(coords[free], cov[np.ix_(free, free)], size=n_draws)
+        return np.exp(draws @ self._coordinate_matrix().T)
 
     # ----------------------------------------------------------------- reporting
     def summary(self) -> pd.DataFrame:
@@ -143,6 +201,7 @@ class _MaximumLikelihoodModel:
                 "converged": self.converged_,
                 "optimizer": self.optimizer_,
                 "time_unit": getattr(self, "time_unit_", None),
+                "notes": getattr(self, "notes_", ()),
             }
         )
         return table
@@ -154,7 +213,8 @@ class _MaximumLikelihoodModel:
             f"<p><b>{type(self).__name__}</b>: {self.n_customers_:g} customers, log-likelihood "
             f"{self.log_likelihood_:.4f}, converged={self.converged_} ({self.optimizer_})</p>"
         )
-        return head + self.summary().to_html(float_format=lambda v: f"{v:.4g}")
+        notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in getattr(self, "notes_", ()))
+        return head + notes + self.summary().to_html(float_format=lambda v: f"{v:.4g}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -3,103 +3,83 @@ Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions"
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import gammaln, hyp2f1, logsumexp
+from scipy.special import gammaln
 
-from segkit.clv._optimize import Objective, finite_difference_gradient
+from segkit.clv._optimize import LOG_BOUND, Objective, Optimum, finite_difference_gradient, minimize
+from segkit.clv._pareto_nbd_tail import log_survival, log_tail
 from segkit.clv._transactions import _horizon, _TransactionModel
 from segkit.clv._validation import check_rfm, compress, wrap_like
-from segkit.errors import ValidationError
+from segkit.errors import ConvergenceError, ValidationError
 
 __all__ = ["ParetoNBD"]
 
 #: Gauss-Legendre nodes for the death-time integral in ``probability_of_purchases``.
 _QUADRATURE = np.polynomial.legendre.leggauss(64)
+#: above this s (below 1/s = 0.1) a converged fit is compared with the homogeneous-dropout bound.
+RIDGE_CHECK_S = 10.0
+#: a first optimiser run that reaches 1/s below this is stopped and compared with the bound.
+RIDGE_STOP_KAPPA = 1e-3
+#: the optimiser's coordinates: log r, log alpha, log mu (= s/beta), log kappa (= 1/s). As s and
+#: beta grow with s/beta fixed only kappa moves, towards its lower bound (1e-8, i.e. s = 1e8).
+COORDINATE_NAMES = ("r", "alpha", "mu = s/beta", "1/s")
+#: log (r, alpha, s, beta) = COORDINATE_MAP @ coordinates.
+COORDINATE_MAP = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, -1.0], [0, 0, -1.0, -1.0]])
+#: index of log kappa among the coordinates.
+KAPPA = 3
+#: the fit on the homogeneous-dropout bound is kept when its mean -log-likelihood is at most this
+#: much above the other fit's (they are then indistinguishable; the bound is the simpler model).
+BOUND_TIE = 1e-10
+_UNIT_NAMES = {"D": "day", "W": "week"}
 
 
-def _log_integral_term(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """log of ``2F1(r+s+x, b1; r+s+x+1; z) / (max(alpha,beta)+t)^(r+s+x)`` (Fader & Hardie 2005).
-
-    For alpha >= beta the note uses ``b1 = s+1``, ``z = (alpha-beta)/(alpha+t)``; for alpha < beta
-    ``b1 = r+x``, ``z = (beta-alpha)/(beta+t)``. Euler's transformation
-    ``2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z)`` turns them into
-    ``-(r+x) log(alpha+t) - s log(beta+t) + log 2F1(1, r+x; r+s+x+1; z)`` and
-    ``(1-r-x) log(alpha+t) - (s+1) log(beta+t) + log 2F1(1, s+1; r+s+x+1; z)``: series whose terms
-    are all positive and at most ``z^k`` (no overflow for large x or z near 1).
-    """
-    r, alpha, s, beta = params
-    with np.errstate(all="ignore"):
-        if alpha >= beta:
-            z = (alpha - beta) / (alpha + t)
-            prefactor = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
-            value = prefactor + np.log(hyp2f1(1.0, r + x, r + s + x + 1.0, z))
-        else:
-            z = (beta - alpha) / (beta + t)
-            prefactor = (1 - r - x) * np.log(alpha + t) - (s + 1) * np.log(beta + t)
-            value = prefactor + np.log(hyp2f1(1.0, s + 1.0, r + s + x + 1.0, z))
-    bad = ~np.isfinite(value)
-    if np.any(bad):
-        x_b, t_b = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(t, dtype=float))
-        value = np.array(np.broadcast_to(value, x_b.shape), dtype=float)
-        value[bad] = _log_tail_quadrature(params, x_b[bad], t_b[bad])
-    return value
-
-
-#: Gauss-Legendre nodes on [0, 1] for the tail integral fallback.
-_LEGENDRE_NODES, _LEGENDRE_WEIGHTS = np.polynomial.legendre.leggauss(200)
-_TAIL_NODES, _TAIL_WEIGHTS = (_LEGENDRE_NODES + 1.0) / 2.0, _LEGENDRE_WEIGHTS / 2.0
-
-
-def _log_tail_quadrature(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """The same quantity as :func:`_log_integral_term`, as the integral it comes from:
-    ``(r+s+x) * int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du``.
-
-    scipy's ``hyp2f1`` returns inf over whole regions with large ``s`` and ``z`` near 1 (a fit
-    running along the ridge towards homogeneous dropout); there the integral is evaluated by
-    200-point Gauss-Legendre after mapping ``u = t + m v / (1 - v)``, with ``m`` the integrand's
-    decay length at ``t``. Agrees with the series form to about 1e-10 where both are finite
-    (written by hand: no library evaluates this integral vectorised).
-    """
-    r, alpha, s, beta = params
-    x, t = x[:, None], t[:, None]
-    scale = 1.0 / ((r + x) / (alpha + t) + (s + 1.0) / (beta + t))
-    u = t + scale * _TAIL_NODES / (1.0 - _TAIL_NODES)
-    log_integrand = -(r + x) * np.log(alpha + u) - (s + 1.0) * np.log(beta + u)
-    log_jacobian = np.log(scale) - 2.0 * np.log1p(-_TAIL_NODES)
-    return np.log(r + s + x[:, 0]) + logsumexp(log_integrand + log_jacobian + np.log(_TAIL_WEIGHTS), axis=1)
+def dropout_form(params: np.ndarray) -> tuple[float, float, float, float]:
+    """(r, alpha, mu, kappa) = (r, alpha, s/beta, 1/s) from (r, alpha, s, beta)."""
+    r, alpha, s, beta = (float(v) for v in params)
+    return r, alpha, s / beta, 1.0 / s
 
 
 class _Pairs:
-    """The distinct (x, t) pairs among (x, t_x) and (x, T), so each 2F1 is evaluated once."""
+    """The distinct (x, t) pairs among (x, t_x) and (x, T), so each tail integral is evaluated once."""
 
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> None:
         both = compress(np.concatenate([x, x]), np.concatenate([tx, T]), weights=np.ones(2 * len(x)))
         self.x, self.t = both.columns
         self.at_tx, self.at_T = both.inverse[: len(x)], both.inverse[len(x) :]
 
-    def integral_terms(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values = _log_integral_term(params, self.x, self.t)
+    def log_tails(self, r: float, alpha: float, mu: float, kappa: float) -> tuple[np.ndarray, np.ndarray]:
+        values = log_tail(r, alpha, mu, kappa, self.x, self.t)
         return values[self.at_tx], values[self.at_T]
 
 
-def _log_terms(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, pairs: _Pairs | None = None):
-    """Common factor and log of the "alive at T" and "died in (t_x, T]" likelihood terms."""
-    r, alpha, s, beta = params
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    if pairs is None:
-        at_tx, at_T = _log_integral_term(params, x, tx), _log_integral_term(params, x, T)
-    else:
-        at_tx, at_T = pairs.integral_terms(params)
+def _log_dead(at_tx: np.ndarray, at_T: np.ndarray, has_gap: np.ndarray) -> np.ndarray:
+    """log (A(t_x) - A(T)): the customer died in (t_x, T]; -inf when t_x = T."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_a0 = at_tx + np.log(-np.expm1(np.minimum(at_T - at_tx, 0.0)))
-    log_a0 = np.where(tx < T, log_a0, -np.inf)
-    dead = np.log(s) - np.log(r + s + x) + log_a0
+        value = at_tx + np.log(-np.expm1(np.minimum(at_T - at_tx, 0.0)))
+    return np.where(has_gap, value, -np.inf)
+
+
+def log_terms_dropout(
+    r: float, alpha: float, mu: float, kappa: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Common factor and log of the "alive at T" and "died in (t_x, T]" likelihood terms, with the
+    dropout side as (mu, kappa) (see :mod:`segkit.clv._pareto_nbd_tail`); kappa = 0 is the
+    homogeneous-dropout limit (every customer's lifetime exponential with rate mu)."""
+    x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T)))
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    alive = -(r + x) * np.log(alpha + T) + log_survival(mu, kappa, T)
+    dead = _log_dead(log_tail(r, alpha, mu, kappa, x, tx), log_tail(r, alpha, mu, kappa, x, T), tx < T)
     return common, alive, dead
+
+
+def _log_terms(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray):
+    """:func:`log_terms_dropout` at (r, alpha, s, beta)."""
+    return log_terms_dropout(*dropout_form(params), x, tx, T)
 
 
 def log_likelihood_rows(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -109,30 +89,142 @@ def log_likelihood_rows(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np
 
 
 def _objective(x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) -> Objective:
-    """Mean negative log-likelihood over compressed rows, gradient by finite differences.
+    """Mean negative log-likelihood over compressed rows in the coordinates
+    (log r, log alpha, log mu, log kappa); gradient by finite differences.
 
     Terms that depend on a customer only through (x, t) or x are computed once per distinct value
-    and gathered, so each evaluation costs one 2F1 per distinct (x, t) pair.
+    and gathered, so each evaluation costs one tail integral per distinct (x, t) pair.
     """
     pairs = _Pairs(x, tx, T)
     unique_x, x_index = np.unique(x, return_inverse=True)
     has_gap = tx < T
 
-    def value(theta: np.ndarray) -> float:
-        r, alpha, s, beta = params = np.exp(theta)
+    def value(coords: np.ndarray) -> float:
+        r, alpha, mu, kappa = np.exp(coords)
         with np.errstate(all="ignore"):
-            integral = _log_integral_term(params, pairs.x, pairs.t)
-            alive_pairs = -(r + pairs.x) * np.log(alpha + pairs.t) - s * np.log(beta + pairs.t)
-            log_gamma = gammaln(r + unique_x)[x_index]
-            log_weight = (np.log(s) - np.log(r + s + unique_x))[x_index]
-            at_tx, at_T = integral[pairs.at_tx], integral[pairs.at_T]
-            log_a0 = np.where(has_gap, at_tx + np.log(-np.expm1(np.minimum(at_T - at_tx, 0.0))), -np.inf)
-            rows = log_gamma + np.logaddexp(alive_pairs[pairs.at_T], log_weight + log_a0)
-            constant = -gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-            total = -(float(share @ rows) + constant)
+            at_tx, at_T = pairs.log_tails(r, alpha, mu, kappa)
+            alive = -(r + pairs.x) * np.log(alpha + pairs.t) + log_survival(mu, kappa, pairs.t)
+            dead = _log_dead(at_tx, at_T, has_gap)
+            rows = gammaln(r + unique_x)[x_index] + np.logaddexp(alive[pairs.at_T], dead)
+            total = -(float(share @ rows) - gammaln(r) + r * np.log(alpha))
         return total if np.isfinite(total) else np.inf
 
     return finite_difference_gradient(value)
+
+
+def at_homogeneous_bound(coords: np.ndarray) -> bool:
+    """kappa = 1/s on its lower bound (s = 1e8, within the 0.1% that counts as on a bound): the
+    homogeneous-dropout limit."""
+    return bool(coords[KAPPA] <= -LOG_BOUND + 1e-3)
+
+
+class _HeadingForBound(Exception):
+    """Raised by :func:`_guarded` at the first point with kappa below RIDGE_STOP_KAPPA."""
+
+    def __init__(self, coords: np.ndarray) -> None:
+        super().__init__("heading for the homogeneous-dropout bound")
+        self.coords = np.array(coords, dtype=float)
+
+
+def _guarded(objective: Objective) -> Objective:
+    """The objective, stopping the optimiser once it reaches kappa < RIDGE_STOP_KAPPA: along the
+    ridge the gradient in log kappa shrinks like kappa, and the optimiser would crawl."""
+    value = objective.value  # type: ignore[attr-defined]
+
+    def guarded(coords: np.ndarray) -> float:
+        if coords[KAPPA] < np.log(RIDGE_STOP_KAPPA):
+            raise _HeadingForBound(coords)
+        return value(coords)
+
+    return finite_difference_gradient(guarded)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """How one optimiser cascade ended: an optimum, or a failure message, or a point on the way
+    to the bound."""
+
+    optimum: Optimum | None = None
+    failure: str = ""
+    heading: np.ndarray | None = None
+
+    @property
+    def attempts(self) -> tuple[str, ...]:
+        return self.optimum.attempts if self.optimum is not None else (self.failure,)
+
+
+def _run(objective: Objective, start: np.ndarray, max_iter: int) -> _Run:
+    try:
+        return _Run(minimize(objective, start, max_iter=max_iter))
+    except ConvergenceError as error:
+        return _Run(failure=str(error))
+    except _HeadingForBound as stop:
+        kappa = float(np.exp(stop.coords[KAPPA]))
+        return _Run(failure=f"stopped at 1/s = {kappa:.2g}, heading for the homogeneous-dropout bound",
+                    heading=stop.coords)
+
+
+def minimize_with_homogeneous_bound(objective: Objective, start: np.ndarray, max_iter: int) -> Optimum:
+    """The optimiser cascade, plus the fit on the bound kappa = 1e-8 when the first run heads for
+    it (kappa < RIDGE_STOP_KAPPA), ends beyond s = RIDGE_CHECK_S or fails.
+
+    The first run stops when it reaches kappa < RIDGE_STOP_KAPPA; the fit on the bound then
+    starts from that point. When it is at least as good (within BOUND_TIE) it is kept; otherwise
+    the first run resumes without the stop and the better of the two is kept. Every run is listed
+    in ``attempts``.
+
+    Raises
+    ------
+    ConvergenceError
+        When no run converges.
+    """
+    first = _run(_guarded(objective), start, max_iter)
+    if first.optimum is not None and first.optimum.log_params[KAPPA] > -np.log(RIDGE_CHECK_S):
+        return first.optimum
+    origin = first.heading if first.heading is not None else (
+        first.optimum.log_params if first.optimum is not None else start)
+    bound = _run(objective, np.concatenate([origin[:KAPPA], [-LOG_BOUND]]), max_iter)
+    runs = [first, bound]
+    if first.heading is not None:
+        reference = objective.value(first.heading)  # type: ignore[attr-defined]
+        if bound.optimum is None or bound.optimum.mean_nll > reference + BOUND_TIE:
+            runs.append(_run(objective, first.heading, max_iter))
+    return _best_of(runs)
+
+
+def _best_of(runs: list[_Run]) -> Optimum:
+    """The converged run with the lowest mean -log-likelihood, the bound winning ties; all runs'
+    attempts combined."""
+    labels = ("", "from the homogeneous-dropout bound s = 1e8: ", "resumed: ")
+    attempts = tuple(f"{label}{a}" for label, run in zip(labels, runs, strict=False) for a in run.attempts)
+    done = [(run.optimum.mean_nll - (BOUND_TIE if i == 1 else 0.0), i, run.optimum)
+            for i, run in enumerate(runs) if run.optimum is not None]
+    if not done:
+        raise ConvergenceError("; ".join(attempts))
+    _, _, best = min(done, key=lambda item: item[:2])
+    if at_homogeneous_bound(best.log_params):  # the surface is flat there: snap onto the bound
+        best = replace(best, log_params=np.concatenate([best.log_params[:KAPPA], [-LOG_BOUND]]))
+    n_iter = sum(run.optimum.n_iter for run in runs if run.optimum is not None)
+    kappa = float(np.exp(best.log_params[KAPPA]))
+    verdict = f"kept mean -loglik {best.mean_nll:.12g} at 1/s = {kappa:.3g}"
+    return replace(best, n_iter=n_iter, attempts=(*attempts, verdict))
+
+
+def homogeneous_dropout_note(coords: np.ndarray, covariance: np.ndarray, level: float, unit: str | None) -> str:
+    """What a fit on the homogeneous-dropout bound means, with mu = s/beta and its Wald interval."""
+    mu = float(np.exp(coords[2]))
+    z = stats.norm.ppf(0.5 + level / 2)
+    spread = z * float(np.sqrt(covariance[2, 2]))
+    per = _UNIT_NAMES.get(unit or "", "time unit")
+    interval = (f" ({100 * level:g}% interval {mu * np.exp(-spread):.4g} to {mu * np.exp(spread):.4g})"
+                if np.isfinite(spread) else "")
+    return (
+        "dropout heterogeneity is not identified: the likelihood keeps rising as s and beta grow "
+        "together (s/beta fixed), so the fit stops at the bound s = 1e8. The data are consistent "
+        f"with a common dropout rate mu = s/beta = {mu:.4g} per {per}{interval}, a mean lifetime of "
+        f"{1 / mu:.4g} {per}s. Standard errors of s and beta are undefined (NaN); those of r and "
+        "alpha assume no heterogeneity."
+    )
 
 
 def _log_p_alive(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -157,13 +249,25 @@ class ParetoNBD(_TransactionModel):
     """Pareto/NBD: Poisson purchases with gamma(r, alpha) rates and exponential lifetimes with
     gamma(s, beta) dropout rates (Schmittlein, Morrison & Colombo 1987).
 
-    Parameters and attributes as :class:`BetaGeo`, with ``params_`` (r, alpha, s, beta). The
-    likelihood's Gaussian hypergeometric function is evaluated in log space through a positive
-    series (see ``_log_integral_term``); gradients are finite differences of the exact
-    likelihood on the compressed rows.
+    Parameters and attributes as :class:`BetaGeo`, with ``params_`` (r, alpha, s, beta) and
+    ``notes_`` (plain-words caveats, also in ``summary().attrs["notes"]``).
+
+    The fit runs in the coordinates (log r, log alpha, log mu, log kappa) with ``mu = s/beta``
+    (mean dropout rate) and ``kappa = 1/s`` (squared coefficient of variation of the dropout
+    rate), so the likelihood's ridge "s, beta -> inf with s/beta fixed" (no heterogeneity in
+    dropout) is one coordinate going to its bound kappa = 1e-8 (s = 1e8). The likelihood is
+    evaluated in that form (see :mod:`segkit.clv._pareto_nbd_tail`), so it is finite and
+    continuous up to and at the bound, where every customer drops out at the common rate mu.
+    When a fit ends beyond s = 10, the fit at the bound is computed as well and kept if its
+    likelihood is at least as high: then ``parameters_at_bound_`` is ("s", "beta"), the standard
+    errors of s and beta are NaN (not identified; those of r and alpha are conditional on the
+    bound) and ``notes_`` gives mu with its interval. Gradients are finite differences.
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    coordinate_names = COORDINATE_NAMES
+    _coordinate_map = COORDINATE_MAP
+
     def _objective(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) -> Objective:
         return _objective(x, tx, T, share)
 
@@ -176,7 +280,20 @@ class ParetoNBD(_TransactionModel):
     def _starts(self, x: np.ndarray, T: np.ndarray, w: np.ndarray) -> list[np.ndarray]:
         r, alpha = self._nbd_start(x, T, w)
         mean_T = float(np.average(T, weights=w))
-        return [np.log([r, alpha, s, beta * mean_T]) for s in (0.5, 1.0, 2.0) for beta in (0.3, 1.0, 3.0)]
+        grid = [(s, beta * mean_T) for s in (0.5, 1.0, 2.0) for beta in (0.3, 1.0, 3.0)]
+        return [np.log([r, alpha, s / beta, 1.0 / s]) for s, beta in grid]
+
+    def _minimize(self, objective: Objective, start: np.ndarray) -> Optimum:
+        return minimize_with_homogeneous_bound(objective, start, self.max_iter)
+
+    def _limit_coordinates(self, coords: np.ndarray) -> tuple[int, ...]:
+        return (KAPPA,) if at_homogeneous_bound(coords) else ()
+
+    def _fit_notes(self, coords: np.ndarray) -> tuple[str, ...]:
+        if not at_homogeneous_bound(coords):
+            return ()
+        return (homogeneous_dropout_note(coords, self._coordinate_covariance, self.confidence_level,
+                                         getattr(self, "time_unit_", None)),)
 
     def probability_alive(
         self, frequency: Any, recency: Any, T: Any, future_t: Any = 0.0

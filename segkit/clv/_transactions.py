@@ -74,10 +74,10 @@ class _TransactionModel(_MaximumLikelihoodModel):
         if not verdict.sufficient:
             warnings.warn(verdict.message, DataSufficiencyWarning, stacklevel=2)
         objective = self._objective(xu, txu, Tu, data.weights / total)
+        self.time_unit_ = unit  # before the fit: its notes quote rates per unit
         self._fit_compressed(objective, self._starts(xu, Tu, data.weights), total)
         self.n_customers_ = total
         self.n_unique_rows_ = data.n_unique
-        self.time_unit_ = unit
         self.data_sufficiency_ = verdict
         return self
 

@@ -45,3 +45,24 @@ def simulate_pareto_nbd(
     # given the count, purchase times are uniform on (0, observed): the last is the max of x uniforms
     tx = np.where(x > 0, observed * rng.random(n) ** (1.0 / np.maximum(x, 1.0)), 0.0)
     return x, tx, ages
+
+
+def simulate_common_dropout(
+    n: int, r: float, alpha: float, mu: float, T: float | np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(frequency, recency, T) with no dropout heterogeneity: rate lambda ~ gamma(r, 1/alpha) and
+    one exponential(mu) lifetime distribution for everyone (the Pareto/NBD limit s, beta -> inf
+    with s/beta = mu); purchase times simulated one gap at a time."""
+    ages = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    end = np.minimum(rng.exponential(1.0 / mu, n), ages)
+    x, tx, clock = np.zeros(n), np.zeros(n), np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        idx = np.flatnonzero(active)
+        clock[idx] += rng.exponential(1.0, idx.size) / lam[idx]
+        bought = clock[idx] <= end[idx]
+        x[idx[bought]] += 1
+        tx[idx[bought]] = clock[idx[bought]]
+        active[idx[~bought]] = False
+    return x, tx, ages
