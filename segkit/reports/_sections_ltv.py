@@ -4,7 +4,7 @@ Each function composes :mod:`segkit.clv` into what a report section shows, with 
 data-sufficiency verdict in plain words:
 
 * :func:`clv_customers`: the RFM rows the models see (customers with a purchase before the cutoff);
-* :func:`fit_models`: BG/NBD, Pareto/NBD (optional: slow on large data) and Gamma-Gamma fitted
+* :func:`fit_models`: BG/NBD, Pareto/NBD (optional) and Gamma-Gamma fitted
   on the calibration period, each with its parameter table or the reason it failed;
 * :func:`validation_table`: calibration-vs-holdout check of each transaction model
   (:func:`segkit.clv.calibration_vs_holdout`) and a verdict;

@@ -14,7 +14,7 @@ import pytest
 from _rendered import CHROMIUM_MISSING, rendered
 
 from segkit.churn import backtest
-from segkit.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from segkit.clv import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value
 from segkit.consent import eligible
 from segkit.features import calibration_holdout, rfm
 from segkit.io import Workspace
@@ -70,7 +70,7 @@ def test_cutoff_and_period(report):
     numbers = summary["numbers"]
     end, cutoff = pd.Timestamp(numbers["as_of"]), pd.Timestamp(numbers["cutoff"])
     assert cutoff == (end - pd.Timedelta(days=90)).floor("D")
-    assert summary["data_period"][0].startswith("2024-01-01") and summary["parameters"]["pareto_nbd"] is False
+    assert summary["data_period"][0].startswith("2024-01-01") and summary["parameters"]["pareto_nbd"] is True
 
 
 def test_parameters_validation_and_clv_match_segkit_clv(report, direct):
@@ -84,14 +84,15 @@ def test_parameters_validation_and_clv_match_segkit_clv(report, direct):
         bg = BetaGeo().fit(x, tx, age, time_unit="D")
         repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
         gg = GammaGamma().fit(repeat["frequency"], repeat["monetary_value"])
-    for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
+        pnbd = ParetoNBD().fit(x, tx, age, time_unit="D")
+    for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg), ("Pareto/NBD", pnbd)):
         for parameter, value in model.params_.items():
             assert numbers["parameters"][f"{name}/{parameter}"] == pytest.approx(value, rel=1e-6)  # optimiser tolerance
-    assert not any(key.startswith("Pareto/NBD") for key in numbers["parameters"])  # off by default
-    check = {row["model"]: row for row in numbers["validation"]}["BG/NBD"]
     actual = split.outcomes["holdout_purchases"].reindex(customers.index).fillna(0).sum()
-    predicted = np.sum(bg.conditional_expected_purchases(split.duration_holdout, x, tx, age))
-    assert check["actual"] == actual and check["predicted"] == pytest.approx(predicted, rel=1e-6)
+    for name, model in (("BG/NBD", bg), ("Pareto/NBD", pnbd)):
+        check = {row["model"]: row for row in numbers["validation"]}[name]
+        predicted = np.sum(model.conditional_expected_purchases(split.duration_holdout, x, tx, age))
+        assert check["actual"] == actual and check["predicted"] == pytest.approx(predicted, rel=1e-6)
     assert numbers["calibration_customers"] == len(customers) and numbers["customers"] == len(current)
     assert numbers["data_sufficient"] and "clv_total" in numbers
     if "clv_total" in numbers:
