@@ -14,7 +14,7 @@ def clv_decile_chart(table: pd.DataFrame, *, currency: str = "") -> alt.LayerCha
     """Mean CLV per CLV decile (bars) with the mean interval bounds (error rules).
 
     ``table`` has ``decile``, ``customers``, ``clv_mean``, ``lower_mean``, ``upper_mean`` and
-    ``share_of_clv`` (see :func:`segkit.reports._sections_ltv.clv_deciles`).
+    ``share_of_clv`` (see :func:`segkit.reports.sections.ltv.clv_deciles`).
     """
     needed = ["decile", "customers", "clv_mean", "lower_mean", "upper_mean", "share_of_clv"]
     missing = sorted(set(needed) - set(table.columns))

@@ -1,7 +1,7 @@
 """Charts for value and churn risk by segment (pure: report tables in, altair out).
 
-Inputs are the tables of :func:`segkit.reports._sections_segments.value_by_segment` and
-:func:`~segkit.reports._sections_segments.clv_holdout_by_segment`.
+Inputs are the tables of :func:`segkit.reports.sections.segments.value_by_segment` and
+:func:`~segkit.reports.sections.segments.clv_holdout_by_segment`.
 """
 
 from __future__ import annotations

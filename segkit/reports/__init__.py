@@ -1,6 +1,7 @@
 """Report notebooks: validate parameters, execute with papermill, export offline HTML, index, batch.
 
-Notebooks call :mod:`segkit.reports.display` (safe tables, charts, text, ``write_summary``);
+Notebooks call :mod:`segkit.reports.sections` (what each section computes) and
+:mod:`segkit.reports.display` (safe tables, charts, text, ``write_summary``);
 importing this package is cheap (papermill and nbconvert load only when a report runs).
 """
 

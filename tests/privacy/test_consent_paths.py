@@ -58,7 +58,7 @@ def _sendtime_export(ws: Path, tmp: Path, suppressed: list[str] = ()) -> set[str
 
 def _report_sendtime(ws: Path, tmp: Path) -> set[str]:
     """The send-time report's CSV (``send_times.csv`` beside the report)."""
-    from segkit.reports._sections_sendtime import write_sendtime_export
+    from segkit.reports.sections.sendtime import write_sendtime_export
     from segkit.sendtime import recommend
 
     with Workspace(ws, read_only=True) as workspace:

@@ -177,7 +177,7 @@ def test_read_experiment_csv_types_columns_and_errors(tmp_path):
 
 def test_experiment_units_rejects_unknown_experiment_and_check_metrics_lists_columns(small_workspace):
     from segkit.errors import InputError, ValidationError
-    from segkit.reports._sections_ab import check_metrics
+    from segkit.reports.sections.ab import check_metrics
 
     with Workspace(small_workspace, read_only=True) as ws:
         with pytest.raises(ValidationError, match="unknown experiment 'nope'; valid: exp_subject_offer"):

@@ -20,8 +20,8 @@ from segkit.features import calibration_holdout, rfm
 from segkit.io import Workspace
 from segkit.reports import available_reports, notebook_parameters, run_report
 from segkit.reports._html import vega_bundle
-from segkit.reports._sections_ltv import clv_customers, score_current
 from segkit.reports.display import EMAIL_PATTERN
+from segkit.reports.sections.ltv import clv_customers, score_current
 
 #: calibration vs holdout, CLV deciles, ROC, gains, calibration
 N_CHARTS = 5
@@ -143,8 +143,8 @@ def test_ltv_churn_in_headless_chromium(report, tmp_path):
 
 
 def test_validation_verdict_refuses_non_finite_forecasts():
-    from segkit.reports._sections_ltv import FittedModels, validation_verdict
-    from segkit.reports._sections_period import Sufficiency
+    from segkit.reports.sections.ltv import FittedModels, validation_verdict
+    from segkit.reports.sections.period import Sufficiency
 
     fitted = FittedModels(parameters=pd.DataFrame({"model": ["BG/NBD"], "parameter": ["a"],
                                                    "estimate": [1.1e5]}),

@@ -31,3 +31,16 @@ def test_report_parameters_parse(path):
         declared = notebook_parameters(path)
         if "workspace" in declared:
             assert declared["workspace"].default == "data/workspace.duckdb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_public_segkit_modules(path):
+    """Notebooks are thin callers of the public API (private modules may change under them)."""
+    import re
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    modules = re.findall(r"^\s*(?:from|import)\s+(segkit[\w.]*)", code, flags=re.M)
+    assert modules, f"{path.name} imports nothing from segkit"
+    private = [m for m in modules if any(part.startswith("_") for part in m.split("."))]
+    assert private == [], f"{path.name} imports private modules {private}"

@@ -1,4 +1,4 @@
-"""Report section computations (``segkit.reports._sections_*``) and their charts, on small
+"""Report section computations (``segkit.reports.sections``) and their charts, on small
 hand-made or simulated data where the right answer is known."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from segkit.clv import clv_intervals
 from segkit.datasets._synthetic import synthetic
 from segkit.errors import ValidationError
 from segkit.features import compute
-from segkit.reports._sections_churn import check_churn_method, churn_by_segment, engagement_events
-from segkit.reports._sections_period import data_period, days_before, resolve_as_of
-from segkit.reports._sections_segments import (
+from segkit.reports.sections.churn import check_churn_method, churn_by_segment, engagement_events
+from segkit.reports.sections.period import data_period, days_before, resolve_as_of
+from segkit.reports.sections.segments import (
     cluster_table,
     cluster_verdict,
     fit_clusters,
@@ -35,7 +35,7 @@ from segkit.reports._sections_segments import (
     trigger_table,
     value_by_segment,
 )
-from segkit.reports._sections_sendtime import (
+from segkit.reports.sections.sendtime import (
     EXPORT_FILE,
     cap_table,
     frequency_verdict,

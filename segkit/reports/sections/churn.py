@@ -30,7 +30,7 @@ from segkit.churn import (
     evaluate,
 )
 from segkit.errors import ValidationError
-from segkit.reports._sections_period import Sufficiency
+from segkit.reports.sections.period import Sufficiency
 
 __all__ = ["CHURN_METHODS", "SegmentChurn", "check_churn_method", "churn_by_segment", "engagement_events"]
 

@@ -37,7 +37,7 @@ from segkit.clv import (
     calibration_vs_holdout,
 )
 from segkit.errors import ConvergenceError, ValidationError
-from segkit.reports._sections_period import Sufficiency
+from segkit.reports.sections.period import Sufficiency
 
 __all__ = [
     "FittedModels",

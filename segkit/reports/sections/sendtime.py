@@ -23,7 +23,7 @@ import pandas as pd
 
 from segkit.consent import ConsentResult
 from segkit.io import write_export_csv
-from segkit.reports._sections_period import Sufficiency
+from segkit.reports.sections.period import Sufficiency
 from segkit.sendtime import export_send_times
 
 __all__ = [

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from segkit.errors import InputError
-from segkit.reports._sections_period import Sufficiency
+from segkit.reports.sections.period import Sufficiency
 from segkit.stats import ExperimentResult, SequentialResult, achieved_power
 
 __all__ = [

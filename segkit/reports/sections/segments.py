@@ -34,8 +34,8 @@ from segkit.clv import (
     customer_lifetime_value,
 )
 from segkit.errors import ConvergenceError, ValidationError
-from segkit.reports._sections_ltv import clv_customers
-from segkit.reports._sections_period import Sufficiency
+from segkit.reports.sections.ltv import clv_customers
+from segkit.reports.sections.period import Sufficiency
 from segkit.segments import SegmentClusterer
 
 __all__ = [
