@@ -339,3 +339,24 @@ def test_charts_build_specs_and_name_missing_columns():
         frequency_response_chart(rates, metric="click")
     with pytest.raises(ValidationError, match="missing column"):
         segment_value_chart(value.drop(columns="clv_low"))
+
+
+def test_fit_models_names_each_note_once_and_keeps_the_pareto_nbd_ridge_note():
+    """On data without dropout heterogeneity Pareto/NBD stops on its bound; the report's notes
+    say so, prefixed by the report's model name only (not also the class name)."""
+    import importlib.util
+    from pathlib import Path
+
+    from segkit.reports.sections.ltv import fit_models
+
+    path = Path(__file__).parents[1] / "clv" / "clv_simulate.py"
+    spec = importlib.util.spec_from_file_location("_clv_simulate", path)
+    simulate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(simulate)
+    x, tx, age = simulate.simulate_common_dropout(3000, 2.9, 290.0, 0.0014, 270.0, np.random.default_rng(1))
+    customers = pd.DataFrame({"frequency": x, "recency": tx, "T": age,
+                              "monetary_value": np.where(x > 0, 30.0 + 5 * np.random.default_rng(2).random(len(x)), np.nan)})
+    fitted = fit_models(customers, pareto_nbd=True)
+    ridge = [n for n in fitted.notes if "not identified" in n]
+    assert ridge and all(n.startswith("Pareto/NBD: dropout heterogeneity") for n in ridge), fitted.notes
+    assert not any("ParetoNBD:" in n or "BetaGeo:" in n for n in fitted.notes)

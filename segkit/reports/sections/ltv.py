@@ -88,7 +88,8 @@ def _fit(name: str, build: Any, out: FittedModels) -> Any:
         except (ValidationError, ConvergenceError) as error:
             out.failures[name] = str(error)
             return None
-    out.notes.extend(f"{name}: {w.message}" for w in caught
+    prefix = f"{type(model).__name__}: "  # the models' warnings name their class
+    out.notes.extend(f"{name}: {str(w.message).removeprefix(prefix)}" for w in caught
                      if issubclass(w.category, UserWarning))
     table = model.summary().reset_index()
     table.insert(0, "model", name)
