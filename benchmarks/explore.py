@@ -40,6 +40,7 @@ from segkit.stats import Metric, analyze
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
 NEW_AS_OF = pd.Timestamp("2024-10-01", tz="UTC")  # a month start: prefetched
 OTHER_AS_OF = pd.Timestamp("2024-11-15", tz="UTC")  # not prefetched
+DURING_AS_OF = pd.Timestamp("2024-11-20", tz="UTC")  # not prefetched, picked while prefetching
 PREFETCH_MONTHS = 6
 
 
@@ -150,10 +151,18 @@ def during_prefetch(explorer: SegmentExplorer) -> None:
             moves.append(explorer.timings[-1])
             if not explorer.data.prefetch_pending:
                 break
+        busy = bool(explorer.data.prefetch_pending)
+        with contextlib.redirect_stdout(io.StringIO()):
+            explorer.set_as_of(DURING_AS_OF)  # interrupts the prefetch's running query
+            picked = explorer.timings[-1]
+            explorer.set_as_of(AS_OF)
         finished = explorer.data.wait_for_prefetch(timeout=900)
     assert finished and not explorer.data.prefetch_errors, explorer.data.prefetch_errors
     print(f"slider moves while prefetching (CPU includes the prefetch thread's): wall {', '.join(f'{m[1]:.3f}' for m in moves)} s; "
           f"CPU {', '.join(f'{m[2]:.3f}' for m in moves)} s")
+    print(f"new date {DURING_AS_OF.date()} picked while {'the prefetch was running' if busy else 'idle'}: "
+          f"{picked[1]:.3f} s wall, {picked[2]:.3f} s CPU (the prefetch's running query is interrupted "
+          "and resumed afterwards)")
     print(f"prefetch of {PREFETCH_MONTHS} month starts finished {t_prefetch['seconds']:.1f} s after "
           f"the first view ({len(explorer.data.ready_dates)} dates ready)")
     with contextlib.redirect_stdout(io.StringIO()):

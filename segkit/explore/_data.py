@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -194,6 +195,9 @@ class ExplorerData:
         self._lock = threading.Lock()  # guards the cache, the queue and the in-flight dates
         self._compute_lock = threading.Lock()  # one feature computation at a time
         self._on_ready: Callable[[], None] | None = None
+        self._worker_connection: Any = None  # the DuckDB connection of the prefetch's running query
+        self._foreground = 0  # foreground computations running or waiting: the prefetch holds off
+        self._foreground_done = threading.Condition(self._lock)
         self.prefetch_errors: dict[pd.Timestamp, str] = {}
         self.subscribers = subscribers
         self.unsubscribe_events = None if events is None else _unsubscribes(events)
@@ -251,10 +255,14 @@ class ExplorerData:
                 return work(self._workspace)
             import ibis  # a cursor: its own connection to the database, safe in this thread
 
-            return work(ibis.duckdb.from_connection(self._workspace.connection.cursor()))
+            cursor = self._workspace.connection.cursor()
+            self._worker_connection = cursor
+            return work(ibis.duckdb.from_connection(cursor))
         from segkit.io import Workspace
 
         with Workspace(self._path, read_only=True) as workspace:  # released between calls
+            if background:
+                self._worker_connection = workspace.connection
             return work(workspace)
 
     def _table_backend(self) -> Any:
@@ -285,10 +293,17 @@ class ExplorerData:
                     "subscribers= (or a workspace) to explore other dates"
                 )
         with self._compute_lock:
-            if self._tables is not None:
-                return compute(self._table_backend(), as_of)
-            return self._with_workspace(lambda workspace: compute(workspace, as_of),
-                                        background=background)
+            try:
+                if self._tables is not None:
+                    backend = self._table_backend()
+                    if background:
+                        self._worker_connection = backend.con
+                    return compute(backend, as_of)
+                return self._with_workspace(lambda workspace: compute(workspace, as_of),
+                                            background=background)
+            finally:
+                if background:
+                    self._worker_connection = None
 
     def _build(self, stamp: pd.Timestamp, *, background: bool = False) -> Snapshot:
         return build_snapshot(self.features_at(stamp, background=background), self.attributes, stamp)
@@ -319,12 +334,27 @@ class ExplorerData:
         if running is not None:
             try:
                 return running.result()
-            except SegkitError:
-                pass  # computed again below, so the error reaches the caller from here
-        snapshot = self._build(stamp)
+            except (SegkitError, _Interrupted):
+                pass  # computed here, so an error reaches the caller from here
+        with self._lock:
+            self._foreground += 1
+        try:
+            self._interrupt_prefetch()
+            snapshot = self._build(stamp)
+        finally:
+            with self._lock:
+                self._foreground -= 1
+                self._foreground_done.notify_all()
         with self._lock:
             self._store(stamp, snapshot)
         return snapshot
+
+    def _interrupt_prefetch(self) -> None:
+        """Cut off the prefetch's running query so a date picked now does not wait for it (the
+        interrupted date goes back to the head of the queue)."""
+        connection = self._worker_connection
+        if connection is not None:
+            connection.interrupt()
 
     # ------------------------------------------------------------------ prefetch
     def prefetch(self, dates: Iterable[object], *,
@@ -352,7 +382,9 @@ class ExplorerData:
     def _prefetch_loop(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
-                if not self._queue:
+                while self._foreground and not self._stopping.is_set():
+                    self._foreground_done.wait()
+                if not self._queue or self._stopping.is_set():
                     return
                 stamp = self._queue.pop(0)
                 future: Future = Future()
@@ -360,6 +392,11 @@ class ExplorerData:
                 self._in_flight[stamp] = future
             try:
                 snapshot = self._build(stamp, background=True)
+            except duckdb.InterruptException:  # the foreground needed the database: retry later
+                with self._lock:
+                    if stamp not in self._snapshots:
+                        self._queue.insert(0, stamp)
+                future.set_exception(_Interrupted(stamp))
             except Exception as error:  # reported in prefetch_errors; the foreground recomputes
                 self.prefetch_errors[stamp] = f"{type(error).__name__}: {error}"
                 future.set_exception(error)
@@ -396,8 +433,13 @@ class ExplorerData:
         """Stop prefetching (the snapshot being computed is finished first)."""
         with self._lock:
             self._queue.clear()
-        self._stopping.set()
+            self._stopping.set()
+            self._foreground_done.notify_all()
         self.wait_for_prefetch(timeout)
+
+
+class _Interrupted(Exception):
+    """A prefetch interrupted for the foreground (its date is queued again)."""
 
 
 #: Explorer data with a prefetch thread, stopped at interpreter exit so no query is cut off.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -152,3 +153,34 @@ def test_prefetch_from_a_workspace_object(tmp_path, planted):
         assert data.prefetch_errors == {}
         expected = compute(workspace, stamp)
         pd.testing.assert_frame_equal(data.snapshot(stamp).features[expected.columns], expected)
+
+
+def test_a_date_picked_during_a_prefetch_query_interrupts_it(planted, monkeypatch):
+    """The prefetch's running query is interrupted so the picked date does not wait for it; the
+    interrupted date is computed afterwards, and every snapshot is right."""
+    import segkit.features
+
+    real = segkit.features.compute
+    started, slow_runs = threading.Event(), []
+
+    def compute(source, as_of, **kwargs):
+        if threading.current_thread() is not threading.main_thread() and not slow_runs:
+            slow_runs.append(as_of)
+            started.set()  # about a minute on 2 cores (constant memory) unless interrupted
+            source.con.sql("SELECT sum(hash(i) % 7) FROM range(10000000000) t(i)").fetchall()
+        return real(source, as_of, **kwargs)
+
+    monkeypatch.setattr(segkit.features, "compute", compute)
+    data = ExplorerData(_tables(planted))
+    first, picked = pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-08-15", tz="UTC")
+    data.prefetch([first])
+    assert started.wait(60)
+    threading.Event().wait(0.2)  # the long query is running
+    clock = time.perf_counter()
+    snapshot = data.snapshot(picked)
+    assert time.perf_counter() - clock < 20  # not waiting for the long query
+    assert data.wait_for_prefetch(timeout=120) and data.prefetch_errors == {}
+    assert slow_runs == [first] and data.ready_dates == sorted([first, picked])
+    for stamp, got in ((picked, snapshot), (first, data.snapshot(first))):
+        expected = real(_tables(planted), stamp)
+        pd.testing.assert_frame_equal(got.features[expected.columns], expected)
