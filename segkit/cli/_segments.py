@@ -60,19 +60,6 @@ def export_segment_command(
     cli.echo(result.summary())
 
 
-def _trigger_events(workspace: Any, as_of: Any, lookback_days: float) -> Any:
-    """Cart adds and purchases of the cart lookback, and every unsubscribe, up to ``as_of``."""
-    import ibis
-    import pandas as pd
-
-    events = workspace.ibis().table("events")
-    start = ibis.literal(as_of - pd.Timedelta(days=lookback_days), type="timestamp('UTC')")
-    end = ibis.literal(as_of, type="timestamp('UTC')")
-    recent = events.event_type.isin(["cart_add", "purchase"]) & (events.ts > start)
-    chosen = events.filter((events.ts <= end) & (recent | (events.event_type == "unsubscribe")))
-    return chosen.select("subscriber_id", "event_type", "ts").to_pandas()
-
-
 @command("audience")
 def audience_command(
     ctx: typer.Context,
@@ -90,7 +77,7 @@ def audience_command(
     """Write who should get the TRIGGER message as of a date; print who was excluded and why."""
     from segkit.features import compute
     from segkit.io import Workspace, write_export_csv
-    from segkit.segments import TRIGGERS, check_triggers, trigger_audience
+    from segkit.segments import TRIGGERS, check_triggers, trigger_audience, trigger_events
 
     cli = state(ctx)
     check_triggers([trigger])
@@ -100,7 +87,7 @@ def audience_command(
     with Workspace(cli.workspace, read_only=True) as workspace:
         features = compute(workspace, stamp)
         subscribers = workspace.table("subscribers")
-        events = _trigger_events(workspace, stamp, lookback_days + cart_hours / 24)
+        events = trigger_events(workspace, stamp, cart_hours=cart_hours, cart_lookback_days=lookback_days)
     if "email" not in subscribers.columns:
         raise InputError("subscribers table lacks column 'email' needed for an audience")
     result = trigger_audience(

@@ -30,11 +30,11 @@ def export_command(
     cli = state(ctx)
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
-    with Workspace(cli.workspace, read_only=True) as workspace:
-        recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
-        subscribers = workspace.table("subscribers")
-        events = workspace.table("events")
-    table, gate = export_send_times(recs, subscribers, stamp, events=events, suppressed=suppressed)
+    with Workspace(cli.workspace, read_only=True) as workspace:  # each table read once
+        tables = {"events": workspace.table("events"), "subscribers": workspace.table("subscribers")}
+    recs = recommend(tables, stamp, exposure_hours=exposure_hours)
+    table, gate = export_send_times(recs, tables["subscribers"], stamp, events=tables["events"],
+                                    suppressed=suppressed)
     write_export_csv(table, out)
     cli.echo(f"wrote {len(table):,} send-time recommendations to {out} (UTC hours for {stamp.date()})")
     cli.echo(gate.summary())

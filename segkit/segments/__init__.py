@@ -62,7 +62,13 @@ from segkit.segments._stages import (
     category_affinity,
     value_potential,
 )
-from segkit.segments._triggers import TRIGGERS, TriggerAudience, check_triggers, trigger_audience
+from segkit.segments._triggers import (
+    TRIGGERS,
+    TriggerAudience,
+    check_triggers,
+    trigger_audience,
+    trigger_events,
+)
 from segkit.segments._value_scheme import predicted_clv, value_segments
 
 __all__ = [
@@ -113,6 +119,7 @@ __all__ = [
     "segment_names",
     "segment_performance",
     "trigger_audience",
+    "trigger_events",
     "value_potential",
     "value_segments",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from segkit._timestamps import utc_timestamp
 from segkit.consent import ConsentResult, eligible
 from segkit.errors import ValidationError
 
-__all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience"]
+__all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience", "trigger_events"]
 
 #: Trigger -> recommended action.
 TRIGGERS: dict[str, str] = {
@@ -23,6 +24,25 @@ TRIGGERS: dict[str, str] = {
     "high_value_falling_engagement": "retention offer",
     "new_subscriber": "welcome series",
 }
+
+def trigger_events(
+    workspace: Any, as_of: object, *, cart_hours: float = 24, cart_lookback_days: float = 7
+) -> pd.DataFrame:
+    """The events :func:`trigger_audience` (with the same ``cart_hours`` and
+    ``cart_lookback_days``) needs, selected in the database rather than loading every event:
+    ``subscriber_id, event_type, ts`` of every unsubscribe up to ``as_of`` and of the cart adds
+    and purchases of the cart lookback plus ``cart_hours`` (older ones cannot change a trigger)."""
+    import ibis
+
+    stamp = utc_timestamp(as_of)
+    since = stamp - pd.Timedelta(days=cart_lookback_days, hours=cart_hours)
+    literal = lambda value: ibis.literal(value, type="timestamp('UTC')")  # noqa: E731
+    events = workspace.ibis().table("events")
+    carts = events.event_type.isin(["cart_add", "purchase"]) & (events.ts > literal(since))
+    keep = (carts | (events.event_type == "unsubscribe")) & (events.ts <= literal(stamp))
+    frame = events.filter(keep).select("subscriber_id", "event_type", "ts").to_pandas()
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
 
 
 @dataclass(frozen=True, eq=False)

@@ -220,3 +220,23 @@ def test_membership_snapshots_from_a_workspace(workspace: Path) -> None:
     got = history.to_frame()[AS_OF].dropna().astype(str)
     pd.testing.assert_series_equal(got, expected, check_names=False)
     assert history.transitions().to_numpy().sum() == len(history.to_frame().dropna())
+
+
+def test_trigger_events_selects_what_the_triggers_read(workspace: Path) -> None:
+    """Every unsubscribe up to as_of; cart adds and purchases only of the lookback + cart hours."""
+    from segkit.io import Workspace
+    from segkit.segments import trigger_events
+
+    stamp = pd.Timestamp("2024-12-31", tz="UTC")
+    with Workspace(workspace, read_only=True) as ws:
+        got = trigger_events(ws, stamp, cart_hours=12, cart_lookback_days=5)
+        every = ws.table("events")
+    since = stamp - pd.Timedelta(days=5, hours=12)
+    wanted = every[(every["ts"] <= stamp) & (
+        (every["event_type"] == "unsubscribe")
+        | (every["event_type"].isin(["cart_add", "purchase"]) & (every["ts"] > since)))]
+    key = ["subscriber_id", "event_type", "ts"]
+    expected = wanted[key].sort_values(key).reset_index(drop=True)
+    assert len(expected) > 0 and set(expected["event_type"]) >= {"cart_add", "purchase"}
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True)[key],
+                                  expected.astype(got.dtypes.to_dict()))

@@ -12,7 +12,7 @@ data-sufficiency verdict where a model or a test is involved:
 * :func:`value_by_segment`: BG/NBD + Gamma-Gamma CLV per customer (:mod:`segkit.clv`) summed
   by segment with parameter-uncertainty intervals, and churn risk as ``1 - P(alive)``;
   :func:`clv_holdout_by_segment` validates the BG/NBD on the last period out of time;
-* :func:`trigger_events` and :func:`trigger_table` over :func:`segkit.segments.trigger_audience`.
+* :func:`trigger_table` over :func:`segkit.segments.trigger_audience`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ __all__ = [
     "significant_differences",
     "size_table",
     "transition_table",
-    "trigger_events",
     "trigger_table",
     "value_by_segment",
 ]
@@ -58,9 +57,6 @@ __all__ = [
 MIN_RECIPIENTS = 100
 #: Silhouette bands of Kaufman & Rousseeuw (1990), "Finding Groups in Data", ch. 2.
 SILHOUETTE_BANDS = ((0.70, "strong"), (0.50, "reasonable"), (0.25, "weak"))
-#: Event types :func:`segkit.segments.trigger_audience` reads.
-TRIGGER_EVENT_TYPES = ("cart_add", "purchase", "unsubscribe")
-MONTH_DAYS = 365.25 / 12
 NO_SEGMENT = "(none)"
 
 
@@ -418,19 +414,6 @@ def clv_holdout_by_segment(
 
 
 # --------------------------------------------------------------------------- triggers
-def trigger_events(workspace: Any, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The events :func:`segkit.segments.trigger_audience` needs (cart adds, purchases and
-    unsubscribes up to ``as_of``), selected in the database rather than loading every event."""
-    events = workspace.ibis().table("events")
-    import ibis
-
-    keep = events.event_type.isin(list(TRIGGER_EVENT_TYPES)) & (
-        events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
-    frame = events.filter(keep).select("subscriber_id", "event_type", "ts").to_pandas()
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return frame
-
-
 def trigger_table(audience: Any, labels: pd.Series) -> pd.DataFrame:
     """Eligible subscribers per trigger (after the consent gate) with the action, and how they
     spread over ``labels``' segments (one column per segment)."""
