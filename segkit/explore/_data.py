@@ -9,11 +9,12 @@ analyst works on the current one; picking a prefetched date is then a cache hit.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import pandas as pd
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError, SegkitError, ValidationError
+from segkit.segments import PERFORMANCE_STEMS
 
 __all__ = ["ATTRIBUTE_COLUMNS", "UNKNOWN", "ExplorerData", "Snapshot", "subscriber_attributes"]
 
@@ -32,9 +34,6 @@ __all__ = ["ATTRIBUTE_COLUMNS", "UNKNOWN", "ExplorerData", "Snapshot", "subscrib
 ATTRIBUTE_COLUMNS = ("country", "signup_cohort")
 #: The value of an attribute the subscriber does not have.
 UNKNOWN = "unknown"
-#: Performance needs these stems per window (see segkit.segments.segment_performance).
-_PERFORMANCE_STEMS = ("sends", "unique_opens", "unique_clicks", "unsubscribes", "revenue",
-                      "purchase_count")
 #: Snapshots kept besides the prefetched ones (least recently used dropped first).
 _CACHED_SNAPSHOTS = 3
 
@@ -153,7 +152,7 @@ def build_snapshot(features: pd.DataFrame, attributes: pd.DataFrame | None,
     frame = features.assign(**extra, **{k: v.to_numpy() for k, v in value.items()})
     frame.attrs = dict(features.attrs)
     windows = _feature_windows(features)
-    columns = [f"{stem}_{w}d" for w in windows for stem in _PERFORMANCE_STEMS
+    columns = [f"{stem}_{w}d" for w in windows for stem in PERFORMANCE_STEMS
                if f"{stem}_{w}d" in features.columns]
     units = features[columns].astype(float).reset_index(drop=True)
     return Snapshot(as_of, frame, units, windows, value_error)
@@ -256,14 +255,31 @@ class ExplorerData:
             import ibis  # a cursor: its own connection to the database, safe in this thread
 
             cursor = self._workspace.connection.cursor()
-            self._worker_connection = cursor
-            return work(ibis.duckdb.from_connection(cursor))
+            try:
+                with self._interruptible(cursor, background):
+                    return work(ibis.duckdb.from_connection(cursor))
+            finally:
+                cursor.close()
         from segkit.io import Workspace
 
         with Workspace(self._path, read_only=True) as workspace:  # released between calls
-            if background:
-                self._worker_connection = workspace.connection
-            return work(workspace)
+            with self._interruptible(workspace.connection, background):
+                return work(workspace)
+
+    @contextlib.contextmanager
+    def _interruptible(self, connection: Any, background: bool) -> Iterator[None]:
+        """While the prefetch queries ``connection``, a foreground pick may interrupt it
+        (:meth:`_interrupt_prefetch`); it is forgotten before the connection closes."""
+        if not background:
+            yield
+            return
+        with self._lock:
+            self._worker_connection = connection
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._worker_connection = None
 
     def _table_backend(self) -> Any:
         """The private in-memory DuckDB holding the DataFrames (registered on first use)."""
@@ -284,8 +300,9 @@ class ExplorerData:
         from segkit.features import compute
 
         if self._features is not None:
-            given = self.fixed_as_of
-            if given is None or given == as_of:
+            given = self._features.attrs.get("as_of")
+            given = None if given is None else utc_timestamp(given)
+            if given == as_of or (given is None and self._tables is None):
                 return self._features
             if self._tables is None:
                 raise ValidationError(
@@ -293,35 +310,28 @@ class ExplorerData:
                     "subscribers= (or a workspace) to explore other dates"
                 )
         with self._compute_lock:
-            try:
-                if self._tables is not None:
-                    backend = self._table_backend()
-                    if background:
-                        self._worker_connection = backend.con
+            if self._tables is not None:
+                backend = self._table_backend()
+                with self._interruptible(backend.con, background):
                     return compute(backend, as_of)
-                return self._with_workspace(lambda workspace: compute(workspace, as_of),
-                                            background=background)
-            finally:
-                if background:
-                    self._worker_connection = None
+            return self._with_workspace(lambda workspace: compute(workspace, as_of),
+                                        background=background)
 
     def _build(self, stamp: pd.Timestamp, *, background: bool = False) -> Snapshot:
         return build_snapshot(self.features_at(stamp, background=background), self.attributes, stamp)
 
     def _store(self, stamp: pd.Timestamp, snapshot: Snapshot) -> None:
-        """Cache ``snapshot`` (call with ``_lock`` held); prefetched dates are kept."""
+        """Cache ``snapshot`` (call with ``_lock`` held): prefetched dates are kept, of the
+        others the :data:`_CACHED_SNAPSHOTS` most recently used."""
         self._snapshots[stamp] = snapshot
         self._snapshots.move_to_end(stamp)
-        limit = _CACHED_SNAPSHOTS + len(self._prefetched)
-        for old in list(self._snapshots):
-            if len(self._snapshots) <= limit:
-                break
-            if old != stamp:
-                del self._snapshots[old]
+        others = [date for date in self._snapshots if date not in self._prefetched]
+        for old in others[:-_CACHED_SNAPSHOTS]:
+            del self._snapshots[old]
 
     def snapshot(self, as_of: object) -> Snapshot:
-        """Features and explorer columns as of ``as_of``, computed once (the 3 most recent
-        dates and the prefetched ones are kept). A date the prefetch is computing is awaited; a
+        """Features and explorer columns as of ``as_of``, computed once (the prefetched dates and
+        the 3 most recent others are kept). A date the prefetch is computing is awaited; a
         date still queued for prefetch is computed here and taken off the queue."""
         stamp = utc_timestamp(as_of)
         with self._lock:
@@ -352,9 +362,9 @@ class ExplorerData:
     def _interrupt_prefetch(self) -> None:
         """Cut off the prefetch's running query so a date picked now does not wait for it (the
         interrupted date goes back to the head of the queue)."""
-        connection = self._worker_connection
-        if connection is not None:
-            connection.interrupt()
+        with self._lock:  # the connection stays open while it is recorded
+            if self._worker_connection is not None:
+                self._worker_connection.interrupt()
 
     # ------------------------------------------------------------------ prefetch
     def prefetch(self, dates: Iterable[object], *,
@@ -387,8 +397,9 @@ class ExplorerData:
                 if not self._queue or self._stopping.is_set():
                     return
                 stamp = self._queue.pop(0)
+                if stamp in self._snapshots:  # computed by the foreground meanwhile
+                    continue
                 future: Future = Future()
-                future.set_running_or_notify_cancel()
                 self._in_flight[stamp] = future
             try:
                 snapshot = self._build(stamp, background=True)

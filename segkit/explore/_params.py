@@ -19,9 +19,6 @@ from segkit.segments import engagement_tiers, lifecycle_stages, rfm_scores, valu
 
 __all__ = ["EXPLORER_SCHEMES", "SCHEME_PARAMETERS", "SchemeParameter", "default_parameters"]
 
-#: Scheme names offered by the explorer (``rules``: the analyst's own YAML rule set).
-EXPLORER_SCHEMES: tuple[str, ...] = ("engagement", "rfm", "lifecycle", "value", "rules")
-
 
 @dataclass(frozen=True)
 class SchemeParameter:
@@ -80,6 +77,8 @@ SCHEME_PARAMETERS: dict[str, tuple[SchemeParameter, ...]] = {
     ),
     "rules": (),
 }
+#: Scheme names offered by the explorer (``rules``: the analyst's own YAML rule set).
+EXPLORER_SCHEMES: tuple[str, ...] = tuple(SCHEME_PARAMETERS)
 
 
 def check_scheme(scheme: str) -> str:

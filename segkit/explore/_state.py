@@ -18,7 +18,7 @@ from segkit.explore._conditions import SchemeSegments, scheme_segments
 from segkit.explore._data import ExplorerData, Snapshot
 from segkit.explore._params import check_scheme, complete_parameters
 from segkit.explore._rulefile import CONSENT_FILTERS, exclusive_rules, filter_conditions, rules_yaml
-from segkit.segments import SegmentPerformance, parse_rules, segment_performance
+from segkit.segments import AllOf, SegmentPerformance, parse_rules, segment_performance
 
 __all__ = ["DEFAULT_RULES", "ExplorerResult", "ExplorerState", "explore"]
 
@@ -227,7 +227,8 @@ def explore(data: ExplorerData, state: ExplorerState, *, performance: bool = Tru
     snapshot = data.snapshot(state.as_of)
     segments = _segments(snapshot, state)
     filters = filter_conditions(state.countries, state.cohorts, state.consent)
-    selected = snapshot.cached(("filter", state.filter_key()), lambda: _filter_mask(snapshot, filters))
+    selected = snapshot.cached(("filter", state.filter_key()),
+                               lambda: AllOf(tuple(filters)).mask(snapshot.features).to_numpy(dtype=bool))
     table, note = (None, "performance not computed") if not performance else snapshot.cached(
         ("performance", state.scheme_key(), state.filter_key(), state.performance_window),
         lambda: _performance(snapshot, segments, selected, state.performance_window))
@@ -238,8 +239,3 @@ def explore(data: ExplorerData, state: ExplorerState, *, performance: bool = Tru
                           table, rules, names, note)
 
 
-def _filter_mask(snapshot: Snapshot, filters: list[Any]) -> np.ndarray:
-    mask = np.ones(len(snapshot.features), dtype=bool)
-    for condition in filters:
-        mask &= condition.mask(snapshot.features).to_numpy(dtype=bool)
-    return mask

@@ -26,6 +26,7 @@ from segkit.segments._membership import (
 )
 from segkit.segments._performance import (
     PERFORMANCE_METRICS,
+    PERFORMANCE_STEMS,
     SegmentPerformance,
     segment_performance,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "Not",
     "OPERATORS",
     "PERFORMANCE_METRICS",
+    "PERFORMANCE_STEMS",
     "RFM_GROUPS",
     "RuleSet",
     "SCHEMES",

@@ -15,7 +15,7 @@ from segkit.stats import _proportions, _ratio, adjust_p_values
 from segkit.stats._corrections import check_correction
 from segkit.stats._input import check_alpha
 
-__all__ = ["PERFORMANCE_METRICS", "SegmentPerformance", "segment_performance"]
+__all__ = ["PERFORMANCE_METRICS", "PERFORMANCE_STEMS", "SegmentPerformance", "segment_performance"]
 
 #: Metric -> (numerator, denominator) feature stems for per-send ratios; ``conversion_rate`` is
 #: the share of recipients with a purchase in the window (a proportion).
@@ -61,9 +61,12 @@ class SegmentPerformance:
             index=False, float_format=lambda v: f"{v:.4g}")
 
 
+#: Feature stems (``{stem}_{W}d``) :func:`segment_performance` reads for a window of W days.
+PERFORMANCE_STEMS = ("purchase_count", "revenue", "sends", "unique_clicks", "unique_opens", "unsubscribes")
+
+
 def _unit_frame(features: pd.DataFrame, window: int) -> pd.DataFrame:
-    stems = {"sends", "unique_opens", "unique_clicks", "unsubscribes", "revenue", "purchase_count"}
-    columns = {stem: f"{stem}_{window}d" for stem in sorted(stems)}
+    columns = {stem: f"{stem}_{window}d" for stem in PERFORMANCE_STEMS}
     missing = sorted(c for c in columns.values() if c not in features.columns)
     if missing:
         raise ValidationError(f"segment performance needs feature column(s) {', '.join(missing)}")

@@ -184,3 +184,21 @@ def test_a_date_picked_during_a_prefetch_query_interrupts_it(planted, monkeypatc
     for stamp, got in ((picked, snapshot), (first, data.snapshot(first))):
         expected = real(_tables(planted), stamp)
         pd.testing.assert_frame_equal(got.features[expected.columns], expected)
+
+
+def test_prefetched_dates_stay_cached_while_other_dates_come_and_go(planted):
+    data = ExplorerData(_tables(planted))
+    kept = [pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-10-01", tz="UTC")]
+    data.prefetch(kept)
+    assert data.wait_for_prefetch(timeout=120)
+    others = [pd.Timestamp(f"2024-12-{d:02d}", tz="UTC") for d in (5, 10, 15, 20, 25)]
+    for stamp in others:
+        data.snapshot(stamp)
+    assert data.ready_dates == sorted(kept + others[-3:])
+
+
+def test_a_feature_table_with_events_is_used_for_its_own_date_only(planted, features):
+    data = ExplorerData(features, events=planted["events"], subscribers=planted["subscribers"])
+    assert data.features_at(AS_OF) is features
+    earlier = pd.Timestamp("2024-10-01", tz="UTC")
+    pd.testing.assert_frame_equal(data.features_at(earlier), compute(_tables(planted), earlier))
