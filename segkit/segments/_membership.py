@@ -31,7 +31,9 @@ class MembershipHistory:
     def dates(self) -> list[pd.Timestamp]:
         return list(self.labels.columns)
 
-    def _pair(self, start: object | None, end: object | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    def pair(self, start: object | None = None, end: object | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The two snapshot dates to compare: ``end`` (default: the last) and ``start`` (default:
+        the snapshot before ``end``); a date without a snapshot is refused, naming the ones there are."""
         dates = self.dates
         end_ts = dates[-1] if end is None else pd.Timestamp(end)
         if end_ts not in dates:
@@ -47,7 +49,7 @@ class MembershipHistory:
     def transitions(self, start: object | None = None, end: object | None = None) -> pd.DataFrame:
         """Counts from segment (rows) to segment (columns) between two snapshots (default: the
         last two), over subscribers present in both: each appears exactly once."""
-        start_ts, end_ts = self._pair(start, end)
+        start_ts, end_ts = self.pair(start, end)
         both = self.labels[[start_ts, end_ts]].dropna()
         matrix = pd.crosstab(both[start_ts].astype(str), both[end_ts].astype(str))
         return matrix.rename_axis(index="from", columns="to")
@@ -59,7 +61,7 @@ class MembershipHistory:
         at ``start``, including newly listed subscribers) or ``left`` (the reverse, including
         subscribers no longer listed).
         """
-        start_ts, end_ts = self._pair(start, end)
+        start_ts, end_ts = self.pair(start, end)
         before, after = self.labels[start_ts], self.labels[end_ts]
         moved = before.astype(object).ne(after.astype(object)) & ~(before.isna() & after.isna())
         joined = after[moved & after.notna()]

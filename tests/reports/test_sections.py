@@ -102,6 +102,10 @@ def test_transition_table_accounts_for_every_subscriber():
     assert (balance == table["after"]).all()
     with pytest.raises(ValidationError, match="no snapshot"):
         transition_table(history, start="2023-01-01T00:00Z", end="2024-02-01T00:00Z")
+    with pytest.raises(ValidationError, match="no snapshot at 2023-06-01"):
+        transition_table(history, end="2023-06-01T00:00Z")
+    with pytest.raises(ValidationError, match="no previous one"):
+        transition_table(history, end="2024-01-01T00:00Z")
 
 
 def _features(n: int, seed: int = 0, window: int = 90) -> pd.DataFrame:

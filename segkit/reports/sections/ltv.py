@@ -9,8 +9,6 @@ data-sufficiency verdict in plain words:
 * :func:`validation_table`: calibration-vs-holdout check of each transaction model
   (:func:`segkit.clv.calibration_vs_holdout`) and a verdict;
 * :func:`clv_deciles`: customers in CLV deciles with the mean CLV and mean interval bounds;
-* :func:`top_risk`: customers most likely to have stopped buying (``1 - P(alive)``), weighted
-  by what they were worth.
 
 The models are fitted once, on the calibration period, so that the parameters the report uses
 are exactly the ones validated on the holdout; CLV then applies them to each customer's whole
@@ -47,7 +45,6 @@ __all__ = [
     "fit_models",
     "key_numbers",
     "score_current",
-    "top_risk",
     "validation_table",
     "validation_verdict",
 ]
@@ -178,25 +175,6 @@ def clv_deciles(intervals: CLVIntervals) -> pd.DataFrame:
                                         clv_total=("clv", "sum")).reset_index()
     table["share_of_clv"] = table["clv_total"] / table["clv_total"].sum()
     return table
-
-
-def top_risk(
-    model: Any, customers: pd.DataFrame, clv: pd.Series, *, top: int = 25, min_clv: float = 0.0
-) -> pd.DataFrame:
-    """The customers most likely to have lapsed, among those worth at least ``min_clv``.
-
-    ``risk = 1 - P(alive)`` from the transaction model at each customer's ``T``; ties broken by
-    higher historical value. Columns: ``subscriber_id, risk, frequency, recency, T,
-    days_since_last_purchase, monetary_value, clv``.
-    """
-    p_alive = np.asarray(model.probability_alive(customers["frequency"], customers["recency"],
-                                                 customers["T"]))
-    frame = customers.assign(risk=1 - p_alive, clv=clv.reindex(customers.index).to_numpy(),
-                             days_since_last_purchase=customers["T"] - customers["recency"])
-    frame = frame[frame["clv"].fillna(0) >= min_clv]
-    frame = frame.sort_values(["risk", "monetary_value"], ascending=[False, False]).head(top)
-    columns = ["risk", "frequency", "recency", "T", "days_since_last_purchase", "monetary_value", "clv"]
-    return frame[columns].rename_axis("subscriber_id").reset_index()
 
 
 #: Feature columns that say how long ago a subscriber last engaged (human open, click, purchase).

@@ -142,10 +142,7 @@ def transition_table(history: Any, start: object | None = None, end: object | No
     erased) and ``net_change``. For every segment ``after = before - moved_out - gone + moved_in
     + new``. Defaults: the last two snapshots.
     """
-    dates = history.dates
-    end_ts = dates[-1] if end is None else pd.Timestamp(end)
-    start_ts = dates[dates.index(end_ts) - 1] if start is None else pd.Timestamp(start)
-    history.transitions(start_ts, end_ts)  # validates the two dates with a clear message
+    start_ts, end_ts = history.pair(start, end)
     before, after = history.labels[start_ts], history.labels[end_ts]
     was, now = before.notna(), after.notna()
     b, a = before.astype(object).astype(str), after.astype(object).astype(str)
