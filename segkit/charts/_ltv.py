@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from segkit.errors import ValidationError
+from segkit.charts._sendtime import _check  # one column check for the chart builders
 
 __all__ = ["clv_decile_chart"]
 
@@ -17,10 +17,7 @@ def clv_decile_chart(table: pd.DataFrame, *, currency: str = "") -> alt.LayerCha
     ``share_of_clv`` (see :func:`segkit.reports.sections.ltv.clv_deciles`).
     """
     needed = ["decile", "customers", "clv_mean", "lower_mean", "upper_mean", "share_of_clv"]
-    missing = sorted(set(needed) - set(table.columns))
-    if missing:
-        raise ValidationError(f"clv_decile_chart: missing column(s) {', '.join(missing)}")
-    plot = table[needed].assign(decile=table["decile"].astype(str))
+    plot = _check(table, needed, "clv_decile_chart")[needed].assign(decile=table["decile"].astype(str))
     x = alt.X("decile:N", sort=list(plot["decile"]), title="CLV decile (10 = most valuable)")
     title = f"mean CLV per customer{f' ({currency})' if currency else ''}"
     tooltip = ["decile:N", alt.Tooltip("customers:Q", format=","),

@@ -18,7 +18,7 @@ from sklearn.inspection import permutation_importance
 from segkit._config import DEFAULT_WINDOWS_DAYS
 from segkit._timestamps import utc_timestamp
 from segkit.churn._align import align_labels
-from segkit.churn._backtest_result import ChurnBacktest
+from segkit.churn._backtest_result import ChurnBacktest, mean_metrics
 from segkit.churn._baselines import BetaGeoBaseline, RecencyRule
 from segkit.churn._evaluate import ChurnEvaluation, evaluate
 from segkit.churn._features import churn_features, feature_matrix
@@ -83,10 +83,10 @@ def _kinds(kind: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _importance(
-    model: ChurnModel, features: pd.DataFrame, labels: pd.DataFrame, n_repeats: int, seed: int
+    model: ChurnModel, population: pd.DataFrame, y: np.ndarray, n_repeats: int, seed: int
 ) -> pd.DataFrame:
-    table, y = align_labels(features, labels)
-    matrix = feature_matrix(table, list(model.feature_names_in_))
+    """Permutation importance on the evaluation population (features aligned with labels ``y``)."""
+    matrix = feature_matrix(population, list(model.feature_names_in_))
     with model._threads():
         result = permutation_importance(
             model.estimator_, matrix, y, scoring="roc_auc", n_repeats=n_repeats,
@@ -185,11 +185,10 @@ def backtest(
         ignore_index=True,
     )
     table = table[["train_cutoff", "eval_cutoff", *[c for c in table.columns if "cutoff" not in c]]]
-    means = table[table["role"] == "model"].groupby("model")["roc_auc"].mean()
-    winner = str(means.sort_values(ascending=False, kind="stable").index[0])
+    means = mean_metrics(table)
+    winner = str(means.loc[means["role"] == "model", "model"].iloc[0])
     last = steps[-1]
-    eval_x, eval_y = data[stamps[-1]]
-    importance = _importance(last.models[winner], eval_x, eval_y, n_repeats, random_state)
+    importance = _importance(last.models[winner], last.population, last.y, n_repeats, random_state)
     importance = importance.assign(eval_cutoff=stamps[-1], model=winner)[
         ["eval_cutoff", "model", "feature", "importance_mean", "importance_std"]
     ]

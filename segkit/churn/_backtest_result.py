@@ -80,9 +80,7 @@ class ChurnBacktest:
 
     def mean_metrics(self) -> pd.DataFrame:
         """Metrics averaged over the evaluation cutoffs, best mean ROC-AUC first."""
-        columns = ["roc_auc", "pr_auc", "brier", "log_loss", "top_decile_lift"]
-        means = self.table.groupby(["model", "role"], sort=False)[columns].mean()
-        return means.sort_values("roc_auc", ascending=False).reset_index()
+        return mean_metrics(self.table)
 
     @property
     def verdict(self) -> str:
@@ -120,6 +118,14 @@ class ChurnBacktest:
             + self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
             + "</details>"
         )
+
+
+def mean_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model, the metrics of ``table`` averaged over the evaluation cutoffs, best mean ROC-AUC
+    first (ties: model name order), so the backtest's winner is the first ``role == "model"`` row."""
+    columns = ["roc_auc", "pr_auc", "brier", "log_loss", "top_decile_lift"]
+    means = table.groupby(["model", "role"])[columns].mean()
+    return means.sort_values("roc_auc", ascending=False, kind="stable").reset_index()
 
 
 def _verdict(table: pd.DataFrame, means: pd.DataFrame) -> str:

@@ -122,13 +122,8 @@ class BetaGeoBaseline:
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """``[[P(alive), 1 - P(alive)]]`` for buyers; the non-buyer rate for the others."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                "This BetaGeoBaseline instance is not fitted yet. Call 'fit' first."
-            )
-        table = by_subscriber(features, "features")
+        table, buyer, first_day = self._rfm(features)
         churn = np.full(len(table), self.non_buyer_rate_)
-        buyer = (table["frequency"].notna() & (table["T"] > 0)).to_numpy()
         if buyer.any():
             rows = table.loc[buyer]
             alive = self.model_.probability_alive(
@@ -136,11 +131,16 @@ class BetaGeoBaseline:
                 rows["T"].to_numpy(float),
             )  # fmt: skip
             churn[buyer] = 1.0 - np.asarray(alive, dtype=float)
-        first_day = (table["frequency"].notna() & (table["T"] <= 0)).to_numpy()
         churn[first_day] = 0.0  # first purchase on the scoring day: alive by definition
         return _two_columns(np.clip(churn, 0.0, 1.0))
 
     def _rfm(self, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The RFM rows of ``features``, who has bought before the scoring day, and who first
+        bought on it (fitted models only)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This BetaGeoBaseline instance is not fitted yet. Call 'fit' first."
+            )
         table = by_subscriber(features, "features")
         buyer = (table["frequency"].notna() & (table["T"] > 0)).to_numpy()
         first_day = (table["frequency"].notna() & (table["T"] <= 0)).to_numpy()
@@ -149,10 +149,6 @@ class BetaGeoBaseline:
     def probability_no_purchase(self, features: pd.DataFrame, t: float) -> np.ndarray:
         """P(no purchase in the next ``t`` periods | x, t_x, T) under the fitted BG/NBD (time unit
         of the RFM columns, days by default); non-buyers get ``non_buyer_rate_``."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                "This BetaGeoBaseline instance is not fitted yet. Call 'fit' first."
-            )
         if not np.isfinite(t) or t < 0:
             raise ValidationError(f"t must be a finite number of periods >= 0, got {t!r}")
         table, buyer, first_day = self._rfm(features)

@@ -27,3 +27,15 @@ def test_overview_charts_compile():
         assert spec["title"]
     opens = next(iter(charts[1].to_dict()["datasets"].values()))
     assert {row["kind"] for row in opens} == {"person", "machine"} and sum(r["opens"] for r in opens) == 6
+
+
+def test_clv_decile_chart_names_missing_columns():
+    import pandas as pd
+    import pytest
+
+    from segkit.charts import clv_decile_chart
+    from segkit.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"clv_decile_chart: missing column\(s\) clv_mean, customers"):
+        clv_decile_chart(pd.DataFrame({"decile": [1], "lower_mean": [0.0], "upper_mean": [1.0],
+                                       "share_of_clv": [1.0]}))
