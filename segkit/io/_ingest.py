@@ -80,10 +80,8 @@ def run_ingest(
     try:
         if allow_reingest:
             _readmit(con, validated, suppressed, schema.name, started)
-            suppressed = SuppressedRows(suppressed.positions[:0], frozenset())
-        report = _transaction(
-            workspace, schema, raw, validated, options, started, advance, len(suppressed.positions)
-        )
+        dropped = 0 if allow_reingest else len(suppressed.positions)
+        report = _transaction(workspace, schema, raw, validated, options, started, advance, dropped)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -16,6 +16,7 @@ from segkit._schema import TABLES, Column, TableSchema
 from segkit.errors import InputError, ValidationError
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._report import IngestReport
+from segkit.io._sql import literal
 from segkit.io._suppression import PRIVACY_TABLES
 
 INGEST_LOG = TableSchema(
@@ -79,10 +80,6 @@ def _sole_instance(path: Path) -> Iterator[None]:
         yield
     finally:
         probe.close()
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _create_sql(schema: TableSchema) -> str:
@@ -264,7 +261,7 @@ class Workspace:
         source = con.execute("SELECT current_database()").fetchall()[0][0]
         try:
             con.execute("CHECKPOINT")
-            con.execute(f"ATTACH '{_sql_path(fresh)}' AS _segkit_fresh")
+            con.execute(f"ATTACH {literal(str(fresh))} AS _segkit_fresh")
             try:
                 con.execute(f'COPY FROM DATABASE "{source}" TO _segkit_fresh')
             finally:

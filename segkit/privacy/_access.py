@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from segkit.io import Workspace
+from segkit.io._sql import ident, literal
 from segkit.io._suppression import subject_hash, workspace_salt
 from segkit.privacy._holdings import (
     QUARANTINE,
@@ -27,7 +28,7 @@ def _records(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[dic
     json_columns = {row[0] for row in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = ? AND data_type = 'JSON'", [table]).fetchall()}
-    frame = con.sql(f'SELECT * FROM "{table}" t WHERE {where}').to_arrow_table().to_pandas()
+    frame = con.sql(f"SELECT * FROM {ident(table)} t WHERE {where}").to_arrow_table().to_pandas()
     rows = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="us"))
     for row in rows:
         for column in json_columns & set(row):
@@ -43,7 +44,7 @@ def _audit(con: duckdb.DuckDBPyConnection, subscriber_id: str) -> tuple[bool, li
     digest = subject_hash(salt, "subscriber_id", subscriber_id)
     suppressed = bool(con.execute(
         "SELECT count(*) FROM suppression WHERE subject_hash = ?", [digest]).fetchall()[0][0])
-    where = f"subject_hash = '{digest}'"
+    where = f"subject_hash = {literal(digest)}"
     return suppressed, _records(con, "privacy_audit", where)
 
 
@@ -78,9 +79,7 @@ def access(workspace: Workspace, subscriber_id: str) -> dict[str, Any]:
                   for t in subject_tables(con)}
     finally:
         con.unregister(_SUBJECTS)
-    emails = {e: s for s, e in subjects[["subscriber_id", "email"]].itertuples(index=False)
-              if isinstance(e, str)}
-    rowids = quarantine_matches(con, subjects["subscriber_id"], emails)["rowid"]
+    rowids = quarantine_matches(con, subjects)["rowid"]
     listed = ", ".join(str(int(r)) for r in rowids) or "NULL"
     tables[QUARANTINE] = _records(con, QUARANTINE, f"rowid IN ({listed})")
     suppressed, audit = _audit(con, wanted)

@@ -12,6 +12,7 @@ import pandas as pd
 from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError
 from segkit.io import Workspace
+from segkit.io._sql import ident
 from segkit.io._suppression import add_suppression, subject_hash, workspace_salt, write_audits
 from segkit.privacy._holdings import (
     QUARANTINE,
@@ -94,12 +95,10 @@ def _erase_tables(con: duckdb.DuckDBPyConnection, subjects: pd.DataFrame) -> tup
         for subject, n in counts:
             per_subject.setdefault(subject, {})[table.name] = int(n)
         deleted = con.execute(
-            f'DELETE FROM "{table.name}" WHERE rowid IN (SELECT rid FROM {_MATCHED})')
+            f"DELETE FROM {ident(table.name)} WHERE rowid IN (SELECT rid FROM {_MATCHED})")
         totals[table.name] = int(deleted.fetchall()[0][0])
     con.execute(f"DROP TABLE IF EXISTS {_MATCHED}")
-    emails = {e: s for s, e in subjects[["subscriber_id", "email"]].itertuples(index=False)
-              if isinstance(e, str)}
-    matches = quarantine_matches(con, subjects["subscriber_id"], emails)
+    matches = quarantine_matches(con, subjects)
     for subject, n in matches["subscriber_id"].value_counts().items():
         per_subject.setdefault(str(subject), {})[QUARANTINE] = int(n)
     if len(matches):

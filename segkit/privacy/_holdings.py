@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from segkit.errors import InputError
+from segkit.io._sql import ident
 from segkit.io._suppression import PRIVACY_TABLES
 
 QUARANTINE = "quarantine"
@@ -41,7 +42,7 @@ class SubjectTable:
         belongs to, for the subjects in relation ``subjects`` (columns ``subscriber_id`` and
         lower-cased ``email``). A UNION of equi-joins, which DuckDB runs as hash joins (an
         ``OR`` join condition would fall back to a nested loop)."""
-        table = f'"{self.name}"'
+        table = ident(self.name)
         parts = []
         if self.has_id:
             parts.append(f"SELECT t.rowid AS rid, s.subscriber_id FROM {table} t JOIN {subjects} s "
@@ -102,16 +103,16 @@ def _owner(texts: list[str], wanted: set[str], emails: dict[str, str],
     return None
 
 
-def quarantine_matches(
-    con: duckdb.DuckDBPyConnection, ids: Iterable[str], emails: dict[str, str]
-) -> pd.DataFrame:
-    """Quarantine rows belonging to the subjects: ``rowid`` and the ``subscriber_id`` they
-    belong to. ``emails`` maps a lower-cased email to its subscriber id.
+def quarantine_matches(con: duckdb.DuckDBPyConnection, subjects: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine rows belonging to the ``subjects`` (``subscriber_id`` and ``email``, missing
+    when unknown): ``rowid`` and the ``subscriber_id`` they belong to.
 
     A row belongs to a subject when a value of its raw row, or its offending value, equals the
     subject's id, or contains the subject's email as a whole address (so an email inside a
     ``properties`` JSON text counts too)."""
-    wanted, pattern = set(ids), _email_pattern(emails)
+    emails = {e: s for s, e in subjects[["subscriber_id", "email"]].itertuples(index=False)
+              if isinstance(e, str)}
+    wanted, pattern = set(subjects["subscriber_id"]), _email_pattern(emails)
     found: list[tuple[int, str]] = []
     for rowid, value, raw in con.execute("SELECT rowid, value, raw FROM quarantine").fetchall():
         owner = _owner([*_values(raw), *([] if value is None else [str(value)])], wanted, emails,

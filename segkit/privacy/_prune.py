@@ -13,6 +13,7 @@ import pandas as pd
 from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError
 from segkit.io import Workspace
+from segkit.io._sql import ident
 from segkit.io._suppression import write_audit
 from segkit.privacy._result import (
     RowsRemoved,
@@ -79,7 +80,7 @@ PRUNED = (
 
 
 def _delete(con: duckdb.DuckDBPyConnection, table: str, where: str, cutoff: pd.Timestamp) -> int:
-    result = con.execute(f'DELETE FROM "{table}" WHERE {where}', {"cutoff": cutoff.to_pydatetime()})
+    result = con.execute(f"DELETE FROM {ident(table)} WHERE {where}", {"cutoff": cutoff.to_pydatetime()})
     return int(result.fetchall()[0][0])
 
 
