@@ -123,7 +123,7 @@ class _MaximumLikelihoodModel:
         """
         names = list(self.param_names)
         free = np.array([i not in limit for i in range(len(coords))])
-        info = hessian(objective, coords)[np.ix_(free, free)] * total_weight
+        info = hessian(objective, coords, free=free) * total_weight
         try:
             inverse = np.linalg.inv(info)
             ok = bool(np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0))

@@ -173,22 +173,33 @@ def _finite(value: float) -> float:
     return value if np.isfinite(value) else 1e300
 
 
-def hessian(objective: Objective, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
+def hessian(
+    objective: Objective, theta: np.ndarray, step: float = 1e-4, free: np.ndarray | None = None
+) -> np.ndarray:
     """Hessian of the objective at ``theta`` (symmetrised).
 
     With an analytic gradient: central differences of the gradient. With a value-only objective
     (``objective.value`` set): second-order central differences of values, step 5e-4
-    (truncation ~1e-7, rounding ~1e-9 relative for a mean log-likelihood of order 1).
+    (truncation ~1e-7, rounding ~1e-9 relative for a mean log-likelihood of order 1). ``free``
+    (boolean mask) limits it to those coordinates, the others held at ``theta``: the result is
+    the free block, without evaluating the rest.
     """
-    n = len(theta)
+    theta = np.asarray(theta, dtype=float)
+    index = np.flatnonzero(np.ones(len(theta), dtype=bool) if free is None else free)
+
+    def embed(sub: np.ndarray) -> np.ndarray:
+        full = theta.copy()
+        full[index] = sub
+        return full
+
     value = getattr(objective, "value", None)
     if value is not None:
-        return _value_hessian(value, theta, 5e-4)
-    out = np.empty((n, n))
-    for i in range(n):
-        shift = np.zeros(n)
+        return _value_hessian(lambda sub: value(embed(sub)), theta[index], 5e-4)
+    out = np.empty((len(index), len(index)))
+    for row, i in enumerate(index):
+        shift = np.zeros(len(theta))
         shift[i] = step
-        out[i] = (objective(theta + shift)[1] - objective(theta - shift)[1]) / (2 * step)
+        out[row] = ((objective(theta + shift)[1] - objective(theta - shift)[1]) / (2 * step))[index]
     return (out + out.T) / 2
 
 

@@ -64,6 +64,11 @@ def _log_dead(at_tx: np.ndarray, at_T: np.ndarray, has_gap: np.ndarray) -> np.nd
     return np.where(has_gap, value, -np.inf)
 
 
+def _log_alive(r: float, alpha: float, mu: float, kappa: float, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """log of the "alive at t" term: no purchase after ``x`` of them, and no dropout, by ``t``."""
+    return -(r + x) * np.log(alpha + t) + log_survival(mu, kappa, t)
+
+
 def log_terms_dropout(
     r: float, alpha: float, mu: float, kappa: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,7 +77,7 @@ def log_terms_dropout(
     homogeneous-dropout limit (every customer's lifetime exponential with rate mu)."""
     x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T)))
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    alive = -(r + x) * np.log(alpha + T) + log_survival(mu, kappa, T)
+    alive = _log_alive(r, alpha, mu, kappa, x, T)
     dead = _log_dead(log_tail(r, alpha, mu, kappa, x, tx), log_tail(r, alpha, mu, kappa, x, T), tx < T)
     return common, alive, dead
 
@@ -103,7 +108,7 @@ def _objective(x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) 
         r, alpha, mu, kappa = np.exp(coords)
         with np.errstate(all="ignore"):
             at_tx, at_T = pairs.log_tails(r, alpha, mu, kappa)
-            alive = -(r + pairs.x) * np.log(alpha + pairs.t) + log_survival(mu, kappa, pairs.t)
+            alive = _log_alive(r, alpha, mu, kappa, pairs.x, pairs.t)
             dead = _log_dead(at_tx, at_T, has_gap)
             rows = gammaln(r + unique_x)[x_index] + np.logaddexp(alive[pairs.at_T], dead)
             total = -(float(share @ rows) - gammaln(r) + r * np.log(alpha))

@@ -162,7 +162,8 @@ def clv_intervals(
     """CLV with equal-tailed intervals from parameter uncertainty.
 
     Both models' log-parameters are drawn from their asymptotic normal distributions (mean: the
-    estimate; covariance: inverse observed information, ``covariance_log_``), independently — the
+    estimate; covariance: inverse observed information, see the models' ``sample_params``, which
+    holds a coordinate at a limit fixed), independently — the
     two likelihoods share no parameters — and the CLV of each customer is recomputed per draw; the
     interval is the ``(1-level)/2`` and ``(1+level)/2`` quantiles of the draws. The point value is
     the plug-in CLV at the estimates. Intervals reflect parameter (estimation) uncertainty only,
