@@ -4,10 +4,11 @@ Builds synthetic tables (segkit.datasets.synthetic) in memory, opens a ``Segment
 them and drives its widgets as an analyst would: scheme changes, slider moves, filters and an
 as-of change. Each callback is timed end to end (state -> explore -> sizes, performance table,
 charts built and displayed), plus the chart serialisation the browser needs (``to_dict``).
-The target is <= 1 s per interaction. The explorer prefetches the month starts before the as-of
-date in a background thread: the benchmark times a few slider moves while that runs, the
-prefetch itself, as-of changes to prefetched dates, and one to a date that was not prefetched
-(the feature table is recomputed from the events: that one is expected to take seconds). Baselines in the same run: the pandas an analyst would write for a slider
+The target is <= 1 s per interaction. The explorer indexes the events in a background thread
+(``segkit.features.FeatureTimeline``): the benchmark times slider moves while that runs, a new
+date picked before the index is ready (computed from the events: seconds), the indexing itself,
+then as-of changes to new dates from the index. Baselines in the same run: ``features.compute``
+for one of those dates (the table must be equal); the pandas an analyst would write for a slider
 move (masks, np.select, value_counts, per-segment rates), which must give the same sizes; and the
 performance table of the RFM view computed the former way, one ``segkit.stats.analyze`` per
 segment, which must give the same tests as ``segment_performance`` (all segments at once).
@@ -38,10 +39,10 @@ from segkit.segments import PERFORMANCE_METRICS, segment_performance
 from segkit.stats import Metric, analyze
 
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
-NEW_AS_OF = pd.Timestamp("2024-10-01", tz="UTC")  # a month start: prefetched
-OTHER_AS_OF = pd.Timestamp("2024-11-15", tz="UTC")  # not prefetched
-DURING_AS_OF = pd.Timestamp("2024-11-20", tz="UTC")  # not prefetched, picked while prefetching
-PREFETCH_MONTHS = 6
+#: New dates picked after the index is ready (none computed before).
+NEW_DATES = [pd.Timestamp(d, tz="UTC") for d in ("2024-10-01", "2024-11-15", "2024-08-17",
+                                                 "2024-03-03", "2024-12-24")]
+DURING_AS_OF = pd.Timestamp("2024-11-20", tz="UTC")  # picked while the events are indexed
 
 
 def pandas_tiers(features: pd.DataFrame, high_open_rate: float) -> pd.Series:
@@ -130,43 +131,60 @@ def drive(explorer: SegmentExplorer) -> list[tuple[str, str]]:
     steps.append(("filter", "last 4 signup cohorts"))
     explorer.countries.value = ()
     steps.append(("filter", "all countries"))
-    explorer.set_as_of(NEW_AS_OF)
-    steps.append(("as-of change", f"-> {NEW_AS_OF.date()} (prefetched)"))
-    explorer.set_as_of(AS_OF)
-    steps.append(("as-of change", f"-> {AS_OF.date()} (cached)"))
-    explorer.set_as_of(OTHER_AS_OF)
-    steps.append(("as-of, new date", f"-> {OTHER_AS_OF.date()} (not prefetched: recomputed)"))
-    explorer.set_as_of(AS_OF)
-    steps.append(("as-of change", f"-> {AS_OF.date()} (cached)"))
+    for stamp in NEW_DATES[:-1]:
+        explorer.set_as_of(stamp)
+        steps.append(("as-of, new date", f"-> {stamp.date()} (from the index)"))
+    explorer.scheme.value = "value"
+    steps.append(("scheme change", "-> value (CLV fits for this date)"))
+    explorer.set_as_of(NEW_DATES[-1])
+    steps.append(("as-of, new date", f"-> {NEW_DATES[-1].date()} (value scheme: + CLV fits)"))
+    explorer.set_as_of(NEW_DATES[-2])
+    steps.append(("as-of change", f"-> {NEW_DATES[-2].date()} (cached)"))
+    explorer.scheme.value = "rfm"
+    steps.append(("scheme change", "-> rfm (cached)"))
     return steps
 
 
-def during_prefetch(explorer: SegmentExplorer) -> None:
-    """Slider moves while the prefetch thread computes, then the wait for it to finish."""
-    with timer() as t_prefetch:
+def during_indexing(explorer: SegmentExplorer) -> None:
+    """Slider moves while the events are indexed, a new date picked then, and the wait for the
+    index."""
+    with timer() as t_index:
         moves = []
         for value in (0.48, 0.46, 0.44):
             with contextlib.redirect_stdout(io.StringIO()):
                 explorer.sliders["engagement"]["high_open_rate"].value = value
             moves.append(explorer.timings[-1])
-            if not explorer.data.prefetch_pending:
-                break
-        busy = bool(explorer.data.prefetch_pending)
+        busy = explorer.data.indexing
         with contextlib.redirect_stdout(io.StringIO()):
-            explorer.set_as_of(DURING_AS_OF)  # interrupts the prefetch's running query
+            explorer.set_as_of(DURING_AS_OF)  # interrupts the index's reads, computed from events
             picked = explorer.timings[-1]
             explorer.set_as_of(AS_OF)
         finished = explorer.data.wait_for_prefetch(timeout=900)
-    assert finished and not explorer.data.prefetch_errors, explorer.data.prefetch_errors
-    print(f"slider moves while prefetching (CPU includes the prefetch thread's): wall {', '.join(f'{m[1]:.3f}' for m in moves)} s; "
-          f"CPU {', '.join(f'{m[2]:.3f}' for m in moves)} s")
-    print(f"new date {DURING_AS_OF.date()} picked while {'the prefetch was running' if busy else 'idle'}: "
-          f"{picked[1]:.3f} s wall, {picked[2]:.3f} s CPU (the prefetch's running query is interrupted "
-          "and resumed afterwards)")
-    print(f"prefetch of {PREFETCH_MONTHS} month starts finished {t_prefetch['seconds']:.1f} s after "
-          f"the first view ({len(explorer.data.ready_dates)} dates ready)")
+    assert finished and explorer.data.indexed, explorer.data.index_error
+    print(f"slider moves while indexing (CPU includes the indexing thread's): wall "
+          f"{', '.join(f'{m[1]:.3f}' for m in moves)} s; CPU {', '.join(f'{m[2]:.3f}' for m in moves)} s")
+    print(f"new date {DURING_AS_OF.date()} picked while {'indexing' if busy else 'idle'}: "
+          f"{picked[1]:.3f} s wall, {picked[2]:.3f} s CPU (features.compute; the index's reads are "
+          "interrupted and start again afterwards)")
+    print(f"events indexed {t_index['seconds']:.1f} s after the first view")
     with contextlib.redirect_stdout(io.StringIO()):
         explorer.sliders["engagement"]["high_open_rate"].value = 0.5
+
+
+def compare_compute(explorer: SegmentExplorer, tables: dict[str, pd.DataFrame]) -> None:
+    """features.compute against the index for one date (the table must be equal)."""
+    from segkit.features import compute
+
+    stamp = NEW_DATES[1]
+    timeline = explorer.data._timeline
+    with timer() as t_index:
+        ours = timeline.at(stamp)
+    with timer() as t_compute:
+        theirs = compute(tables, stamp)
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=False, rtol=1e-9)
+    print(f"feature table as of {stamp.date()}: index {t_index['seconds']:.3f} s wall vs "
+          f"features.compute {t_compute['seconds']:.2f} s ({t_compute['seconds'] / t_index['seconds']:.0f}x); "
+          "tables equal")
 
 
 def _baseline_setting(explorer: SegmentExplorer) -> None:
@@ -189,10 +207,10 @@ def main() -> None:
     print(f"synthetic data: {n:,} subscribers, {len(data.events):,} events in {t_data['seconds']:.1f} s")
     tables = {"events": data.events, "subscribers": data.subscribers}
     with timer() as t_start, contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(tables, as_of=AS_OF, prefetch_months=PREFETCH_MONTHS)
+        explorer = SegmentExplorer(tables, as_of=AS_OF)
     print(f"start (features as of {AS_OF.date()} + CLV fit + first view): "
           f"{t_start['seconds']:.1f} s wall, {t_start['cpu_seconds']:.1f} s CPU")
-    during_prefetch(explorer)
+    during_indexing(explorer)
     already = len(explorer.timings)
 
     with contextlib.redirect_stdout(io.StringIO()):
@@ -238,6 +256,7 @@ def main() -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         explorer.scheme.value = "rfm"
     compare_performance(explorer)
+    compare_compute(explorer, tables)
     print(f"peak memory: {peak_rss_mb():,.0f} MiB")
 
 

@@ -204,9 +204,21 @@ def _performance(snapshot: Snapshot, segments: SchemeSegments, selected: np.ndar
         return None, f"no performance table: {error}"
 
 
+#: Columns only :attr:`Snapshot.features` has (costly: computed when a scheme needs them).
+VALUE_COLUMNS = ("predicted_clv", "engagement_score")
+
+
+def _needs_value(state: ExplorerState) -> bool:
+    """The value scheme, or rules that mention its columns."""
+    return state.scheme == "value" or (
+        state.scheme == "rules" and any(column in state.rules for column in VALUE_COLUMNS))
+
+
 def _segments(snapshot: Snapshot, state: ExplorerState) -> SchemeSegments:
     def build() -> SchemeSegments:
         rules = parse_rules(state.rules) if state.scheme == "rules" else None
+        if not _needs_value(state):
+            return scheme_segments(snapshot.base, state.scheme, state.values, rules=rules)
         return scheme_segments(snapshot.features, state.scheme, state.values, rules=rules,
                                value_error=snapshot.value_error)
 
@@ -228,7 +240,7 @@ def explore(data: ExplorerData, state: ExplorerState, *, performance: bool = Tru
     segments = _segments(snapshot, state)
     filters = filter_conditions(state.countries, state.cohorts, state.consent)
     selected = snapshot.cached(("filter", state.filter_key()),
-                               lambda: AllOf(tuple(filters)).mask(snapshot.features).to_numpy(dtype=bool))
+                               lambda: AllOf(tuple(filters)).mask(snapshot.base).to_numpy(dtype=bool))
     table, note = (None, "performance not computed") if not performance else snapshot.cached(
         ("performance", state.scheme_key(), state.filter_key(), state.performance_window),
         lambda: _performance(snapshot, segments, selected, state.performance_window))

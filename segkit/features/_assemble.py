@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -14,7 +16,10 @@ from segkit.features._rfm import RFM_COLUMNS
 from segkit.features._spread import cumulative, spread
 from segkit.features._windows import COUNTED_EVENTS
 
-__all__ = ["assemble", "column_order"]
+__all__ = [
+    "assemble", "check_unique", "column_order", "factorize_sorted", "feature_table", "id_chunks",
+    "listed_status",
+]
 
 #: Per-window column stems, in output order.
 WINDOW_STEMS = (
@@ -44,7 +49,7 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         )
 
 
-def _id_chunks(frame: pd.DataFrame | pa.Table) -> list[pa.Array]:
+def id_chunks(frame: pd.DataFrame | pa.Table) -> list[pa.Array]:
     ids = (
         frame.column("subscriber_id")
         if isinstance(frame, pa.Table)
@@ -55,7 +60,7 @@ def _id_chunks(frame: pd.DataFrame | pa.Table) -> list[pa.Array]:
     return [chunk if chunk.type == pa.string() else chunk.cast(pa.string()) for chunk in chunks]
 
 
-def _factorize_sorted(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+def factorize_sorted(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     """Codes into the sorted unique values, and those values (one Arrow hashing pass)."""
     if not chunks:
         return np.zeros(0, np.int64), np.array([], dtype=object)
@@ -81,12 +86,12 @@ def _positions(
     """
     subscribers = results.get("subscribers")
     names = list(results)  # every result is keyed by subscriber_id
-    codes, uniques = _factorize_sorted([c for name in names for c in _id_chunks(results[name])])
+    codes, uniques = factorize_sorted([c for name in names for c in id_chunks(results[name])])
     bounds = np.cumsum([0] + [len(results[name]) for name in names])
     positions = {name: codes[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
     if subscribers is None:
         return pd.Index(uniques, name="subscriber_id", dtype="str"), positions, None
-    _check_unique(subscribers, positions["subscribers"], len(uniques))
+    check_unique(subscribers, positions["subscribers"], len(uniques))
     # Known = has an event by as_of, or listed (signed up by as_of, or no signup time).
     known = np.zeros(len(uniques), bool)
     known[positions["events"]] = True
@@ -98,7 +103,7 @@ def _positions(
     return pd.Index(uniques[known], name="subscriber_id", dtype="str"), positions, subscribers[keep]
 
 
-def _check_unique(subscribers: pd.DataFrame, codes: np.ndarray, n: int) -> None:
+def check_unique(subscribers: pd.DataFrame, codes: np.ndarray, n: int) -> None:
     """Refuse duplicated subscriber ids (counted on the factorized codes; no second hashing)."""
     if len(codes) and np.bincount(codes, minlength=n).max() > 1:
         listed = subscribers["subscriber_id"]
@@ -132,8 +137,9 @@ def _event_columns(long: pd.DataFrame, rows: np.ndarray, n: int, windows: tuple[
     }
     out["human_opens"] = per_window("n_human_open").astype(np.int64)
     out["pricing_page_visits"] = per_window("n_pricing_page_visit").astype(np.int64)
-    out["revenue"] = per_window("value_sum")
-    out["valued"] = per_window("value_n")
+    # float even without events (np.bincount of nothing is integer, whatever the weights)
+    out["revenue"] = per_window("value_sum").astype(float)
+    out["valued"] = per_window("value_n").astype(float)
     for key in ("last_open", "last_click", "last_purchase"):
         out[key] = _per_row(epoch_seconds(long[f"{key}_ts"]), rows, n, "max")
     out["first_event"] = _per_row(epoch_seconds(long["first_ts"]), rows, n, "min")
@@ -150,31 +156,17 @@ def _bucketed(
     return cumulative(by_bucket, len(windows))
 
 
-def _window_frame(
-    results: dict[str, pd.DataFrame],
-    rows: dict[str, np.ndarray],
-    n: int,
-    windows: tuple[int, ...],
-    ev: dict,
-) -> dict:
-    campaigns = results["campaigns"]
-    unique_opens = _bucketed(campaigns, rows["campaigns"], n, windows, "opened").astype(np.int64)
-    unique_clicks = _bucketed(campaigns, rows["campaigns"], n, windows, "clicked").astype(np.int64)
-    cart = results["cart_abandonments"]
-    abandoned = _bucketed(cart, rows["cart_abandonments"], n, windows, "n").astype(np.int64)
+def _window_frame(counts: dict[str, np.ndarray], windows: tuple[int, ...]) -> dict:
+    """The per-window columns from per-window totals ``(n_windows, n)``: the stems of
+    :data:`COUNTED_EVENTS`, ``human_opens``, ``pricing_page_visits``, ``unique_opens``,
+    ``unique_clicks``, ``cart_abandonments`` (counts) and ``revenue``, ``valued`` (sums)."""
     columns: dict[str, np.ndarray] = {}
     for i, w in enumerate(windows):
-        col = {stem: ev[stem][i] for stem in COUNTED_EVENTS}
-        col["human_opens"] = ev["human_opens"][i]
-        col["pricing_page_visits"] = ev["pricing_page_visits"][i]
-        col["unique_opens"] = unique_opens[i]
-        col["unique_clicks"] = unique_clicks[i]
-        col["cart_abandonments"] = abandoned[i]
-        col["revenue"] = ev["revenue"][i]
+        col = {stem: counts[stem][i] for stem in WINDOW_STEMS if stem in counts}
         col["open_rate"] = _ratio(col["unique_opens"], col["sends"])
         col["click_rate"] = _ratio(col["unique_clicks"], col["sends"])
         col["click_to_open_rate"] = _ratio(col["unique_clicks"], col["unique_opens"])
-        col["average_order_value"] = _ratio(col["revenue"], ev["valued"][i])
+        col["average_order_value"] = _ratio(col["revenue"], counts["valued"][i])
         columns.update({f"{stem}_{w}d": col[stem] for stem in WINDOW_STEMS})
     return columns
 
@@ -198,36 +190,86 @@ def assemble(
     """One row per subscriber, columns in :func:`column_order`."""
     index, rows, subscribers = _positions(results)
     n = len(index)
-    now = as_of.timestamp()
     ev = _event_columns(results["events"], rows["events"], n, windows)
-    columns = _window_frame(results, rows, n, windows, ev)
+    counts = {key: ev[key] for key in (*COUNTED_EVENTS, "human_opens", "pricing_page_visits",
+                                       "revenue", "valued")}
+    campaigns, cart = results["campaigns"], results["cart_abandonments"]
+    for stem, weight in (("unique_opens", "opened"), ("unique_clicks", "clicked")):
+        counts[stem] = _bucketed(campaigns, rows["campaigns"], n, windows, weight).astype(np.int64)
+    abandoned = _bucketed(cart, rows["cart_abandonments"], n, windows, "n")
+    counts["cart_abandonments"] = abandoned.astype(np.int64)
+    listed = None if subscribers is None else _at_rows(subscribers, rows["subscribers"], n)
+    rfm = _at_rows(results["rfm"], rows["rfm"], n)
+    return feature_table(
+        index, as_of, windows,
+        counts=counts,
+        times=ev,
+        rfm={name: rfm[name].to_numpy(float) for name in RFM_COLUMNS},
+        local=_local_columns(results["local_opens"], rows["local_opens"], n),
+        status=None if listed is None else listed_status(listed),
+        any_unsubscribe=ev["any_unsubscribe"],
+    )  # fmt: skip
+
+
+def feature_table(
+    index: pd.Index,
+    as_of: pd.Timestamp,
+    windows: tuple[int, ...],
+    *,
+    counts: dict[str, np.ndarray],
+    times: dict[str, np.ndarray],
+    rfm: dict[str, np.ndarray],
+    local: dict[str, np.ndarray],
+    status: dict[str, Any] | None,
+    any_unsubscribe: np.ndarray,
+) -> pd.DataFrame:
+    """The feature table from per-subscriber arrays on ``index`` (shared by :func:`assemble` and
+    :class:`segkit.features.FeatureTimeline`).
+
+    ``counts``: see :func:`_window_frame`; ``times``: ``last_open``, ``last_click``,
+    ``last_purchase`` and ``first_event`` in epoch seconds (NaN if none); ``rfm``: the
+    :data:`RFM_COLUMNS`; ``local``: the hour and weekday columns; ``status``: see
+    :func:`listed_status` (None without a subscribers table).
+    """
+    n = len(index)
+    now = as_of.timestamp()
+    columns = _window_frame(counts, windows)
     for name, key in zip(
         RECENCY_COLUMNS, ("last_open", "last_click", "last_purchase"), strict=True
     ):
-        columns[name] = (now - ev[key]) / SECONDS_PER_DAY
-    listed = None if subscribers is None else _at_rows(subscribers, rows["subscribers"], n)
-    signup = np.full(n, np.nan) if listed is None else epoch_seconds(listed["signup_at"])
-    columns["tenure_days"] = (now - np.fmin(signup, ev["first_event"])) / SECONDS_PER_DAY
-    rfm = _at_rows(results["rfm"], rows["rfm"], n)
-    columns.update({name: rfm[name].to_numpy(float) for name in RFM_COLUMNS})
-    columns.update(_local_columns(results["local_opens"], rows["local_opens"], n))
-    columns.update(_status_columns(listed, ev["any_unsubscribe"], n))
+        columns[name] = (now - times[key]) / SECONDS_PER_DAY
+    signup = np.full(n, np.nan) if status is None else status["signup_seconds"]
+    columns["tenure_days"] = (now - np.fmin(signup, times["first_event"])) / SECONDS_PER_DAY
+    columns.update(rfm)
+    columns.update(local)
+    columns.update(_status_columns(status, any_unsubscribe, n))
     # copy=False: the columns are fresh arrays, so skip pandas' copy into 2-D blocks.
     ordered = {name: columns[name] for name in column_order(windows)}
     return pd.DataFrame(ordered, index=index, copy=False)
 
 
-def _status_columns(listed: pd.DataFrame | None, has_unsubscribe: np.ndarray, n: int) -> dict:
-    if listed is None:
+def listed_status(listed: pd.DataFrame) -> dict[str, Any]:
+    """``signup_seconds``, ``unsubscribed``, ``consent`` and ``timezone`` arrays from the
+    subscriber rows laid out on the feature index (missing rows are NaN)."""
+    return {
+        "signup_seconds": epoch_seconds(listed["signup_at"]),
+        "unsubscribed": listed["unsubscribed"].fillna(False).to_numpy(bool),
+        "consent": listed["consent"].astype("boolean").array,
+        "timezone": listed["timezone"].astype("string").array,
+    }
+
+
+def _status_columns(status: dict[str, Any] | None, has_unsubscribe: np.ndarray, n: int) -> dict:
+    if status is None:
         return {
             "unsubscribed": has_unsubscribe,
             "consent": pd.array([pd.NA] * n, dtype="boolean"),
             "timezone": pd.array([pd.NA] * n, dtype="string"),
         }
     return {
-        "unsubscribed": listed["unsubscribed"].fillna(False).to_numpy(bool) | has_unsubscribe,
-        "consent": listed["consent"].astype("boolean").array,
-        "timezone": listed["timezone"].astype("string").array,
+        "unsubscribed": status["unsubscribed"] | has_unsubscribe,
+        "consent": status["consent"],
+        "timezone": status["timezone"],
     }
 
 

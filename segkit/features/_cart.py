@@ -8,7 +8,29 @@ import pandas as pd
 
 from segkit.features._windows import bucket
 
-__all__ = ["cart_abandonments"]
+__all__ = ["abandoned_adds", "cart_abandonments"]
+
+
+def abandoned_adds(events: ir.Table, hours: float, *, judged_by: pd.Timestamp | None = None) -> ir.Table:
+    """The abandoned cart adds (``subscriber_id``, ``ts``): no purchase by the same subscriber in
+    ``[ts, ts + hours]``. With ``judged_by``, only adds whose deadline is at or before it."""
+    span = pd.Timedelta(hours=hours)
+    keep = [events.event_type == "cart_add"]
+    if judged_by is not None:
+        keep.append(events.ts <= ibis.literal(judged_by - span, type="timestamp('UTC')"))
+    adds = events.filter(*keep).select("subscriber_id", "ts")
+    purchases = events.filter(events.event_type == "purchase").select(
+        buyer_id=events.subscriber_id, purchase_ts=events.ts
+    )
+    window = ibis.interval(seconds=int(span.total_seconds()))
+    return adds.anti_join(
+        purchases,
+        [
+            adds.subscriber_id == purchases.buyer_id,
+            purchases.purchase_ts >= adds.ts,
+            purchases.purchase_ts <= adds.ts + window,
+        ],
+    )
 
 
 def cart_abandonments(
@@ -21,22 +43,6 @@ def cart_abandonments(
     (a younger add might still convert, and deciding it would need events after ``as_of``); the
     add's own time decides its window. ``events`` must already be cut at ``as_of``.
     """
-    span = pd.Timedelta(hours=hours)
-    adds = events.filter(
-        events.event_type == "cart_add",
-        events.ts <= ibis.literal(as_of - span, type="timestamp('UTC')"),
-    ).select("subscriber_id", "ts")
-    purchases = events.filter(events.event_type == "purchase").select(
-        buyer_id=events.subscriber_id, purchase_ts=events.ts
-    )
-    window = ibis.interval(seconds=int(span.total_seconds()))
-    abandoned = adds.anti_join(
-        purchases,
-        [
-            adds.subscriber_id == purchases.buyer_id,
-            purchases.purchase_ts >= adds.ts,
-            purchases.purchase_ts <= adds.ts + window,
-        ],
-    )
+    abandoned = abandoned_adds(events, hours, judged_by=as_of)
     keyed = abandoned.mutate(bucket=bucket(abandoned.ts, as_of, windows))
     return keyed.group_by(["subscriber_id", "bucket"]).aggregate(n=keyed.count())

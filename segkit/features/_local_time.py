@@ -26,7 +26,9 @@ from segkit.errors import ValidationError
 from segkit.features._fetch import fetch
 from segkit.features._params import SECONDS_PER_DAY
 
-__all__ = ["HOUR_COLUMNS", "WEEKDAY_COLUMNS", "local_opens", "offset_table", "zones_in_use"]
+__all__ = [
+    "HOUR_COLUMNS", "WEEKDAY_COLUMNS", "local_open_slots", "local_opens", "offset_table", "zones_in_use",
+]
 
 HOUR_COLUMNS = tuple(f"opens_hour_{h:02d}" for h in range(24))
 WEEKDAY_COLUMNS = tuple(f"opens_weekday_{d}" for d in range(7))
@@ -117,11 +119,12 @@ def zones_in_use(events: ir.Table, subscribers: ir.Table | None) -> tuple[list[s
     return sorted({FALLBACK_ZONE, *named.astype(str)}), first_year
 
 
-def local_opens(events: ir.Table, subscribers: ir.Table | None, offsets: pd.DataFrame) -> ir.Table:
-    """Per subscriber, the local ``slot`` of every human open: weekday * 24 + hour (Monday=0).
+def local_open_slots(events: ir.Table, subscribers: ir.Table | None, offsets: pd.DataFrame) -> ir.Table:
+    """One row per human open: ``subscriber_id``, ``ts`` and its local ``slot``, weekday * 24 +
+    hour (Monday=0), in the subscriber's time zone (UTC when it has none).
 
-    ``offsets`` comes from :func:`offset_table` for :func:`zones_in_use`; ``events`` must already
-    be cut at ``as_of``.
+    ``offsets`` comes from :func:`offset_table` for :func:`zones_in_use` and must cover the
+    years of the events.
     """
     opens = _human_opens(events, subscribers)
     table = ibis.memtable(offsets)
@@ -139,7 +142,13 @@ def local_opens(events: ir.Table, subscribers: ir.Table | None, offsets: pd.Data
     local_seconds = joined.epoch + joined.offset_seconds
     hour = ((local_seconds % SECONDS_PER_DAY) / 3600).floor()
     weekday = ((local_seconds / SECONDS_PER_DAY).floor() + EPOCH_WEEKDAY) % 7
-    local = joined.select("subscriber_id", slot=(weekday * 24 + hour).cast("int16"))
+    return joined.select("subscriber_id", "ts", slot=(weekday * 24 + hour).cast("int16"))
+
+
+def local_opens(events: ir.Table, subscribers: ir.Table | None, offsets: pd.DataFrame) -> ir.Table:
+    """Per subscriber, the list of local ``slots`` of its human opens (see
+    :func:`local_open_slots`); ``events`` must already be cut at ``as_of``."""
+    local = local_open_slots(events, subscribers, offsets)
     # One row per subscriber with the list of slots: the result then holds each subscriber id
     # once, and ids are the costly part of moving results into pandas.
     return local.group_by("subscriber_id").aggregate(slots=local.slot.collect())

@@ -6,10 +6,29 @@ another test area's conftest when the whole suite runs in one process.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import ibis
 import pandas as pd
 
 AS_OF = pd.Timestamp("2024-06-30", tz="UTC")
+#: The feature benchmark: its random data generator and straightforward pandas features.
+FEATURE_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "features.py"
+
+
+def load_feature_bench() -> ModuleType:
+    """``benchmarks/features.py`` as a module (its directory on the path while it loads)."""
+    sys.path.insert(0, str(FEATURE_BENCH.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("segkit_bench_features", FEATURE_BENCH)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(FEATURE_BENCH.parent))
+    return module
 
 
 def utc(text: str | None) -> pd.Timestamp | None:

@@ -4,28 +4,16 @@ without values, subscribers without time zones, events after as_of and half-hour
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from feature_data import load_feature_bench
 
 from segkit.features import compute
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "features.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH.parent))
-    try:
-        spec = importlib.util.spec_from_file_location("segkit_bench_features", BENCH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH.parent))
-    return module
+    return load_feature_bench()
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ SELECT
 FROM (
   SELECT
     "t10"."subscriber_id",
+    "t10"."ts",
     CAST((
       (
         (
