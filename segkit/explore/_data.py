@@ -409,14 +409,27 @@ class ExplorerData:
         """True while the background thread is (or will be) indexing the events."""
         return self._index_wanted and self._timeline is None and self.index_error is None
 
-    def index_events(self, *, on_ready: Callable[[], None] | None = None) -> bool:
-        """Index the events (:class:`segkit.features.FeatureTimeline`) in the background thread,
-        before any dates queued for :meth:`prefetch`; returns False when there is nothing to
-        index (a fixed feature table, or already indexed). Until it is ready, dates are computed
-        by :func:`segkit.features.compute` (a pick interrupts the indexing's database reads, which
-        start again afterwards). ``on_ready`` is called (in that thread) when it is done."""
+    def index_events(self, *, on_ready: Callable[[], None] | None = None, wait: bool = False) -> bool:
+        """Index the events (:class:`segkit.features.FeatureTimeline`) so every as-of date is
+        computed in well under a second; returns False when there is nothing to index (a fixed
+        feature table, or already indexed).
+
+        With ``wait=True`` the index is built here (about 8 s for 11M events on 2 cores). Else it
+        is built in the background thread, before any dates queued for :meth:`prefetch`, and
+        ``on_ready`` is called (in that thread) when it is done; until then dates are computed
+        by :func:`segkit.features.compute` (a pick interrupts the indexing's database reads,
+        which start again afterwards). If indexing fails, :attr:`index_error` says why and dates
+        are computed one by one, as without an index.
+        """
         if not self.can_change_as_of or self._timeline is not None:
             return False
+        if wait:
+            self.index_error = None
+            try:
+                self._timeline = self._build_timeline()
+            except Exception as error:  # dates are then computed one by one
+                self.index_error = f"{type(error).__name__}: {error}"
+            return True
         with self._lock:
             self._index_wanted = True
             self.index_error = None

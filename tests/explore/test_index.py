@@ -1,6 +1,6 @@
-"""Indexing the events in the background: afterwards every as-of date comes from the index
-(the same table as ``compute``, no database query); before it, and when it fails, dates are
-computed as before; a date picked while indexing interrupts the index's reads."""
+"""Indexing the events (while opening, or in the background): afterwards every as-of date comes
+from the index (the same table as ``compute``, no database query); before it, and when it fails,
+dates are computed as before; a date picked while indexing interrupts the index's reads."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import segkit.features
+from segkit.errors import ValidationError
 from segkit.explore import ExplorerData, SegmentExplorer
 from segkit.features import compute
 
@@ -52,36 +53,48 @@ def test_indexed_dates_equal_compute_without_querying(planted, monkeypatch):
     assert calls == []  # the expected tables come from the unpatched import
 
 
-def test_the_explorer_indexes_by_default_and_says_so(planted, monkeypatch):
+def test_the_explorer_indexes_while_opening_by_default(planted, monkeypatch):
+    calls = _no_compute(monkeypatch)
     with contextlib.redirect_stdout(io.StringIO()):
         explorer = SegmentExplorer(_tables(planted), as_of=AS_OF)
-        assert explorer.data.wait_for_prefetch(timeout=120)
-        assert explorer.data.indexed
-        explorer._show_as_of_status()  # the thread's last call may race with this check
+        assert explorer.data.indexed and "indexed" in explorer.as_of_status.value
+        explorer.set_as_of(DATES[0])
+    assert calls == [] and explorer.result.state.as_of == DATES[0]  # both dates from the index
+    expected = compute(_tables(planted), DATES[0])
+    pd.testing.assert_frame_equal(explorer.features[expected.columns], expected, check_exact=False,
+                                  rtol=1e-9)
+    assert explorer.timings[-1][0] == "as_of"
+
+
+def test_background_indexing_says_when_it_is_done(planted, monkeypatch):
+    with contextlib.redirect_stdout(io.StringIO()):
+        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events="background")
+        assert explorer.data.wait_for_prefetch(timeout=120) and explorer.data.indexed
+        explorer._show_as_of_status()  # the thread's own call may race with this check
         assert "indexed" in explorer.as_of_status.value
         calls = _no_compute(monkeypatch)
         explorer.set_as_of(DATES[0])
     assert calls == [] and explorer.result.state.as_of == DATES[0]
-    expected = compute(_tables(planted), DATES[0])
-    assert explorer.features.index.equals(expected.index)
-    assert explorer.timings[-1][0] == "as_of"
 
 
-def test_index_events_false_computes_each_date(planted, monkeypatch):
+def test_off_computes_each_date(planted, monkeypatch):
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events=False)
+        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events="off")
         calls = _no_compute(monkeypatch)
         explorer.set_as_of(DATES[0])
     assert not explorer.data.indexed and calls == [DATES[0]]
+    with pytest.raises(ValidationError, match="index_events must be one of 'open', 'background'"):
+        SegmentExplorer(_tables(planted), as_of=AS_OF, index_events=True)
 
 
-def test_a_failed_index_is_reported_and_dates_are_still_computed(planted, monkeypatch):
+@pytest.mark.parametrize("mode", ["open", "background"])
+def test_a_failed_index_is_reported_and_dates_are_still_computed(planted, monkeypatch, mode):
     def broken(*args, **kwargs):
         raise MemoryError("no room for the index")
 
     monkeypatch.setattr(segkit.features, "FeatureTimeline", broken)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF)
+        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events=mode)
         assert explorer.data.wait_for_prefetch(timeout=120)
         explorer._show_as_of_status()
         explorer.set_as_of(DATES[0])

@@ -65,7 +65,7 @@ def test_explorer_picks_a_prefetched_date_without_recomputing(planted):
     data = ExplorerData(_tables(planted))
     calls = _counting(data)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(data, as_of=AS_OF, index_events=False, prefetch_months=2)
+        explorer = SegmentExplorer(data, as_of=AS_OF, index_events="off", prefetch_months=2)
         assert data.wait_for_prefetch(timeout=120)
         assert "2024-11-01" in explorer.as_of_status.value and "preparing" not in explorer.as_of_status.value
         explorer.set_as_of(pd.Timestamp("2024-11-01", tz="UTC"))
