@@ -163,13 +163,14 @@ def _value_columns(features: pd.DataFrame) -> tuple[dict[str, pd.Series], str | 
 def build_snapshot(features: pd.DataFrame, attributes: pd.DataFrame | None,
                    as_of: pd.Timestamp) -> Snapshot:
     """Add the explorer's columns to ``features`` (see :class:`Snapshot`)."""
-    ids = features.index.astype(str)
     extra: dict[str, Any] = {}
+    rows = None if attributes is None else attributes.index.get_indexer(features.index.astype(str))
     for column in ATTRIBUTE_COLUMNS:
         if column in features.columns:
             extra[column] = features[column].astype(object).fillna(UNKNOWN).astype(str).to_numpy()
-        elif attributes is not None:
-            extra[column] = attributes[column].reindex(ids).fillna(UNKNOWN).to_numpy()
+        elif rows is not None:  # looked up once for both columns
+            values = attributes[column].to_numpy(dtype=object)
+            extra[column] = np.where(rows >= 0, values[np.maximum(rows, 0)], UNKNOWN)
         else:
             extra[column] = np.full(len(features), UNKNOWN, dtype=object)
     frame = features.assign(**extra)

@@ -31,7 +31,8 @@ def predicted_clv(
     from segkit.clv import BetaGeo, GammaGamma, customer_lifetime_value
 
     _require(features, ["frequency", "recency", "T", "monetary_value"], "value potential")
-    buyers = features[features["frequency"].notna()]
+    bought = features["frequency"].notna().to_numpy()
+    buyers = features[bought]
     if len(buyers) < MIN_BUYERS:
         raise ValidationError(
             f"value potential needs at least {MIN_BUYERS} buyers to fit the CLV models; "
@@ -43,7 +44,9 @@ def predicted_clv(
         transactions, spend, buyers["frequency"], buyers["recency"], buyers["T"],
         buyers["monetary_value"].fillna(0.0), periods=periods, discount_rate=discount_rate,
     )
-    return pd.Series(np.asarray(clv, float), index=buyers.index).reindex(features.index).rename("clv")
+    out = np.full(len(features), np.nan)
+    out[bought] = np.asarray(clv, float)  # by position: no second hashing of the ids
+    return pd.Series(out, index=features.index, name="clv")
 
 
 def value_segments(features: pd.DataFrame) -> pd.Series:
