@@ -329,7 +329,8 @@ class FeatureTimeline:
         as_of_ts = utc_timestamp(as_of)
         now = as_of_ts.value // 1000  # microseconds, as the database compares them
         starts = [now - w * MICROS_PER_DAY for w in reversed(self.windows)]  # ascending
-        judged = now - int(round(self.cart_abandon_hours * 3600 * MICROS_PER_SECOND))
+        # The same instant compute compares with (a fractional microsecond is cut off).
+        judged = (as_of_ts - pd.Timedelta(hours=self.cart_abandon_hours)).value // 1000
         names = [name for name in STREAMS if name != "abandoned_cart"]
         # Binary searches release the GIL: two threads halve the largest cost here.
         with ThreadPoolExecutor(max_workers=2) as pool:

@@ -61,6 +61,16 @@ def test_equals_compute_with_other_options(hand_built, windows, hours, unit):
         _assert_same(timeline, hand_built, as_of, **options)
 
 
+def test_a_cart_deadline_with_a_fraction_of_a_microsecond():
+    """1/7 hour is 514,285,714.3 microseconds: the deadline is cut, as compute cuts it."""
+    events = make_events([("a", "cart_add", "2024-06-01 00:00", None, None, False)])
+    options = {"windows": (30,), "cart_abandon_hours": 1 / 7}
+    timeline = FeatureTimeline({"events": events}, **options)
+    start = pd.Timestamp("2024-06-01", tz="UTC")
+    for micros in (514_285_713, 514_285_714, 514_285_715):
+        _assert_same(timeline, {"events": events}, start + pd.Timedelta(microseconds=micros), **options)
+
+
 def test_equals_compute_without_a_subscribers_table(hand_built):
     events_only = {"events": hand_built["events"]}
     timeline = FeatureTimeline(events_only)
