@@ -3,9 +3,9 @@ and one cached :class:`Snapshot` (features plus subscriber attributes) per as-of
 
 Computing features with :func:`segkit.features.compute` reads every event up to the date (about
 3 s at 100k subscribers and 11M events). :meth:`ExplorerData.index_events` therefore builds a
-:class:`segkit.features.FeatureTimeline` in a background thread (about 10 s there, once); after
-that any date takes a fraction of a second. :meth:`ExplorerData.prefetch` computes chosen dates in
-the same thread, so picking one of them is a cache hit.
+:class:`segkit.features.FeatureTimeline`, here or in a background thread (about 8 s there, once);
+after that any date takes a fraction of a second. :meth:`ExplorerData.prefetch` computes chosen
+dates in the background thread, so picking one of them is a cache hit.
 """
 
 from __future__ import annotations
@@ -426,10 +426,7 @@ class ExplorerData:
             return False
         if wait:
             self.index_error = None
-            try:
-                self._timeline = self._build_timeline()
-            except Exception as error:  # dates are then computed one by one
-                self.index_error = f"{type(error).__name__}: {error}"
+            self._index_now()
             return True
         with self._lock:
             self._index_wanted = True
@@ -500,7 +497,8 @@ class ExplorerData:
                     future: Future = Future()
                     self._in_flight[stamp] = future
             if index:
-                self._index_once()
+                if self._index_now() and self._on_ready is not None:
+                    self._on_ready()
                 continue
             try:
                 snapshot = self._build(stamp, background=True)
@@ -523,17 +521,15 @@ class ExplorerData:
             if self._on_ready is not None:
                 self._on_ready()
 
-    def _index_once(self) -> None:
+    def _index_now(self) -> bool:
+        """Build the index here; False when a picked date interrupted its reads (try again)."""
         try:
-            timeline = self._build_timeline()
-        except duckdb.InterruptException:  # a date was picked: index after it
-            return
+            self._timeline = self._build_timeline()
+        except duckdb.InterruptException:
+            return False
         except Exception as error:  # dates are then computed one by one
             self.index_error = f"{type(error).__name__}: {error}"
-        else:
-            self._timeline = timeline
-        if self._on_ready is not None:
-            self._on_ready()
+        return True
 
     @property
     def prefetch_pending(self) -> list[pd.Timestamp]:

@@ -53,7 +53,7 @@ from segkit.features._params import (
     unit_days,
 )
 from segkit.features._source import Source, Tables, resolve
-from segkit.features._windows import PRICING_PAGE_PATTERN
+from segkit.features._windows import PRICING_PAGE_PATTERN, campaign_touches
 
 __all__ = ["FeatureTimeline"]
 
@@ -80,6 +80,8 @@ _COUNTS = {
     "unsubscribes": ("unsubscribe",),
 }
 _NO_PREVIOUS = np.iinfo(np.int64).min
+#: A missing signup or unsubscription time: after every as-of date.
+_NEVER = np.iinfo(np.int64).max
 
 
 def _micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -196,11 +198,7 @@ class FeatureTimeline:
     @staticmethod
     def _campaign_rows(events: ibis.Table) -> pa.Table:
         """Human opens and clicks of a campaign with the previous one of the same chain."""
-        kind = events.event_type
-        relevant = events.filter(
-            events.campaign_id.notnull(),
-            ((kind == "open") & ~events.machine_open) | (kind == "click"),
-        )
+        relevant = campaign_touches(events)
         chain = ibis.window(group_by=["subscriber_id", "campaign_id", "event_type"], order_by="ts")
         return relevant.select(
             "subscriber_id", "ts", is_click=relevant.event_type == "click",
@@ -260,6 +258,7 @@ class FeatureTimeline:
         return np.clip(positions - self._purchases_from, 0, None)
 
     def _index_campaigns(self, rows: pa.Table, codes: np.ndarray) -> None:
+        """Per kind, times (sorted: the rows come sorted), previous times and subscribers."""
         ts = _micros(rows.column("ts"))
         previous = rows.column("previous")
         previous_micros = _micros(previous.fill_null(pa.scalar(0, pa.timestamp("us", tz="UTC"))))
@@ -267,16 +266,15 @@ class FeatureTimeline:
         is_click = rows.column("is_click").to_numpy(zero_copy_only=False).astype(bool)
         self._campaigns = {}
         for name, mask in (("unique_opens", ~is_click), ("unique_clicks", is_click)):
-            order = np.argsort(ts[mask], kind="stable")
-            self._campaigns[name] = (ts[mask][order], previous_micros[mask][order], codes[mask][order])
+            self._campaigns[name] = (ts[mask], previous_micros[mask], codes[mask])
 
     def _index_slots(self, rows: pa.Table, codes: np.ndarray) -> None:
-        ts = _micros(rows.column("ts"))
+        """Human open times (the rows come sorted) and their (hour, subscriber) and (weekday,
+        subscriber) keys for one bincount each."""
+        self._slot_ts = _micros(rows.column("ts"))
         slot = rows.column("slot").to_numpy(zero_copy_only=False).astype(np.int64)
-        order = np.argsort(ts, kind="stable")
-        self._slot_ts = ts[order]
-        self._hour_keys = (slot[order] % 24) * self._n + codes[order]
-        self._weekday_keys = (slot[order] // 24) * self._n + codes[order]
+        self._hour_keys = (slot % 24) * self._n + codes
+        self._weekday_keys = (slot // 24) * self._n + codes
 
     def _index_subscribers(self, rows: pa.Table | None, codes: np.ndarray | None) -> None:
         self._has_subscribers = rows is not None
@@ -288,16 +286,13 @@ class FeatureTimeline:
         self._member[codes] = True
 
         def spread_time(column: str) -> np.ndarray:
+            """Microseconds per subscriber, :data:`_NEVER` where missing."""
             values = rows.column(column)
-            micros = _micros(values.fill_null(pa.scalar(0, pa.timestamp("us", tz="UTC"))))
-            out = np.full(self._n, np.iinfo(np.int64).max)  # "never"
-            missing = values.is_null().to_numpy(zero_copy_only=False)
-            out[codes] = np.where(missing, np.iinfo(np.int64).max, micros)
+            out = np.full(self._n, _NEVER)
+            out[codes] = _micros(values.fill_null(pa.scalar(_NEVER, pa.timestamp("us", tz="UTC"))))
             return out
 
         self._signup = spread_time("signup_at")
-        self._no_signup = np.zeros(self._n, bool)
-        self._no_signup[codes] = rows.column("signup_at").is_null().to_numpy(zero_copy_only=False)
         self._unsubscribed_at = spread_time("unsubscribed_at")
         consent = pd.array([pd.NA] * self._n, dtype="boolean")
         consent[codes] = rows.column("consent").to_pandas().astype("boolean").array
@@ -416,8 +411,8 @@ class FeatureTimeline:
     def _status(self, now: int, has_event: np.ndarray) -> tuple[dict[str, Any] | None, np.ndarray]:
         if not self._has_subscribers:
             return None, has_event
-        listed = self._member & (self._no_signup | (self._signup <= now))
-        signed_up = self._member & ~self._no_signup & (self._signup <= now)
+        signed_up = self._signup <= now  # never for non-members and missing signups
+        listed = self._member & (signed_up | (self._signup == _NEVER))
         status = {
             "signup_seconds": _seconds(self._signup, signed_up),
             "unsubscribed": self._member & (self._unsubscribed_at <= now),

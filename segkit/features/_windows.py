@@ -24,6 +24,7 @@ __all__ = [
     "PRICING_PAGE_PATTERN",
     "bucket",
     "campaign_summary",
+    "campaign_touches",
     "event_summary",
     "window_starts",
 ]
@@ -87,6 +88,15 @@ def event_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...
     return keyed.group_by(["subscriber_id", "bucket"]).aggregate(**metrics)
 
 
+def campaign_touches(events: ir.Table) -> ir.Table:
+    """The human opens and clicks that name their campaign (what distinct-campaign counts read)."""
+    kind = events.event_type
+    return events.filter(
+        events.campaign_id.notnull(),
+        ((kind == "open") & ~events.machine_open) | (kind == "click"),
+    )
+
+
 def campaign_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...]) -> ir.Table:
     """Long table of distinct campaigns with a human open (or a click) per subscriber and bucket.
 
@@ -94,11 +104,7 @@ def campaign_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, 
     same as "has at least one inside" because windows all end at ``as_of``. Opens and clicks
     without a ``campaign_id`` cannot be attributed and are not counted here.
     """
-    kind = events.event_type
-    relevant = events.filter(
-        events.campaign_id.notnull(),
-        ((kind == "open") & ~events.machine_open) | (kind == "click"),
-    )
+    relevant = campaign_touches(events)
     last = relevant.group_by(["subscriber_id", "campaign_id", "event_type"]).aggregate(
         last_ts=relevant.ts.max()
     )

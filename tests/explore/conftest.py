@@ -14,6 +14,13 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
 EARLIER = pd.Timestamp("2024-10-01", tz="UTC")
+#: About a minute on 2 cores (constant memory) unless interrupted: stands in for a slow read.
+LONG_QUERY = "SELECT sum(hash(i) % 7) FROM range(10000000000) t(i)"
+
+
+def planted_tables(planted) -> dict[str, pd.DataFrame]:
+    """The planted list as the mapping source ``{"events", "subscribers"}``."""
+    return {"events": planted["events"], "subscribers": planted["subscribers"]}
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,10 @@ from segkit.errors import ValidationError
 from segkit.explore import ExplorerData, SegmentExplorer
 from segkit.features import compute
 
-from .conftest import AS_OF
+from .conftest import AS_OF, LONG_QUERY, planted_tables
 
 DATES = [pd.Timestamp(d, tz="UTC") for d in ("2024-11-15", "2024-07-04", "2024-12-31")]
 
-
-def _tables(planted) -> dict[str, pd.DataFrame]:
-    return {"events": planted["events"], "subscribers": planted["subscribers"]}
 
 
 def _no_compute(monkeypatch) -> list:
@@ -40,7 +37,7 @@ def _no_compute(monkeypatch) -> list:
 
 
 def test_indexed_dates_equal_compute_without_querying(planted, monkeypatch):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     assert data.index_events() and data.indexing
     assert data.wait_for_prefetch(timeout=120)
     assert data.indexed and not data.indexing and data.index_error is None
@@ -48,7 +45,7 @@ def test_indexed_dates_equal_compute_without_querying(planted, monkeypatch):
     calls = _no_compute(monkeypatch)
     for stamp in DATES:
         got = data.snapshot(stamp).features
-        expected = compute(_tables(planted), stamp)
+        expected = compute(planted_tables(planted), stamp)
         pd.testing.assert_frame_equal(got[expected.columns], expected, check_exact=False, rtol=1e-9)
     assert calls == []  # the expected tables come from the unpatched import
 
@@ -56,11 +53,11 @@ def test_indexed_dates_equal_compute_without_querying(planted, monkeypatch):
 def test_the_explorer_indexes_while_opening_by_default(planted, monkeypatch):
     calls = _no_compute(monkeypatch)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF)
+        explorer = SegmentExplorer(planted_tables(planted), as_of=AS_OF)
         assert explorer.data.indexed and "indexed" in explorer.as_of_status.value
         explorer.set_as_of(DATES[0])
     assert calls == [] and explorer.result.state.as_of == DATES[0]  # both dates from the index
-    expected = compute(_tables(planted), DATES[0])
+    expected = compute(planted_tables(planted), DATES[0])
     pd.testing.assert_frame_equal(explorer.features[expected.columns], expected, check_exact=False,
                                   rtol=1e-9)
     assert explorer.timings[-1][0] == "as_of"
@@ -68,7 +65,7 @@ def test_the_explorer_indexes_while_opening_by_default(planted, monkeypatch):
 
 def test_background_indexing_says_when_it_is_done(planted, monkeypatch):
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events="background")
+        explorer = SegmentExplorer(planted_tables(planted), as_of=AS_OF, index_events="background")
         assert explorer.data.wait_for_prefetch(timeout=120) and explorer.data.indexed
         explorer._show_as_of_status()  # the thread's own call may race with this check
         assert "indexed" in explorer.as_of_status.value
@@ -79,12 +76,12 @@ def test_background_indexing_says_when_it_is_done(planted, monkeypatch):
 
 def test_off_computes_each_date(planted, monkeypatch):
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events="off")
+        explorer = SegmentExplorer(planted_tables(planted), as_of=AS_OF, index_events="off")
         calls = _no_compute(monkeypatch)
         explorer.set_as_of(DATES[0])
     assert not explorer.data.indexed and calls == [DATES[0]]
     with pytest.raises(ValidationError, match="index_events must be one of 'open', 'background'"):
-        SegmentExplorer(_tables(planted), as_of=AS_OF, index_events=True)
+        SegmentExplorer(planted_tables(planted), as_of=AS_OF, index_events=True)
 
 
 @pytest.mark.parametrize("mode", ["open", "background"])
@@ -94,7 +91,7 @@ def test_a_failed_index_is_reported_and_dates_are_still_computed(planted, monkey
 
     monkeypatch.setattr(segkit.features, "FeatureTimeline", broken)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorer = SegmentExplorer(_tables(planted), as_of=AS_OF, index_events=mode)
+        explorer = SegmentExplorer(planted_tables(planted), as_of=AS_OF, index_events=mode)
         assert explorer.data.wait_for_prefetch(timeout=120)
         explorer._show_as_of_status()
         explorer.set_as_of(DATES[0])
@@ -114,13 +111,12 @@ def test_a_date_picked_while_indexing_interrupts_the_reads(planted, monkeypatch)
     def slow_read(self, tables):
         if not slow_reads:
             slow_reads.append(True)
-            started.set()  # about a minute on 2 cores unless interrupted
-            tables.events._find_backend().con.sql(
-                "SELECT sum(hash(i) % 7) FROM range(10000000000) t(i)").fetchall()
+            started.set()
+            tables.events._find_backend().con.sql(LONG_QUERY).fetchall()
         return real_read(self, tables)
 
     monkeypatch.setattr(FeatureTimeline, "_read", slow_read)
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     data.index_events()
     assert started.wait(60)
     threading.Event().wait(0.2)  # the long query is running
@@ -129,7 +125,7 @@ def test_a_date_picked_while_indexing_interrupts_the_reads(planted, monkeypatch)
     assert time.perf_counter() - clock < 20
     assert data.wait_for_prefetch(timeout=120) and data.indexed, data.index_error
     for stamp, got in ((DATES[0], picked), (DATES[1], data.snapshot(DATES[1]))):
-        expected = compute(_tables(planted), stamp)
+        expected = compute(planted_tables(planted), stamp)
         pd.testing.assert_frame_equal(got.features[expected.columns], expected, check_exact=False,
                                       rtol=1e-9)
 

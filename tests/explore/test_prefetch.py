@@ -16,11 +16,7 @@ from segkit.explore import ExplorerData, SegmentExplorer
 from segkit.explore._app import month_starts_before
 from segkit.features import compute
 
-from .conftest import AS_OF
-
-
-def _tables(planted) -> dict[str, pd.DataFrame]:
-    return {"events": planted["events"], "subscribers": planted["subscribers"]}
+from .conftest import AS_OF, LONG_QUERY, planted_tables
 
 
 def _counting(data: ExplorerData) -> list[tuple[pd.Timestamp, str]]:
@@ -47,7 +43,7 @@ def test_month_starts_before():
 
 
 def test_prefetched_snapshots_equal_computed_features(planted):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     calls = _counting(data)
     dates = [pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-09-01", tz="UTC")]
     assert data.prefetch(dates) == dates
@@ -55,14 +51,14 @@ def test_prefetched_snapshots_equal_computed_features(planted):
     assert data.ready_dates == sorted(dates) and data.prefetch_pending == []
     assert [name for _, name in calls] == ["segkit-explorer-prefetch"] * 2
     for stamp in dates:
-        expected = compute(_tables(planted), stamp)
+        expected = compute(planted_tables(planted), stamp)
         pd.testing.assert_frame_equal(data.snapshot(stamp).features[expected.columns], expected)
     assert len(calls) == 2  # served from the cache
     assert data.prefetch(dates) == []  # nothing left to do
 
 
 def test_explorer_picks_a_prefetched_date_without_recomputing(planted):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     calls = _counting(data)
     with contextlib.redirect_stdout(io.StringIO()):
         explorer = SegmentExplorer(data, as_of=AS_OF, index_events="off", prefetch_months=2)
@@ -71,7 +67,7 @@ def test_explorer_picks_a_prefetched_date_without_recomputing(planted):
         explorer.set_as_of(pd.Timestamp("2024-11-01", tz="UTC"))
     assert [stamp.date().isoformat() for stamp, _ in calls] == ["2024-12-31", "2024-12-01", "2024-11-01"]
     assert explorer.result.state.as_of == pd.Timestamp("2024-11-01", tz="UTC")
-    expected = compute(_tables(planted), pd.Timestamp("2024-11-01", tz="UTC"))
+    expected = compute(planted_tables(planted), pd.Timestamp("2024-11-01", tz="UTC"))
     assert explorer.features.index.equals(expected.index)
 
 
@@ -100,7 +96,7 @@ def _wait_for_calls(calls: list, n: int) -> None:
 
 
 def test_the_foreground_takes_over_a_queued_date_and_awaits_a_running_one(planted):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     calls, gate = _gated(data)
     dates = [pd.Timestamp(f"2024-{m:02d}-01", tz="UTC") for m in (11, 10, 9)]
     data.prefetch(dates)
@@ -116,11 +112,11 @@ def test_the_foreground_takes_over_a_queued_date_and_awaits_a_running_one(plante
     assert data.wait_for_prefetch(timeout=120)
     assert sorted(stamp for stamp, _ in calls) == sorted(dates)  # each date computed once
     assert awaited[0] is data.snapshot(dates[0])
-    pd.testing.assert_index_equal(queued.features.index, compute(_tables(planted), dates[2]).index)
+    pd.testing.assert_index_equal(queued.features.index, compute(planted_tables(planted), dates[2]).index)
 
 
 def test_close_stops_after_the_running_date(planted):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     calls, gate = _gated(data)
     data.prefetch([pd.Timestamp(f"2024-{m:02d}-01", tz="UTC") for m in range(12, 6, -1)])
     _wait_for_calls(calls, 1)
@@ -166,12 +162,12 @@ def test_a_date_picked_during_a_prefetch_query_interrupts_it(planted, monkeypatc
     def compute(source, as_of, **kwargs):
         if threading.current_thread() is not threading.main_thread() and not slow_runs:
             slow_runs.append(as_of)
-            started.set()  # about a minute on 2 cores (constant memory) unless interrupted
-            source.con.sql("SELECT sum(hash(i) % 7) FROM range(10000000000) t(i)").fetchall()
+            started.set()
+            source.con.sql(LONG_QUERY).fetchall()
         return real(source, as_of, **kwargs)
 
     monkeypatch.setattr(segkit.features, "compute", compute)
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     first, picked = pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-08-15", tz="UTC")
     data.prefetch([first])
     assert started.wait(60)
@@ -182,12 +178,12 @@ def test_a_date_picked_during_a_prefetch_query_interrupts_it(planted, monkeypatc
     assert data.wait_for_prefetch(timeout=120) and data.prefetch_errors == {}
     assert slow_runs == [first] and data.ready_dates == sorted([first, picked])
     for stamp, got in ((picked, snapshot), (first, data.snapshot(first))):
-        expected = real(_tables(planted), stamp)
+        expected = real(planted_tables(planted), stamp)
         pd.testing.assert_frame_equal(got.features[expected.columns], expected)
 
 
 def test_prefetched_dates_stay_cached_while_other_dates_come_and_go(planted):
-    data = ExplorerData(_tables(planted))
+    data = ExplorerData(planted_tables(planted))
     kept = [pd.Timestamp("2024-11-01", tz="UTC"), pd.Timestamp("2024-10-01", tz="UTC")]
     data.prefetch(kept)
     assert data.wait_for_prefetch(timeout=120)
@@ -201,4 +197,4 @@ def test_a_feature_table_with_events_is_used_for_its_own_date_only(planted, feat
     data = ExplorerData(features, events=planted["events"], subscribers=planted["subscribers"])
     assert data.features_at(AS_OF) is features
     earlier = pd.Timestamp("2024-10-01", tz="UTC")
-    pd.testing.assert_frame_equal(data.features_at(earlier), compute(_tables(planted), earlier))
+    pd.testing.assert_frame_equal(data.features_at(earlier), compute(planted_tables(planted), earlier))
