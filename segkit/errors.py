@@ -6,13 +6,22 @@ to change, and has an ``exit_code`` the CLI uses when it turns the error into on
 
 from __future__ import annotations
 
+import errno
+import re
+import sys
+
 __all__ = [
     "ConvergenceError",
+    "CorruptWorkspaceError",
     "DataSufficiencyWarning",
     "InputError",
     "NotFittedError",
+    "NotebookError",
     "SegkitError",
+    "StorageError",
     "ValidationError",
+    "WorkspaceLockedError",
+    "environment_fault",
 ]
 
 
@@ -43,5 +52,81 @@ class ConvergenceError(SegkitError, RuntimeError):
     """An optimiser did not converge; the message says what was tried."""
 
 
+class StorageError(SegkitError, OSError):
+    """The disk refused a read or write: full, read-only, no permission, an I/O error.
+
+    Not the user's input (exit code 1, not 2); the message carries the system's own words
+    (``No space left on device``) and what was left unchanged."""
+
+
+class CorruptWorkspaceError(SegkitError):
+    """The workspace file is damaged (a block fails its checksum); restore it from a backup."""
+
+
+class WorkspaceLockedError(SegkitError):
+    """Another process holds the workspace (DuckDB allows one writer, or many readers)."""
+
+
+class NotebookError(SegkitError):
+    """A report notebook cannot be read (not valid JSON, unreadable)."""
+
+
 class DataSufficiencyWarning(UserWarning):
     """The data are too thin for a confident answer (too few repeat buyers, too short a period...)."""
+
+
+#: errno values meaning "the disk is full" (quota and file-size limits included).
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
+_DUCKDB_PREFIX = re.compile(r"^(?:\w+ Error: )+(?:Failed to commit: )?")
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+def _storage_error(detail: str, full: bool) -> StorageError:
+    advice = "free some space and try again" if full else "check the path and its permissions"
+    return StorageError(f"{detail}; {advice}")
+
+
+def _os_fault(error: OSError) -> StorageError:
+    where = f"{error.filename}: " if error.filename else ""
+    return _storage_error(f"{where}{error.strerror or error}", error.errno in _FULL)
+
+
+def _duckdb_fault(error: Exception) -> SegkitError | None:
+    text = _first_line(str(error))
+    detail = _DUCKDB_PREFIX.sub("", text)
+    if "Corrupt database file" in text or ("checksum" in text and "block" in text):
+        return CorruptWorkspaceError(
+            f"the workspace file is damaged ({detail}); restore it from a backup or rebuild it "
+            "by ingesting the source files again"
+        )
+    if holder := _LOCK_HOLDER.search(text):
+        path = re.search(r'lock on file "([^"]+)"', text)
+        return WorkspaceLockedError(
+            f"workspace {path.group(1) if path else ''} is in use by process {holder.group(2)} "
+            f"({holder.group(1)}); wait for it to finish or stop it"
+        )
+    if type(error).__name__ == "IOException" or "Could not write file" in text:
+        return _storage_error(detail, any(words in text for words in _FULL_TEXT))
+    return None
+
+
+def environment_fault(error: BaseException) -> SegkitError | None:
+    """The :class:`SegkitError` an exception stands for, or None for an unexpected one (a bug).
+
+    The one place that turns faults of the machine (disk full, read-only or unwritable paths,
+    a corrupt or locked DuckDB file) into errors with one clear line and exit code 1; the CLI
+    and the report runner both use it.
+    """
+    if isinstance(error, SegkitError):
+        return error
+    if isinstance(error, OSError):
+        return _os_fault(error)
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(error, duckdb.Error):
+        return _duckdb_fault(error)
+    return None

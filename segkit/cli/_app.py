@@ -14,7 +14,7 @@ import typer
 
 from segkit._config import WORKSPACE_ENV, default_workspace_path
 from segkit._progress import progress_enabled
-from segkit.errors import SegkitError
+from segkit.errors import environment_fault
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -87,21 +87,49 @@ def state(ctx: typer.Context) -> CliState:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def one_line_errors(func: F) -> F:
-    """Wrap a command so a :class:`SegkitError` becomes one ``error: ...`` line and its exit code.
+#: Exceptions that are typer's own way of ending a command (exit codes, usage errors).
+_CLI_SIGNALS = (typer.Exit, typer.Abort,
+                next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"))
 
-    typer bundles its own click, so a ``click.ClickException`` subclass is not recognised here.
+
+def _verbose(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether the command (its ``ctx`` argument) runs with ``--verbose``."""
+    contexts = [a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)]
+    obj = contexts[0].find_root().obj if contexts else None
+    return isinstance(obj, CliState) and obj.verbose
+
+
+def one_line_errors(func: F) -> F:
+    """Wrap a command so any error becomes one ``error: ...`` line on stderr and an exit code.
+
+    The mapping lives in :func:`segkit.errors.environment_fault`: a :class:`SegkitError` keeps
+    its own code (2 for bad input); a fault of the machine (disk full, read-only path, corrupt or
+    locked workspace) exits 1. Anything else is a bug: one line saying so, exit 1, and the
+    traceback only with ``--verbose``. typer bundles its own click, so a
+    ``click.ClickException`` subclass is not recognised here.
     """
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except SegkitError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(error.exit_code) from error
+        except _CLI_SIGNALS:
+            raise
+        except Exception as error:
+            known = environment_fault(error)
+            if known is None and _verbose(args, kwargs):
+                raise
+            message = str(known) if known is not None else (
+                f"unexpected {type(error).__name__}: {_first_line(error)} (a bug in segkit; rerun "
+                "with --verbose for the traceback)")
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(known.exit_code if known is not None else 1) from error
 
     return run  # type: ignore[return-value]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0]
 
 
 def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:

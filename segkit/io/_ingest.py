@@ -12,11 +12,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pandas as pd
 
 from segkit._schema import TABLES, TableSchema
 from segkit._version import __version__
-from segkit.errors import InputError, ValidationError
+from segkit.errors import (
+    CorruptWorkspaceError,
+    InputError,
+    StorageError,
+    ValidationError,
+    environment_fault,
+)
 from segkit.io._load import load
 from segkit.io._machine import refresh_machine_opens
 from segkit.io._parse import check_tz_argument
@@ -26,8 +33,6 @@ from segkit.io._suppression import SuppressedRows, find_suppressed_rows, lift_su
 from segkit.io._validate import Validated, map_columns, validate
 
 if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
-
     from segkit.io._workspace import Workspace
 
 #: Progress increments passed to ``progress`` add up to this.
@@ -83,11 +88,25 @@ def run_ingest(
         dropped = 0 if allow_reingest else len(suppressed.positions)
         report = _transaction(workspace, schema, raw, validated, options, started, advance, dropped)
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as error:
+        _rollback(con)
+        fault = environment_fault(error)
+        if isinstance(fault, StorageError | CorruptWorkspaceError):
+            raise type(fault)(
+                f"ingest of {raw.source} into {schema.name} failed, nothing was loaded: {fault}"
+            ) from error
         raise
     advance(_STEP_FINISH)
     return report
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, unless DuckDB already did: a failed write (disk full) or a failed COMMIT ends
+    the transaction itself, and the ROLLBACK error would hide the real cause."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
 
 
 def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:

@@ -1,0 +1,76 @@
+"""Real faults for tests: a small tmpfs (disk full), a read-only bind mount, a filled disk.
+
+Both mounts need root (the tests run as root in CI); elsewhere the tests using them are skipped.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+
+def _mount(*args: str) -> None:
+    done = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here ({done.stderr.strip() or done.returncode})")
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """``tmpfs("2m")`` mounts a tmpfs of that size and returns its directory (unmounted after)."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        target = tmp_path / f"tmpfs{len(mounted)}"
+        target.mkdir()
+        _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target))
+        mounted.append(target)
+        return target
+
+    yield mount
+    for target in reversed(mounted):
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """``read_only(directory)``: a read-only bind mount of it (root ignores ``chmod``)."""
+    mounted: list[Path] = []
+
+    def mount(directory: Path) -> Path:
+        target = tmp_path / f"ro{len(mounted)}"
+        target.mkdir()
+        _mount("--bind", str(directory), str(target))
+        mounted.append(target)
+        _mount("-o", "remount,bind,ro", str(target))
+        return target
+
+    yield mount
+    for target in reversed(mounted):
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+def _fill_disk(directory: Path, leave: int = 0) -> Path:
+    """Write ``directory/filler`` until the file system is full, then free ``leave`` bytes."""
+    filler = directory / "filler"
+    chunk = b"\0" * (1 << 16)
+    with filler.open("wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(chunk)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC, error
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.fixture
+def fill_disk() -> Callable[..., Path]:
+    """``fill_disk(directory, leave=0)``: fill its file system, leaving ``leave`` bytes free."""
+    return _fill_disk
