@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from segkit._files import atomic_write_text
 from segkit._version import __version__
 
 __all__ = ["build_index", "list_runs"]
@@ -98,8 +99,4 @@ def build_index(out_dir: str | Path) -> Path:
 {rows}
 </tbody></table></main></body></html>
 """
-    index = root / "index.html"
-    tmp = index.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(index)
-    return index
+    return atomic_write_text(root / "index.html", page)

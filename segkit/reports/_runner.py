@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from segkit._config import DEFAULT_REPORTS_DIR, default_workspace_path
+from segkit._files import atomic_write_text
 from segkit._version import __version__
-from segkit.errors import SegkitError, ValidationError
+from segkit.errors import SegkitError, StorageError, ValidationError, environment_fault
 from segkit.reports._params import coerce_parameters, notebook_parameters
 from segkit.reports.display import EMAIL_PATTERN, INCLUDE_PII_ENV, RUN_DIR_ENV
 
@@ -227,8 +228,9 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
         )
     except PapermillExecutionError as error:
         return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
-    except Exception as error:  # kernel died, timeout, unreadable notebook...
-        return f"{type(error).__name__}: {error}"
+    except Exception as error:  # kernel died, timeout, disk full, unreadable notebook...
+        fault = environment_fault(error)
+        return str(fault) if fault is not None else f"{type(error).__name__}: {error}"
     return None
 
 
@@ -259,14 +261,30 @@ def _pop_title(notebook: Any, name: str) -> str:
 
 
 def _render(run: ReportRun, include_pii: bool) -> str | None:
-    """Write report.html; return an error if the page would leak email addresses."""
+    """Write report.html (atomically); return an error if the page would leak email addresses
+    or cannot be written (the partial file is then removed: no truncated report is left)."""
     import nbformat
-
-    from segkit.reports._html import ReportHeader, export_html
 
     if not run.notebook_path.is_file():
         return None
-    notebook = nbformat.read(run.notebook_path, as_version=4)
+    try:
+        notebook = nbformat.read(run.notebook_path, as_version=4)
+    except (OSError, ValueError) as error:  # truncated by a full disk, say
+        run.notebook_path.unlink(missing_ok=True)
+        return f"the executed notebook was unreadable and is removed ({_first_line(error)})"
+    try:
+        return _write_page(run, notebook, include_pii)
+    except OSError as error:
+        return f"report.html not written: {environment_fault(error)}"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _write_page(run: ReportRun, notebook: Any, include_pii: bool) -> str | None:
+    from segkit.reports._html import ReportHeader, export_html
+
     summary = run.summary or {}
     period = summary.get("data_period")
     header = ReportHeader(
@@ -280,8 +298,20 @@ def _render(run: ReportRun, include_pii: bool) -> str | None:
     if not include_pii and (found := _emails_in(page)):
         return (f"report.html would contain {found} email address(es); not written "
                 "(rerun with --include-pii if they are meant to be there)")
-    run.html_path.write_text(page, encoding="utf-8")
+    atomic_write_text(run.html_path, page)
     return None
+
+
+def _record(run: ReportRun) -> None:
+    """Write ``run.json`` (atomically); if even that fails, say so in one error."""
+    try:
+        atomic_write_text(run.directory / "run.json", json.dumps(run.to_dict(), indent=2) + "\n")
+    except OSError as error:
+        outcome = f"failed ({run.error})" if run.error else "succeeded"
+        raise StorageError(
+            f"report {run.name} {outcome}, but its record run.json could not be written: "
+            f"{environment_fault(error)}"
+        ) from error
 
 
 def _new_run_id(started: datetime) -> str:
@@ -317,16 +347,19 @@ def run_report(
     started = datetime.now(UTC).replace(microsecond=0)
     run_id = _new_run_id(started)
     run_dir = Path(out_dir).resolve() / name / run_id
-    run_dir.mkdir(parents=True)
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as error:
+        raise StorageError(f"cannot create the run directory: {environment_fault(error)}") from error
     clock = time.perf_counter()
     error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
     run = ReportRun(name, run_id, "failed" if error else "succeeded", values, run_dir,
                     started.isoformat(), 0.0, error, _read_summary(run_dir))
     if render_error := _render(run, include_pii):
         run = ReportRun(name, run_id, "failed", values, run_dir, run.started_at, 0.0,
-                        render_error, run.summary)
+                        f"{error}; {render_error}" if error else render_error, run.summary)
     run = ReportRun(**{**run.__dict__, "duration_seconds": round(time.perf_counter() - clock, 2)})
-    (run_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2) + "\n", encoding="utf-8")
+    _record(run)
     if update_index:
         from segkit.reports._index import build_index
 

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from segkit._files import atomic_write_text
 from segkit._version import __version__
 
 __all__ = [
@@ -303,6 +304,6 @@ def write_summary(
     }
     run_dir = os.environ.get(RUN_DIR_ENV)
     if run_dir:
-        path = Path(run_dir) / "summary.json"
-        path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        atomic_write_text(Path(run_dir) / "summary.json",
+                          json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary

@@ -1,0 +1,89 @@
+"""Reports under real faults: a full disk, a read-only --out, many concurrent index writers."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import write_notebook
+
+from segkit.reports import build_index, run_report
+
+CHART = ("import altair as alt, pandas as pd\nfrom segkit.reports.display import show_chart\n"
+         "show_chart(alt.Chart(pd.DataFrame({'a': range(rows)})).mark_bar().encode(x='a'))")
+
+
+def _record(out: Path, name: str) -> dict:
+    (record,) = out.glob(f"{name}/*/run.json")
+    return json.loads(record.read_text())
+
+
+def test_full_disk_leaves_no_truncated_report_and_records_the_failure(tmp_path, tmpfs):
+    """report.html (~1 MB with the inlined chart library) does not fit on a 768 KB disk: no
+    partial report.html is left, and run.json and the index say why."""
+    notebooks = tmp_path / "nbs"
+    write_notebook(notebooks / "small.ipynb", "rows = 3", CHART)
+    out = tmpfs("768k")
+    run = run_report("small", out_dir=out, notebooks=notebooks)
+    assert run.status == "failed" and "No space left on device" in run.error
+    assert not run.html_path.exists()
+    assert not [p for p in run.directory.iterdir() if p.name.endswith(".tmp")]
+    assert _record(out, "small")["status"] == "failed"
+    index = (out / "index.html").read_text()
+    assert "1 run(s), 1 failed" in index and "No space left on device" in index
+
+
+def test_read_only_out_fails_at_once_in_one_line(tmp_path, read_only):
+    notebooks = tmp_path / "nbs"
+    write_notebook(notebooks / "small.ipynb", "rows = 3", "print(rows)")
+    target = tmp_path / "reports"
+    target.mkdir()
+    out = read_only(target)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "segkit", "report", "small", "--notebooks", str(notebooks),
+         "--out", str(out)], capture_output=True, text=True,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Read-only file system" in lines[0], done.stderr
+    assert time.perf_counter() - started < 10  # before any kernel starts
+    assert list(target.iterdir()) == []
+
+
+def _build_many(out: str, times: int) -> int:
+    failures = 0
+    for _ in range(times):
+        try:
+            build_index(out)
+        except OSError:
+            failures += 1
+    return failures
+
+
+def test_concurrent_index_writers_never_collide(tmp_path):
+    out = tmp_path / "reports"
+    run_dir = out / "overview" / "20240101T000000Z-abcdef"
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps(
+        {"name": "overview", "run_id": "20240101T000000Z-abcdef", "status": "succeeded",
+         "started_at": "2024-01-01T00:00:00+00:00", "parameters": {}}))
+    context = multiprocessing.get_context("fork")
+    with context.Pool(8) as pool:
+        failures = pool.starmap(_build_many, [(str(out), 50)] * 8)
+    assert sum(failures) == 0
+    assert [p.name for p in out.iterdir() if p.is_file()] == ["index.html"]  # no temp left
+    assert (out / "index.html").read_text().rstrip().endswith("</html>")
+
+
+@pytest.mark.parametrize("mode", [0o022, 0o077])
+def test_index_permissions_follow_the_umask(tmp_path, mode):
+    code = (f"import os; os.umask({mode}); from segkit.reports import build_index; "
+            f"print(oct(build_index({str(tmp_path)!r}).stat().st_mode & 0o777))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == oct(0o666 & ~mode)
