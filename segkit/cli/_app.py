@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ _CLI_SIGNALS = (typer.Exit, typer.Abort,
 
 def _verbose(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether the command (its ``ctx`` argument) runs with ``--verbose``."""
-    contexts = [a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)]
+    contexts = [a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")]
     obj = contexts[0].find_root().obj if contexts else None
     return isinstance(obj, CliState) and obj.verbose
 
@@ -147,6 +148,21 @@ def parse_as_of(text: str, option: str = "--as-of") -> pd.Timestamp:
     from segkit._timestamps import utc_timestamp
 
     return utc_timestamp(text, option, naive_as_utc=True)
+
+
+def output_file(text: str, example: str, option: str = "--out") -> Path:
+    """The file an ``--out`` option names, refusing a directory: text ending in ``/`` or an
+    existing directory would otherwise become (or fail as) a file named like the directory.
+
+    ``text`` is the raw option value (typer's ``Path`` drops a trailing slash)."""
+    from segkit.errors import ValidationError
+
+    path = Path(text).expanduser()
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise ValidationError(
+            f"{option} {text} is a directory; give a file name, e.g. {option} {path / example}"
+        )
+    return path
 
 
 SuppressOption = Annotated[

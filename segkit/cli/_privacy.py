@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from segkit.cli._app import command, parse_as_of, state
+from segkit._files import atomic_write_text
+from segkit.cli._app import command, output_file, parse_as_of, state
 from segkit.errors import InputError
 
 
@@ -46,22 +47,20 @@ def forget_command(
 def access_command(
     ctx: typer.Context,
     subscriber_id: Annotated[str, typer.Argument(help="The subscriber id.", metavar="SUBSCRIBER_ID")],
-    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
+    out: Annotated[str, typer.Option("--out", help="JSON file to write.")],
 ) -> None:
     """Write everything held about SUBSCRIBER_ID (every table, quarantine, audit) as JSON."""
     from segkit.io import Workspace
     from segkit.privacy import access
 
     cli = state(ctx)
+    out_path = output_file(out, "access.json")
     with Workspace(cli.workspace, read_only=True) as workspace:
         held = access(workspace, subscriber_id)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(held, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"{out}: cannot write ({error.strerror})") from error
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_path, json.dumps(held, indent=2, ensure_ascii=False) + "\n", mode=0o600)
     counts = ", ".join(f"{table} {n}" for table, n in held["row_counts"].items() if n)
-    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {out}"
+    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {out_path}"
              + (f" ({counts})" if counts else " (nothing is held)"))
 
 

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
+from segkit.cli._app import (
+    SuppressOption,
+    app,
+    command,
+    output_file,
+    parse_as_of,
+    read_suppression_list,
+    state,
+)
 from segkit.errors import InputError
 
 export_app = typer.Typer(help="Export audiences (always filtered by the consent gate).",
@@ -32,7 +40,7 @@ def export_segment_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Rule name, or scheme:segment such as engagement:inactive.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write (subscriber_id,email).")],
+    out: Annotated[str, typer.Option("--out", help="CSV file to write (subscriber_id,email).")],
     rules: Annotated[Path | None, typer.Option("--rules", help="segments.yaml with rule segments.")] = None,
     suppress: SuppressOption = None,
 ) -> None:
@@ -42,6 +50,7 @@ def export_segment_command(
     from segkit.segments import check_segment_name, export_segment
 
     cli = state(ctx)
+    out_path = output_file(out, f"{name.replace(':', '_')}.csv")
     stamp = parse_as_of(as_of)
     rule_set = _read_rules(rules)
     suppressed = read_suppression_list(suppress)
@@ -55,8 +64,8 @@ def export_segment_command(
         )
     result = export_segment(name, features, subscribers, stamp, rules=rule_set, events=events,
                             suppressed=suppressed)
-    write_export_csv(result.audience, out)
-    cli.echo(f"wrote {len(result.audience):,} subscribers to {out}")
+    write_export_csv(result.audience, out_path)
+    cli.echo(f"wrote {len(result.audience):,} subscribers to {out_path}")
     cli.echo(result.summary())
 
 
@@ -66,7 +75,7 @@ def audience_command(
     trigger: Annotated[str, typer.Argument(
         help="Trigger: cart_abandonment, inactivity, high_value_falling_engagement, new_subscriber.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
-    out: Annotated[Path, typer.Option(
+    out: Annotated[str, typer.Option(
         "--out", help="CSV file to write (subscriber_id,email,trigger,trigger_time,action).")],
     suppress: SuppressOption = None,
     cart_hours: Annotated[float, typer.Option(
@@ -80,6 +89,7 @@ def audience_command(
     from segkit.segments import TRIGGERS, check_triggers, trigger_audience, trigger_events
 
     cli = state(ctx)
+    out_path = output_file(out, f"{trigger}.csv")
     check_triggers([trigger])
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
@@ -97,7 +107,7 @@ def audience_command(
     emails = subscribers.set_index(subscribers["subscriber_id"].astype(str))["email"]
     table = result.to_frame()
     table.insert(1, "email", emails.reindex(table["subscriber_id"]).to_numpy())
-    write_export_csv(table, out)
-    cli.echo(f"wrote {len(table):,} subscribers ({trigger} -> {TRIGGERS[trigger]}) to {out}")
+    write_export_csv(table, out_path)
+    cli.echo(f"wrote {len(table):,} subscribers ({trigger} -> {TRIGGERS[trigger]}) to {out_path}")
     cli.echo(f"consent: {result.consent.summary()}")
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
+from segkit.cli._app import (
+    SuppressOption,
+    app,
+    command,
+    output_file,
+    parse_as_of,
+    read_suppression_list,
+    state,
+)
 
 sendtime_app = typer.Typer(help="Send-time recommendations.", no_args_is_help=True)
 app.add_typer(sendtime_app, name="sendtime")
@@ -18,7 +25,7 @@ def export_command(
     ctx: typer.Context,
     as_of: Annotated[str, typer.Option("--as-of", help="Use events up to this time (UTC if no zone); "
                                        "UTC hours are for this date.")],
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out: Annotated[str, typer.Option("--out", help="CSV file to write.")],
     exposure_hours: Annotated[int, typer.Option(help="Hours after a send an open is attributed to it.")] = 72,
     suppress: SuppressOption = None,
 ) -> None:
@@ -28,6 +35,7 @@ def export_command(
     from segkit.sendtime import export_send_times, recommend
 
     cli = state(ctx)
+    out_path = output_file(out, "send_times.csv")
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
     with Workspace(cli.workspace, read_only=True) as workspace:  # each table read once
@@ -35,6 +43,6 @@ def export_command(
     recs = recommend(tables, stamp, exposure_hours=exposure_hours)
     table, gate = export_send_times(recs, tables["subscribers"], stamp, events=tables["events"],
                                     suppressed=suppressed)
-    write_export_csv(table, out)
-    cli.echo(f"wrote {len(table):,} send-time recommendations to {out} (UTC hours for {stamp.date()})")
+    write_export_csv(table, out_path)
+    cli.echo(f"wrote {len(table):,} send-time recommendations to {out_path} (UTC hours for {stamp.date()})")
     cli.echo(gate.summary())

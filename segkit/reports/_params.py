@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segkit.errors import ValidationError
+from segkit.errors import NotebookError, ValidationError
 
-__all__ = ["Parameter", "coerce_parameters", "notebook_parameters"]
+__all__ = ["Parameter", "coerce_parameters", "notebook_parameters", "read_notebook"]
 
 _TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
 _TRUE = {"true", "1", "yes", "on"}
@@ -42,6 +42,22 @@ class Parameter:
 
     def describe(self) -> str:
         return f"{self.name} ({self.type_name}, default {self.default!r})"
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """A notebook file as JSON, or :class:`~segkit.errors.NotebookError` saying what is wrong."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise NotebookError(f"notebook {path} cannot be read ({error.strerror})") from error
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        raise NotebookError(
+            f"notebook {path} is not valid JSON ({str(error).splitlines()[0]}); restore it, "
+            "e.g. with git checkout"
+        ) from error
+    if not isinstance(notebook, dict):
+        raise NotebookError(f"notebook {path} is not a notebook (its JSON is not an object)")
+    return notebook
 
 
 def _parameters_cell(notebook: dict[str, Any], path: Path) -> str:
@@ -107,10 +123,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
         No (or several) ``parameters`` cells, or a cell that is not plain ``name = literal`` lines.
     """
     path = Path(path)
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValidationError(f"{path}: cannot read the notebook ({error})") from error
+    notebook = read_notebook(path)
     where = f"{path.name} parameters cell"
     tree = ast.parse(_parameters_cell(notebook, path), filename=str(path))
     declared: dict[str, Parameter] = {}

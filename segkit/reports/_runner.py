@@ -31,7 +31,7 @@ from segkit._config import DEFAULT_REPORTS_DIR, default_workspace_path
 from segkit._files import atomic_write_text
 from segkit._version import __version__
 from segkit.errors import SegkitError, StorageError, ValidationError, environment_fault
-from segkit.reports._params import coerce_parameters, notebook_parameters
+from segkit.reports._params import coerce_parameters, notebook_parameters, read_notebook
 from segkit.reports.display import EMAIL_PATTERN, INCLUDE_PII_ENV, RUN_DIR_ENV
 
 __all__ = [
@@ -127,6 +127,9 @@ def available_reports(notebooks: str | Path | None = None) -> list[str]:
 
 
 def _notebook_path(name: str, notebooks: str | Path | None) -> Path:
+    candidate = notebooks_dir(notebooks) / f"{name}.ipynb"
+    if Path(name).name == name and candidate.is_file():
+        read_notebook(candidate)  # a broken notebook says so instead of "unknown report"
     names = available_reports(notebooks)
     if name not in names:
         raise ValidationError(
