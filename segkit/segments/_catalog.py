@@ -65,7 +65,7 @@ def segment_members(features: pd.DataFrame, name: str, rules: RuleSet | None = N
     check_segment_name(name, rules)
     if rules is not None and name in rules.names:
         rule = rules.rule(name)
-        rules.validate(features.columns)
+        rules.validate(features.columns, features.dtypes)
         return features.index[rule.condition.mask(features).to_numpy()]
     scheme, label = name.split(":", 1)
     labels = scheme_labels(features, scheme)

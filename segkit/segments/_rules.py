@@ -22,6 +22,7 @@ name.
 
 from __future__ import annotations
 
+import datetime
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -204,8 +205,14 @@ class RuleSet:
         """Every feature column the rules read."""
         return set().union(*(rule.condition.features() for rule in self.rules))
 
-    def validate(self, columns: Iterable[str]) -> RuleSet:
-        """Raise a ValidationError naming every unknown feature (with the closest valid name)."""
+    def validate(self, columns: Iterable[str], dtypes: Mapping[str, Any] | None = None) -> RuleSet:
+        """Raise a ValidationError naming every unknown feature (with the closest valid name).
+
+        With ``dtypes`` (feature name → pandas or Ibis dtype) the values are checked too: a
+        number feature compares with numbers, a bool with true/false, a text feature with text,
+        a timestamp with a date; ``purchase_count_365d >= "1; DROP TABLE events"`` is refused
+        here, before any comparison runs.
+        """
         valid = sorted(map(str, columns))
         problems = [
             f"segment {rule.name!r}: unknown feature {feature!r}{did_you_mean(feature, valid)}"
@@ -214,11 +221,16 @@ class RuleSet:
         ]
         if problems:
             raise ValidationError("; ".join(problems) + f" (valid features: {', '.join(valid)})")
+        if dtypes is not None:
+            kinds = {str(name): _kind(dtype) for name, dtype in dtypes.items()}
+            for rule in self.rules:
+                for comparison in _comparisons(rule.condition):
+                    _check_value_type(rule.name, comparison, kinds.get(comparison.feature))
         return self
 
     def evaluate(self, features: pd.DataFrame) -> pd.DataFrame:
         """Membership: one bool column per segment (in rule order), indexed like ``features``."""
-        self.validate(features.columns)
+        self.validate(features.columns, features.dtypes)
         return pd.DataFrame(
             {rule.name: rule.condition.mask(features).to_numpy() for rule in self.rules},
             index=features.index,
@@ -226,8 +238,72 @@ class RuleSet:
 
     def to_ibis(self, table: Any) -> dict[str, Any]:
         """One Ibis boolean expression per segment over ``table`` (a feature table expression)."""
-        self.validate(table.columns)
+        self.validate(table.columns, dict(table.schema().items()))
         return {rule.name: rule.condition.ibis(table) for rule in self.rules}
+
+
+def _comparisons(condition: Condition) -> Iterable[Comparison]:
+    if isinstance(condition, Comparison):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from _comparisons(condition.child)
+    else:
+        for child in condition.children:
+            yield from _comparisons(child)
+
+
+def _kind(dtype: Any) -> str | None:
+    """``number``, ``bool``, ``text``, ``timestamp`` or None (anything goes) for a pandas or Ibis
+    dtype."""
+    if hasattr(dtype, "is_numeric"):  # an Ibis DataType
+        for kind, test in (("bool", "is_boolean"), ("number", "is_numeric"),
+                           ("timestamp", "is_timestamp"), ("text", "is_string")):
+            if getattr(dtype, test)():
+                return kind
+        return None
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamp"
+    if isinstance(dtype, pd.StringDtype):
+        return "text"
+    return None  # object and categorical columns may hold anything
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "text":
+        return isinstance(value, str)
+    if isinstance(value, datetime.date):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        pd.Timestamp(value)
+    except ValueError:
+        return False
+    return True
+
+
+_EXAMPLES = {"number": "a number such as 1 or 0.5", "bool": "true or false",
+             "text": "text in quotes", "timestamp": "a date such as 2024-12-31"}
+
+
+def _check_value_type(segment: str, comparison: Comparison, kind: str | None) -> None:
+    if kind is None or comparison.op in ("is_null", "not_null"):
+        return
+    values = comparison.value if comparison.op in ("between", "in", "not_in") else (comparison.value,)
+    for value in values:
+        if not _fits(kind, value):
+            raise ValidationError(
+                f"segment {segment!r}: feature {comparison.feature!r} is {kind}, so "
+                f"{comparison.op!r} needs {_EXAMPLES[kind]}; got {type(value).__name__} {value!r}"
+            )
 
 
 def parse_rules(spec: str | Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> RuleSet:

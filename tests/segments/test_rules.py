@@ -104,8 +104,54 @@ def test_rule_set_level_errors() -> None:
 def test_shorthand_value_is_data_never_code(features: pd.DataFrame) -> None:
     rules = parse_rules({"segments": [{"name": "s", "where": "open_rate_90d == __import__('os')"}]})
     comparison = rules.rules[0].condition
-    assert comparison.value == "__import__('os')"  # a plain string, compared, not executed
-    assert not rules.evaluate(features)["s"].any()
+    assert comparison.value == "__import__('os')"  # a plain string, never executed
+    with pytest.raises(ValidationError, match="'open_rate_90d' is number"):  # nor compared
+        rules.evaluate(features)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ('purchase_count_365d >= "1; DROP TABLE events"',
+         r"feature 'purchase_count_365d' is number, so '>=' needs a number such as 1 or 0.5; "
+         r"got str '1; DROP TABLE events'"),
+        ({"feature": "open_rate_90d", "op": "between", "value": [0.1, "high"]}, r"got str 'high'"),
+        ({"feature": "purchase_count_365d", "op": "in", "value": [1, "2"]}, r"got str '2'"),
+        ("consent == 1", r"'consent' is bool, so '==' needs true or false; got int 1"),
+        ("purchase_count_365d > true", r"needs a number .*; got bool True"),
+    ],
+)
+def test_values_must_fit_the_feature_type(features: pd.DataFrame, where, message) -> None:
+    rules = parse_rules({"segments": [{"name": "s", "where": where}]})
+    with pytest.raises(ValidationError, match=message):
+        rules.evaluate(features)
+    with pytest.raises(ValidationError, match=message):
+        rules.to_ibis(ibis.memtable(features.reset_index()))
+
+
+def test_rule_file_with_text_for_a_number_exits_2_in_one_line(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from segkit.cli import app
+    from segkit.io import Workspace
+
+    workspace = tmp_path / "ws.duckdb"
+    with Workspace(workspace) as ws:
+        ws.ingest("subscribers", pd.DataFrame({
+            "subscriber_id": ["a", "b"], "email": ["a@example.com", "b@example.com"],
+            "signup_at": ["2024-01-01T00:00:00Z"] * 2, "consent": [True, True]}))
+        ws.ingest("events", pd.DataFrame({
+            "subscriber_id": ["a"], "event_type": ["purchase"], "ts": ["2024-06-01T00:00:00Z"],
+            "value": [10.0]}))
+    rules = tmp_path / "segments.yaml"
+    rules.write_text('segments:\n  - name: s\n    where: purchase_count_365d >= "1; DROP TABLE events"\n')
+    out = tmp_path / "s.csv"
+    result = CliRunner().invoke(app, ["-w", str(workspace), "export", "segment", "s", "--rules",
+                                      str(rules), "--as-of", "2024-12-31", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "feature 'purchase_count_365d' is number" in lines[0]
+    assert not out.exists()
 
 
 def test_ibis_compilation_agrees_with_pandas(features: pd.DataFrame) -> None:
