@@ -78,6 +78,9 @@ class DataSufficiencyWarning(UserWarning):
 #: errno values meaning "the disk is full" (quota and file-size limits included).
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
+#: Words of DuckDB errors that come from the operating system, not from the query or the file.
+_OS_TEXT = (*_FULL_TEXT, "Read-only file system", "Permission denied", "Input/output error",
+            "Could not write file", "Could not read from file", "Could not fsync")
 _DUCKDB_PREFIX = re.compile(r"^(?:\w+ Error: )+(?:Failed to commit: )?")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
@@ -110,7 +113,7 @@ def _duckdb_fault(error: Exception) -> SegkitError | None:
             f"workspace {path.group(1) if path else ''} is in use by process {holder.group(2)} "
             f"({holder.group(1)}); wait for it to finish or stop it"
         )
-    if type(error).__name__ == "IOException" or "Could not write file" in text:
+    if any(words in text for words in _OS_TEXT):
         return _storage_error(detail, any(words in text for words in _FULL_TEXT))
     return None
 

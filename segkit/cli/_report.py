@@ -23,6 +23,8 @@ OutOption = Annotated[Path, typer.Option("--out", "-o", help=_OUT_HELP)]
 PiiOption = Annotated[bool, typer.Option("--include-pii", help=_PII_HELP)]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", help="Seconds allowed per notebook cell (default: no limit).")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Reports to run at once, each in its own kernel.")]
+LockWaitOption = Annotated[float, typer.Option(
+    "--lock-wait", min=0, help="Seconds to wait for a workspace another process is writing.")]
 NotebooksOption = Annotated[Path | None, typer.Option("--notebooks", help=_NOTEBOOKS_HELP)]
 
 
@@ -60,6 +62,7 @@ def report(
     include_pii: PiiOption = False,
     notebooks: NotebooksOption = None,
     timeout: TimeoutOption = None,
+    lock_wait: LockWaitOption = 5.0,
 ) -> None:
     """Run one report: validate parameters, execute, write HTML + summary.json, update the index.
 
@@ -72,7 +75,7 @@ def report(
     _fast_imports()
     run = run_report(name, parameters=parameter_pairs(ctx.args),
                      workspace=workspace or cli.workspace, out_dir=out, include_pii=include_pii,
-                     notebooks=notebooks, timeout_seconds=timeout)
+                     notebooks=notebooks, timeout_seconds=timeout, lock_wait_seconds=lock_wait)
     cli.echo(run.summary_line())
     cli.detail(f"index: {Path(out).resolve() / 'index.html'}")
     if not run.ok:
@@ -89,6 +92,7 @@ def batch(
     notebooks: NotebooksOption = None,
     timeout: TimeoutOption = None,
     jobs: JobsOption = 1,
+    lock_wait: LockWaitOption = 5.0,
 ) -> None:
     """Run every report in a manifest; a failure does not stop the others; exit 1 if any failed.
 
@@ -103,7 +107,7 @@ def batch(
     with progress_bar("reports", len(entries), enabled=cli.show_progress) as advance:
         result = run_batch(manifest, workspace=workspace or cli.workspace, out_dir=out,
                            include_pii=include_pii, notebooks=notebooks, progress=advance,
-                           timeout_seconds=timeout, jobs=jobs)
+                           timeout_seconds=timeout, jobs=jobs, lock_wait_seconds=lock_wait)
     cli.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)

@@ -15,7 +15,7 @@ from segkit.io._ingest import INGEST_PROGRESS_TOTAL
 from segkit.io._lists import read_id_list, write_export_csv
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS, MACHINE_USER_AGENT_PATTERN
 from segkit.io._report import IngestReport
-from segkit.io._workspace import WORKSPACE_TABLES, Workspace
+from segkit.io._workspace import WORKSPACE_TABLES, Workspace, wait_for_workspace
 
 __all__ = [
     "DEFAULT_MACHINE_OPEN_SECONDS",
@@ -29,5 +29,6 @@ __all__ = [
     "list_experiments",
     "read_experiment_csv",
     "read_id_list",
+    "wait_for_workspace",
     "write_export_csv",
 ]

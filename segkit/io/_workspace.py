@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,13 @@ import duckdb
 import pandas as pd
 
 from segkit._schema import TABLES, Column, TableSchema
-from segkit.errors import InputError, ValidationError
+from segkit.errors import (
+    InputError,
+    SegkitError,
+    ValidationError,
+    WorkspaceLockedError,
+    environment_fault,
+)
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._report import IngestReport
 from segkit.io._sql import literal
@@ -82,6 +89,37 @@ def _sole_instance(path: Path) -> Iterator[None]:
         probe.close()
 
 
+def wait_for_workspace(path: str | Path, *, wait_seconds: float = 5.0, poll_seconds: float = 0.2) -> None:
+    """Return once another process could open ``path`` read-only, as a report kernel will.
+
+    DuckDB lets one process write a file, or many read it. While a writer (an ingest, a
+    ``forget``) holds it, retry for up to ``wait_seconds``, then raise
+    :class:`~segkit.errors.WorkspaceLockedError` naming the holder's PID, so a report fails
+    at once instead of after its kernel has started. A damaged file raises
+    :class:`~segkit.errors.CorruptWorkspaceError` here too.
+    """
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    while True:
+        try:
+            duckdb.connect(str(path), read_only=True).close()
+            return
+        except duckdb.Error as error:
+            fault = _open_fault(Path(path), error)
+            if not isinstance(fault, WorkspaceLockedError) or time.monotonic() >= deadline:
+                waited = f" (waited {wait_seconds:g} s)" if isinstance(fault, WorkspaceLockedError) else ""
+                raise type(fault)(f"{fault}{waited}") from error
+        time.sleep(poll_seconds)
+
+
+def _open_fault(path: Path, error: Exception) -> SegkitError:
+    if "different configuration" in str(error):  # this very process holds it, opened otherwise
+        return WorkspaceLockedError(
+            f"workspace {path} is already open in this process (PID {os.getpid()}) with other "
+            "settings (read-only or writable); close that Workspace first"
+        )
+    return environment_fault(error) or InputError(f"{path}: cannot open the workspace ({error})")
+
+
 def _create_sql(schema: TableSchema) -> str:
     columns = ", ".join(f'"{c.name}" {c.sql_type}' for c in schema.columns)
     return f'CREATE TABLE IF NOT EXISTS "{schema.name}" ({columns})'
@@ -131,7 +169,7 @@ class Workspace:
         try:
             con = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.Error as error:
-            raise InputError(f"{self.path}: cannot open the workspace ({error})") from error
+            raise _open_fault(self.path, error) from error
         con.execute("SET TimeZone = 'UTC'")
         if not self.read_only:
             for schema in WORKSPACE_TABLES.values():

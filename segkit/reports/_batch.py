@@ -24,7 +24,14 @@ from typing import Any
 from segkit._config import DEFAULT_REPORTS_DIR
 from segkit.errors import InputError, ValidationError
 from segkit.reports._index import build_index
-from segkit.reports._runner import ReportRun, prepare_parameters, run_report
+from segkit.reports._runner import (
+    LOCK_WAIT_SECONDS,
+    WORKSPACE_PARAMETER,
+    ReportRun,
+    prepare_parameters,
+    run_report,
+    wait_for_workspace,
+)
 
 __all__ = ["BatchResult", "load_manifest", "run_batch"]
 
@@ -101,6 +108,7 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
     timeout_seconds: float | None = None,
     jobs: int = 1,
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> BatchResult:
     """Run every report of the manifest and regenerate the index after each.
 
@@ -118,18 +126,23 @@ def run_batch(
     if jobs < 1:
         raise ValidationError(f"jobs must be at least 1, got {jobs}")
     entries = load_manifest(manifest)
+    workspaces = set()
     for number, entry in enumerate(entries, start=1):
         try:
-            prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
-                               notebooks=notebooks)
+            values = prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
+                                        notebooks=notebooks)
         except ValidationError as error:
             raise ValidationError(f"manifest entry {number}: {error}") from error
+        workspaces.add(values.get(WORKSPACE_PARAMETER))
+    for path in sorted(workspaces - {None}):  # before the first kernel: fail fast if held
+        wait_for_workspace(path, wait_seconds=lock_wait_seconds)
     index_lock = threading.Lock()
 
     def run_one(entry: Mapping[str, Any]) -> ReportRun:
         run = run_report(entry["report"], parameters=entry["parameters"], workspace=workspace,
                          out_dir=out_dir, include_pii=include_pii, notebooks=notebooks,
-                         timeout_seconds=timeout_seconds, update_index=False)
+                         timeout_seconds=timeout_seconds, update_index=False,
+                         lock_wait_seconds=lock_wait_seconds)
         with index_lock:
             build_index(out_dir)
             if progress is not None:

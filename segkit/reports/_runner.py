@@ -49,6 +49,8 @@ WORKSPACE_PARAMETER = "workspace"
 #: Run in each report kernel before the notebook: ``jsonschema`` (imported by altair and nbformat)
 #: otherwise imports ``rfc3987_syntax``, which builds a parser grammar at import and costs about
 #: 2.5 s of every report's start; without it jsonschema only skips its "iri" format check.
+#: Seconds a report waits for a workspace another process is writing before it fails.
+LOCK_WAIT_SECONDS = 5.0
 KERNEL_STARTUP = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 
 
@@ -172,6 +174,13 @@ def prepare_parameters(
             )
         values[WORKSPACE_PARAMETER] = str(path)
     return values  # a report without a workspace parameter ignores ``workspace``
+
+
+def wait_for_workspace(path: str | Path, *, wait_seconds: float) -> None:
+    """:func:`segkit.io.wait_for_workspace`, imported when a report runs (not at import)."""
+    from segkit.io import wait_for_workspace as wait
+
+    wait(path, wait_seconds=wait_seconds)
 
 
 def _kernel_name() -> str:
@@ -331,21 +340,29 @@ def run_report(
     notebooks: str | Path | None = None,
     timeout_seconds: float | None = None,
     update_index: bool = True,
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> ReportRun:
     """Run the report notebook ``name`` and write ``<out_dir>/<name>/<run_id>/``.
 
     Parameters are validated before anything runs; a failure inside the notebook does not
     raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
-    the error. ``timeout_seconds`` limits each cell (None: no limit). Without ``include_pii`` the HTML is scanned for email addresses and not written
+    the error. ``timeout_seconds`` limits each cell (None: no limit). A workspace another
+    process is writing is waited for up to ``lock_wait_seconds`` before the kernel starts. Without ``include_pii`` the HTML is scanned for email addresses and not written
     if any is found (the run is then marked failed).
 
     Raises
     ------
     ValidationError
         Unknown report, unknown parameter, wrong type, missing workspace.
+    WorkspaceLockedError
+        Another process still holds the workspace after ``lock_wait_seconds`` (its PID is named).
+    StorageError
+        The run directory cannot be created (read-only or full disk), or run.json not written.
     """
     values = prepare_parameters(name, parameters, workspace=workspace, notebooks=notebooks)
     source = _notebook_path(name, notebooks)
+    if WORKSPACE_PARAMETER in values:  # before the kernel: a locked workspace fails at once
+        wait_for_workspace(values[WORKSPACE_PARAMETER], wait_seconds=lock_wait_seconds)
     kernel = _kernel_name()
     started = datetime.now(UTC).replace(microsecond=0)
     run_id = _new_run_id(started)

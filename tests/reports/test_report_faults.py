@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import write_notebook
+from typer.testing import CliRunner
 
+from segkit.cli import app
+from segkit.io import Workspace
 from segkit.reports import build_index, run_report
 
 CHART = ("import altair as alt, pandas as pd\nfrom segkit.reports.display import show_chart\n"
@@ -56,6 +59,22 @@ def test_read_only_out_fails_at_once_in_one_line(tmp_path, read_only):
     assert list(target.iterdir()) == []
 
 
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process with the workspace open for writing for ``seconds``."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
 def _build_many(out: str, times: int) -> int:
     failures = 0
     for _ in range(times):
@@ -87,3 +106,25 @@ def test_index_permissions_follow_the_umask(tmp_path, mode):
             f"print(oct(build_index({str(tmp_path)!r}).stat().st_mode & 0o777))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == oct(0o666 & ~mode)
+
+
+def test_report_on_a_held_workspace_fails_before_the_kernel(tmp_path):
+    workspace_path = tmp_path / "ws.duckdb"
+    Workspace(workspace_path).close()
+    notebooks = tmp_path / "nbs"
+    write_notebook(notebooks / "uses_ws.ipynb", f"workspace = {str(workspace_path)!r}",
+                   "print(workspace)")
+    holder = hold(workspace_path, 60)
+    try:
+        started = time.perf_counter()
+        result = CliRunner().invoke(app, ["report", "uses_ws", "--notebooks", str(notebooks),
+                                          "--out", str(tmp_path / "out"), "--lock-wait", "0.5",
+                                          "--workspace", str(workspace_path)])
+        assert time.perf_counter() - started < 5  # no kernel started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"in use by process {holder.pid}" in lines[0]
+    assert not (tmp_path / "out").exists()
