@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from segkit.errors import InputError, ValidationError
-from segkit.io._read import file_sha256, read_source
+from segkit.io._read import describe_columns, file_sha256, read_source
 from segkit.io._sql import literal
 
 __all__ = ["EXPERIMENT_METRICS", "experiment_units", "list_experiments",
@@ -206,7 +206,7 @@ def read_experiment_csv(
     if missing:
         raise InputError(
             f"{path}: missing column(s) {', '.join(missing)}; the file has: "
-            f"{', '.join(map(str, frame.columns))}"
+            f"{describe_columns(frame.columns, quote=False)}"
         )
     if frame.empty:
         raise InputError(f"{path}: the file has a header but no data rows")

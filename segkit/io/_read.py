@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,6 +186,26 @@ def _first_bad_utf8_line(path: Path, gzipped: bool) -> int:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}")
+
+
+def describe_columns(columns: Sequence[object], *, quote: bool = True) -> str:
+    """The columns a file has, for an error message, without quoting what may not be a header.
+
+    Error messages end up in report HTML, ``run.json`` and the index, so they must not copy the
+    content of an arbitrary file (``-p csv /etc/shadow``): a single "column" (a first line with
+    no delimiter) is never quoted, nor is a name that does not look like a column name.
+    """
+    names = [str(c) for c in columns]
+    if len(names) == 1:
+        return "one column, not shown (is it a delimited file with a header line?)"
+    shown = [name for name in names if _COLUMN_NAME.fullmatch(name)]
+    text = ", ".join(map(repr, shown) if quote else shown) or "none"
+    if hidden := len(names) - len(shown):
+        text += f" and {hidden} not shown (they do not look like column names)"
+    return text
 
 
 def header_hint(columns: list[str]) -> str:

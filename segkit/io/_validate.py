@@ -12,7 +12,7 @@ import pandas as pd
 from segkit._schema import TableSchema
 from segkit.errors import InputError
 from segkit.io import _parse
-from segkit.io._read import header_hint
+from segkit.io._read import describe_columns, header_hint
 
 #: Columns derived at ingest, never read from the source (a source ``machine_open`` column is kept
 #: as a property, where the machine-open detection reads it).
@@ -65,7 +65,7 @@ def map_columns(
     if missing:
         raise InputError(
             f"{source}: required column(s) {', '.join(map(repr, missing))} missing for "
-            f"{schema.name}; found: {', '.join(map(repr, columns)) or 'none'}; map one with "
+            f"{schema.name}; found: {describe_columns(columns)}; map one with "
             f"--map {missing[0]}=SOURCE_COLUMN{header_hint(columns)}"
         )
     provided = [c for c in canonical if c in mapped.columns]
@@ -85,7 +85,7 @@ def _explicit_renames(
         if column not in columns:
             raise InputError(
                 f"{source}: mapping {target}={column} names no column of the file; "
-                f"found: {', '.join(map(repr, columns))}"
+                f"found: {describe_columns(columns)}"
             )
         if column in renames:
             raise InputError(f"{source}: column {column!r} is mapped twice ({renames[column]}, {target})")

@@ -85,14 +85,14 @@ def _entries(data: Any, where: str) -> list[dict[str, Any]]:
 def load_manifest(source: str | Path | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Read a manifest file (YAML) or accept a list of ``{report, parameters}`` mappings."""
     if isinstance(source, (str, Path)):
-        import yaml
+        from segkit._yaml import YAMLError, load_yaml
 
         path = Path(source)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"), f"manifest {path}")
         except OSError as error:
             raise InputError(f"{path}: cannot read the manifest ({error.strerror})") from error
-        except yaml.YAMLError as error:
+        except YAMLError as error:
             raise InputError(f"{path}: not valid YAML ({error})") from error
         return _entries(data, str(path))
     return _entries(list(source), "manifest")

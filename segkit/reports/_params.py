@@ -152,7 +152,30 @@ def _coerce_text(parameter: Parameter, text: str) -> Any:
     return parameter.type(text)
 
 
+#: Items a list parameter may hold, and characters a text parameter (or list item) may have.
+MAX_LIST_ITEMS = 10_000
+MAX_TEXT_CHARS = 100_000
+_SCALARS = (str, int, float, bool)
+
+
+class _TooLarge(Exception):
+    """A parameter value beyond the bounds (its text says what it was)."""
+
+
+def _check_size(value: Any) -> None:
+    """Bound what a parameter may carry into the notebook: flat lists of scalars only."""
+    items = value if isinstance(value, list | tuple) else [value]
+    if len(items) > MAX_LIST_ITEMS:
+        raise _TooLarge(f"a list of {len(items):,} items (at most {MAX_LIST_ITEMS:,})")
+    for item in items:
+        if item is not None and not isinstance(item, _SCALARS):
+            raise _TooLarge(f"a {type(item).__name__} (parameters hold plain values or flat lists of them)")
+        if isinstance(item, str) and len(item) > MAX_TEXT_CHARS:
+            raise _TooLarge(f"text of {len(item):,} characters (at most {MAX_TEXT_CHARS:,})")
+
+
 def _check_value(parameter: Parameter, value: Any) -> Any:
+    _check_size(value)
     if value is None and parameter.optional:
         return None
     if isinstance(value, str) and (parameter.type is not str or parameter.optional):
@@ -196,6 +219,10 @@ def coerce_parameters(
         parameter = declared[name]
         try:
             checked[name] = _check_value(parameter, value)
+        except _TooLarge as error:
+            raise ValidationError(
+                f"report {report!r}: parameter {name!r} is too large or nested: {error}"
+            ) from error
         except (TypeError, ValueError) as error:
             raise ValidationError(
                 f"report {report!r}: parameter {name!r} must be {parameter.type_name}, "

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from segkit._suggest import did_you_mean
+from segkit._yaml import load_yaml
 from segkit.errors import ValidationError
 
 __all__ = [
@@ -315,7 +316,7 @@ def parse_rules(spec: str | Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
     """
     if isinstance(spec, str):
         try:
-            spec = yaml.safe_load(spec)
+            spec = load_yaml(spec, "segment rules")
         except yaml.YAMLError as error:
             raise ValidationError(f"segment rules are not valid YAML: {error}") from error
     if isinstance(spec, Sequence) and not isinstance(spec, str):

@@ -70,3 +70,30 @@ def test_cli_disk_full_is_one_line_exit_1(full_workspace):
     assert "No space left on device" in lines[0] and "Traceback" not in done.stderr
     filler.unlink()
     assert _counts(path) == (1000, 1)
+
+
+@pytest.mark.parametrize("table", ["events", "subscribers"])
+def test_errors_never_quote_the_first_line_of_an_arbitrary_file(tmp_path, table):
+    from segkit.errors import InputError
+    from segkit.io import read_experiment_csv
+
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:$6$s4lt$9hQ2cLkZr0mEiqv5W1yXzP:19876:0:99999:7:::\n"
+                      "daemon:*:19876:0:99999:7:::\n")
+    with Workspace(tmp_path / "ws.duckdb") as ws, pytest.raises(InputError) as ingest_error:
+        ws.ingest(table, shadow)
+    with pytest.raises(InputError) as experiment_error:
+        read_experiment_csv(shadow)
+    for error in (ingest_error.value, experiment_error.value):
+        assert "s4lt" not in str(error) and "19876" not in str(error) and "one column" in str(error)
+
+
+def test_column_names_are_still_listed_for_a_real_csv(tmp_path):
+    from segkit.errors import InputError
+
+    source = tmp_path / "events.csv"
+    source.write_text("user,when,what,$6$x:y\nu1,2024-01-01T00:00:00Z,open,1\n")
+    with Workspace(tmp_path / "ws.duckdb") as ws, pytest.raises(InputError) as caught:
+        ws.ingest("events", source)
+    assert "found: 'user', 'when', 'what' and 1 not shown" in str(caught.value)
+    assert "$6$" not in str(caught.value)

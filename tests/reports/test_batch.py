@@ -115,3 +115,49 @@ def test_parallel_batch_keeps_manifest_order_and_indexes_every_run(notebooks, tm
     assert "5 run(s), 1 failed" in index
     with pytest.raises(ValidationError, match="jobs must be at least 1"):
         run_batch(manifest, out_dir=tmp_path / "out", notebooks=notebooks, jobs=0)
+
+
+BOMB = """
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+reports:
+  - report: lists
+    parameters: {names: *i}
+"""
+
+
+def test_yaml_alias_bomb_in_a_manifest_fails_fast_in_one_line(tmp_path):
+    import time
+
+    folder = tmp_path / "nbs"
+    write_notebook(folder / "lists.ipynb", "names = ['a']", "print(len(names))")
+    manifest = tmp_path / "bomb.yaml"
+    manifest.write_text(BOMB)
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["batch", str(manifest), "--notebooks", str(folder),
+                                      "--out", str(tmp_path / "out")])
+    assert time.perf_counter() - started < 5
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "expands to more than 20,000 values" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_nested_or_huge_list_parameters_are_refused(tmp_path):
+    folder = tmp_path / "nbs"
+    write_notebook(folder / "lists.ipynb", "names = ['a']", "print(len(names))")
+    nested = yaml.safe_load("x: &x [a, b]\ny: [*x, *x]")["y"]
+    for value, message in ((nested, "too large or nested: a list"),
+                           (["a"] * 10_001, "a list of 10,001 items"),
+                           (["a" * 100_001], "text of 100,001 characters")):
+        with pytest.raises(ValidationError, match=message):
+            run_batch([{"report": "lists", "parameters": {"names": value}}], notebooks=folder,
+                      out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -128,3 +128,22 @@ def test_report_on_a_held_workspace_fails_before_the_kernel(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and f"in use by process {holder.pid}" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+SECRET = "root:$6$s4lt$9hQ2cLkZr0mEiqv5W1yXzP:19876:0:99999:7:::\ndaemon:*:19876:0:99999:7:::\n"
+
+
+def test_an_arbitrary_file_as_csv_is_never_quoted_in_the_run(tmp_path):
+    """``-p csv /etc/shadow``: the error names the problem, not the file's first line, in
+    report.html, run.json and the index."""
+    shadow = tmp_path / "shadow"
+    shadow.write_text(SECRET)
+    notebooks = tmp_path / "nbs"
+    write_notebook(notebooks / "reads_csv.ipynb", "csv = ''",
+                   "from segkit.io import read_experiment_csv\nread_experiment_csv(csv)")
+    out = tmp_path / "out"
+    run = run_report("reads_csv", parameters={"csv": str(shadow)}, out_dir=out, notebooks=notebooks)
+    assert run.status == "failed" and "missing column(s) arm" in run.error
+    for path in (run.html_path, run.directory / "run.json", out / "index.html"):
+        text = path.read_text()
+        assert "s4lt" not in text and "daemon" not in text and "19876" not in text, path

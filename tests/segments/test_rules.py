@@ -173,3 +173,15 @@ def test_example_yaml_in_notebooks_is_valid() -> None:
     rules = parse_rules(text)
     rules.validate(segkit.features.feature_columns())
     assert len(rules.rules) >= 5
+
+
+def test_alias_bomb_in_a_rule_file_fails_fast() -> None:
+    import time
+
+    levels = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"] + [
+        f"{chr(98 + k)}: &{chr(98 + k)} [{', '.join([f'*{chr(97 + k)}'] * 9)}]" for k in range(8)]
+    text = "\n".join(levels) + "\nsegments:\n  - name: s\n    where: {feature: x, op: in, value: *i}\n"
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="segment rules expands to more than"):
+        parse_rules(text)
+    assert time.perf_counter() - started < 2
