@@ -68,7 +68,7 @@ def run_ingest(
         raise InputError(f"--sep must be one character, got {sep!r}")
     advance = progress or _noop
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
-    raw = read_source(source, sep=sep)
+    raw = read_source(source, sep=sep, numeric=_numeric_sources(schema, mapping))
     advance(_STEP_READ)
     mapped, provided, extras = map_columns(raw.frame, schema, mapping, raw.source)
     con = workspace.connection
@@ -107,6 +107,12 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
     except duckdb.TransactionException:
         pass
+
+
+def _numeric_sources(schema: TableSchema, mapping: Mapping[str, str] | None) -> set[str]:
+    """Source column names that may become a numeric column (by name or by ``mapping``)."""
+    numeric = {c.name for c in schema.columns if c.sql_type == "DOUBLE"}
+    return numeric | {source for target, source in (mapping or {}).items() if target in numeric}
 
 
 def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:

@@ -18,6 +18,7 @@ import pandas as pd
 from segkit._schema import EVENT_TYPE_ALIASES, EVENT_TYPES
 from segkit._timezones import iana_zones
 from segkit.errors import InputError
+from segkit.io._read import NAN_STRINGS
 
 #: Timestamps outside [EARLIEST, LATEST) are quarantined as implausible (typos such as year 0202).
 EARLIEST_TIMESTAMP = pd.Timestamp("1990-01-01", tz="UTC")
@@ -88,14 +89,16 @@ def parse_numbers(values: pd.Series, *, column: str) -> tuple[pd.Series, Problem
         values = values.astype(object)
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")
-        unparsed = np.zeros(len(values), dtype=bool)
+        unparsed = not_a_number = np.zeros(len(values), dtype=bool)
     else:
         text = as_text(values)
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         unparsed = _mask(text.notna() & numbers.isna())
+        not_a_number = _mask(text.isin(NAN_STRINGS))
     array = numbers.to_numpy()
     with np.errstate(invalid="ignore"):
         problems = [
+            (not_a_number, f"{column} is NaN (not a number); leave the cell empty when unknown"),
             (unparsed, f"{column} is not a number"),
             (np.isinf(array), f"{column} is not a finite number"),
             (array < 0, f"{column} is negative; values must be >= 0"),

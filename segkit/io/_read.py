@@ -7,11 +7,12 @@ CSV cells are read as text; the strings in :data:`MISSING_STRINGS` count as miss
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from segkit.errors import InputError
 MISSING_STRINGS: tuple[str, ...] = (
     "", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "none", "#N/A", "<NA>",
 )
+#: Missing-value strings that are a number (IEEE "not a number") in a numeric column: there the
+#: cell is kept as text so validation quarantines it (a NaN revenue is not an unknown revenue).
+NAN_STRINGS: tuple[str, ...] = ("NaN", "nan")
 #: Delimiters tried, in this order of preference, when ``sep`` is not given.
 CANDIDATE_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 
@@ -44,8 +48,14 @@ class RawInput:
     notes: list[str] = field(default_factory=list)
 
 
-def read_source(source: pd.DataFrame | str | Path, *, sep: str | None = None) -> RawInput:
-    """Read ``source`` into a :class:`RawInput` with a 0..n-1 index (row number = index + 1)."""
+def read_source(
+    source: pd.DataFrame | str | Path, *, sep: str | None = None, numeric: Collection[str] = ()
+) -> RawInput:
+    """Read ``source`` into a :class:`RawInput` with a 0..n-1 index (row number = index + 1).
+
+    ``numeric``: CSV column names (matched ignoring case and surrounding spaces) whose
+    :data:`NAN_STRINGS` cells stay text instead of becoming missing, so they can be rejected.
+    """
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True)
         return RawInput(frame, "DataFrame", None, text_cells=False)
@@ -62,7 +72,7 @@ def read_source(source: pd.DataFrame | str | Path, *, sep: str | None = None) ->
         raise InputError(f"{path}: is a ZIP archive (an Excel workbook?); export it as CSV or Parquet")
     if path.suffix.lower() in {".parquet", ".pq"}:
         raise InputError(f"{path}: not a Parquet file (no PAR1 signature); is it CSV renamed?")
-    return _read_csv(path, sep=sep, gzipped=head.startswith(_GZIP_MAGIC))
+    return _read_csv(path, sep=sep, gzipped=head.startswith(_GZIP_MAGIC), numeric=numeric)
 
 
 def _check_file(path: Path) -> bytes:
@@ -106,7 +116,7 @@ def _open_text_head(path: Path, gzipped: bool) -> bytes:
         raise InputError(f"{path}: truncated or corrupt gzip file ({_first_line(error)})") from error
 
 
-def _read_csv(path: Path, *, sep: str | None, gzipped: bool) -> RawInput:
+def _read_csv(path: Path, *, sep: str | None, gzipped: bool, numeric: Collection[str] = ()) -> RawInput:
     head = _open_text_head(path, gzipped)
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
@@ -121,21 +131,38 @@ def _read_csv(path: Path, *, sep: str | None, gzipped: bool) -> RawInput:
             notes.append(f"detected {sep!r} as the delimiter")
     header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
     hint = header_hint([header]) if sep not in header else ""
-    frame = _parse_csv(path, sep=sep, gzipped=gzipped, hint=hint)
+    frame = _parse_csv(path, sep=sep, gzipped=gzipped, hint=hint,
+                       missing=_missing_values(head, sep, numeric))
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty:
         notes.append("the file has a header but no data rows")
     return RawInput(frame, str(path), file_sha256(path), text_cells=True, notes=notes)
 
 
-def _parse_csv(path: Path, *, sep: str, gzipped: bool, hint: str) -> pd.DataFrame:
+def _missing_values(head: bytes, sep: str, numeric: Collection[str]) -> list[str] | dict[str, list[str]]:
+    """``na_values`` for :func:`pandas.read_csv`: :data:`MISSING_STRINGS`, except the
+    :data:`NAN_STRINGS` in the ``numeric`` columns (per-column lists need every header name)."""
+    wanted = {name.strip().lower() for name in numeric}
+    if not wanted:
+        return list(MISSING_STRINGS)
+    line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    header = next(csv.reader([line], delimiter=sep), [])
+    if len(set(header)) != len(header):  # pandas renames repeated names; keep it simple
+        return list(MISSING_STRINGS)
+    others = [value for value in MISSING_STRINGS if value not in NAN_STRINGS]
+    return {name: others if name.strip().lower() in wanted else list(MISSING_STRINGS)
+            for name in header}
+
+
+def _parse_csv(path: Path, *, sep: str, gzipped: bool, hint: str,
+               missing: list[str] | dict[str, list[str]] | None = None) -> pd.DataFrame:
     try:
         return pd.read_csv(
             path,
             sep=sep,
             dtype=str,
             keep_default_na=False,
-            na_values=list(MISSING_STRINGS),
+            na_values=list(MISSING_STRINGS) if missing is None else missing,
             encoding="utf-8-sig",
             compression="gzip" if gzipped else None,
             skipinitialspace=False,

@@ -246,7 +246,8 @@ class Workspace:
         timestamps between 1990-01-01 and 2100-01-01; ``event_type`` in
         :data:`segkit._schema.EVENT_TYPES` after :data:`~segkit._schema.EVENT_TYPE_ALIASES`
         (case-insensitive, spaces and hyphens read as underscores); ``value`` a finite number in
-        [0, 1e9] written with a decimal point (``12,5`` and ``$12`` are rejected); ``properties``
+        [0, 1e9] written with a decimal point (``12,5`` and ``$12`` are rejected; so is the text
+        ``NaN`` there: an unknown value is an empty cell); ``properties``
         and ``attributes`` JSON objects; ``timezone`` an IANA name; ``consent`` a boolean
         (true/false, yes/no, 1/0); ``email`` containing ``@``; an assignment's subscriber
         already in ``subscribers``. A purchase without ``value`` is accepted (unknown revenue).

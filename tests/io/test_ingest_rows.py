@@ -251,3 +251,28 @@ def test_counts_always_add_up_on_random_dirty_input(tmp_path):
                 report.rows_loaded + report.rows_duplicate + report.rows_quarantined
             )
         assert len(ws.table("events")) == ws.table("ingest_log")["rows_loaded"].sum()
+
+
+NAN_CSV = """subscriber_id,event_type,ts,{value},campaign_id
+s1,purchase,2024-05-01T10:00:00Z,12.5,NaN
+s2,purchase,2024-05-01T10:00:00Z,NaN,c1
+s3,purchase,2024-05-01T10:00:00Z,nan,c1
+s4,purchase,2024-05-01T10:00:00Z,,c1
+s5,purchase,2024-05-01T10:00:00Z,inf,c1
+"""
+
+
+@pytest.mark.parametrize("column", ["value", " Value", "revenue"])
+def test_nan_revenue_is_quarantined_like_inf(tmp_path, column):
+    source = tmp_path / "events.csv"
+    source.write_text(NAN_CSV.format(value=column))
+    mapping = {"value": "revenue"} if column == "revenue" else None
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        report = ws.ingest("events", source, mapping=mapping)
+        stored = ws.table("events").set_index("subscriber_id")
+    assert counts(report) == (5, 2, 0, 3)
+    reasons = report.quarantine.set_index("row_number")["reason"]
+    assert reasons[2] == reasons[3] == "value is NaN (not a number); leave the cell empty when unknown"
+    assert reasons[5] == "value is not a finite number"
+    assert stored.loc["s1", "value"] == 12.5 and pd.isna(stored.loc["s4", "value"])  # empty: unknown
+    assert pd.isna(stored.loc["s1", "campaign_id"])  # NaN elsewhere still means missing
