@@ -33,14 +33,22 @@ def atomic_write(path: str | Path, write: Callable[[IO[Any]], Any], *, binary: b
     defaults to what a plain ``open`` would give (0666 less the umask).
     """
     target = Path(path)
-    handle_fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle_fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
+        handle_fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                                suffix=".tmp")
+    except OSError as error:  # name the file the caller asked for, not the temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from error
+    try:
+        text = {} if binary else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(handle_fd, "wb" if binary else "w", **text) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode if mode is not None else 0o666 & ~_UMASK)
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from segkit.errors import InputError
+from segkit._files import atomic_write
+from segkit.errors import InputError, StorageError, environment_fault
 
 __all__ = ["read_id_list", "write_export_csv"]
 
@@ -33,14 +33,14 @@ def write_export_csv(table: pd.DataFrame, path: str | Path) -> Path:
     """Write an export as CSV atomically (a temporary file renamed into place), creating folders.
 
     A crash mid-write never leaves a truncated audience file for a sending platform to pick up.
+    A disk that refuses the write raises :class:`~segkit.errors.StorageError`.
     """
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory; give a file name for the export")
     try:
-        table.to_csv(partial, index=False)
-        os.replace(partial, target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write the export ({error.strerror})") from error
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda handle: table.to_csv(handle, index=False))
+    except OSError as error:  # full disk, read-only or unwritable folder: not the input's fault
+        raise StorageError(f"cannot write the export: {environment_fault(error)}") from error
     return target

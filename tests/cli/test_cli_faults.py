@@ -69,3 +69,44 @@ def test_unexpected_errors_are_one_line_unless_verbose(tmp_path, monkeypatch):
     assert "--verbose" in lines[0]
     loud = _run("-w", workspace, "-v", "prune", "--older-than", "30d")
     assert isinstance(loud.exception, KeyError)  # the traceback, for a bug report
+
+
+@pytest.fixture(scope="module")
+def small_workspace(tmp_path_factory) -> Path:
+    import pandas as pd
+
+    from segkit.io import Workspace
+
+    path = tmp_path_factory.mktemp("ws") / "ws.duckdb"
+    ids = [f"s{i}" for i in range(20)]
+    with Workspace(path) as ws:
+        ws.ingest("subscribers", pd.DataFrame({
+            "subscriber_id": ids, "email": [f"{i}@example.com" for i in ids],
+            "signup_at": ["2024-01-01T00:00:00Z"] * 20, "consent": [True] * 20}))
+        ws.ingest("events", pd.DataFrame({
+            "subscriber_id": ids, "event_type": ["send"] * 20, "ts": ["2024-06-01T00:00:00Z"] * 20,
+            "campaign_id": ["c1"] * 20}))
+    return path
+
+
+def test_export_to_a_read_only_folder_is_one_line_exit_1(small_workspace, tmp_path, read_only):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = read_only(folder) / "inactive.csv"
+    result = _run("-w", str(small_workspace), "export", "segment", "engagement:inactive",
+                  "--as-of", "2024-12-31", "--out", str(target))
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"{target}: Read-only file system" in lines[0]
+    assert list(folder.iterdir()) == []
+
+
+def test_export_to_a_full_disk_leaves_no_partial_file(small_workspace, tmpfs, fill_disk):
+    disk = tmpfs("256k")
+    filler = fill_disk(disk)
+    result = _run("-w", str(small_workspace), "export", "segment", "engagement:inactive",
+                  "--as-of", "2024-12-31", "--out", str(disk / "inactive.csv"))
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0]
+    assert [p.name for p in disk.iterdir()] == [filler.name]
