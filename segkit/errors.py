@@ -77,6 +77,8 @@ class DataSufficiencyWarning(UserWarning):
 
 #: errno values meaning "the disk is full" (quota and file-size limits included).
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: errno values meaning the path itself is wrong: bad input (exit 2), not a fault of the machine.
+_WRONG_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
 _FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
 #: Words of DuckDB errors that come from the operating system, not from the query or the file.
 _OS_TEXT = (*_FULL_TEXT, "Read-only file system", "Permission denied", "Input/output error",
@@ -94,8 +96,10 @@ def _storage_error(detail: str, full: bool) -> StorageError:
     return StorageError(f"{detail}; {advice}")
 
 
-def _os_fault(error: OSError) -> StorageError:
+def _os_fault(error: OSError) -> SegkitError:
     where = f"{error.filename}: " if error.filename else ""
+    if error.errno in _WRONG_PATH:  # a path given by the user names nothing usable
+        return InputError(f"{where}{error.strerror or error}")
     return _storage_error(f"{where}{error.strerror or error}", error.errno in _FULL)
 
 
