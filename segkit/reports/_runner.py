@@ -49,9 +49,9 @@ WORKSPACE_PARAMETER = "workspace"
 #: Run in each report kernel before the notebook: ``jsonschema`` (imported by altair and nbformat)
 #: otherwise imports ``rfc3987_syntax``, which builds a parser grammar at import and costs about
 #: 2.5 s of every report's start; without it jsonschema only skips its "iri" format check.
+KERNEL_STARTUP = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 #: Seconds a report waits for a workspace another process is writing before it fails.
 LOCK_WAIT_SECONDS = 5.0
-KERNEL_STARTUP = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 
 
 @dataclass(frozen=True)
@@ -347,8 +347,10 @@ def run_report(
     Parameters are validated before anything runs; a failure inside the notebook does not
     raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
     the error. ``timeout_seconds`` limits each cell (None: no limit). A workspace another
-    process is writing is waited for up to ``lock_wait_seconds`` before the kernel starts. Without ``include_pii`` the HTML is scanned for email addresses and not written
-    if any is found (the run is then marked failed).
+    process is writing is waited for up to ``lock_wait_seconds`` before the kernel starts.
+    Without ``include_pii`` the HTML is scanned for email addresses and not written if any is
+    found (the run is then marked failed). Files are written atomically: a run that cannot
+    write report.html (a full disk) is marked failed with the reason, never left truncated.
 
     Raises
     ------
