@@ -81,6 +81,10 @@ class ErasureReport(RowsRemoved):
 
     def summary(self) -> str:
         """Counts per table, unknown ids, audit entries and whether the file was compacted."""
+        if not self.erased and not self.unknown:  # every id was erased before
+            return (f"nothing left to erase: {len(self.already_erased)} subscriber id(s) already "
+                    f"erased earlier ({', '.join(self.already_erased)}); database file "
+                    + ("compacted" if self.compacted else "NOT compacted"))
         lines = [f"forgot {self.erased} of {self.requested} subscriber(s)"
                  + (f" (+{self.linked} sharing their email)" if self.linked else "")
                  + f": {self.total_rows:,} row(s) removed at {self.at.isoformat()}"]
