@@ -141,9 +141,9 @@ class DataShape:
     def from_features(cls, features: pd.DataFrame) -> DataShape:
         """The shape as far as a feature table (:func:`segkit.features.compute`) tells it:
         email activity from ``sends_*``/``opens_*``/``clicks_*`` and the days since the last
-        open or click, purchases from ``purchase_count_*`` and ``frequency``. ``subscribers``
-        is the number of rows with a ``tenure_days`` known from a signup (0 when the column is
-        absent)."""
+        open or click, purchases from ``purchase_count_*`` and ``frequency`` (repeat buyers: a
+        repeat purchase day before the as-of day). A feature table does not say whether a
+        subscribers table exists: ``subscribers`` is ``features.attrs["subscribers"]`` or 0."""
         def total(prefix: str) -> int:
             columns = [c for c in features.columns if c.startswith(prefix)]
             return int(features[columns].fillna(0).to_numpy(dtype=float).max(axis=1).sum()) if columns else 0
