@@ -37,7 +37,7 @@ def test_forget_command_and_reingest_flag(ws_path, tmp_path):
 def test_forget_errors_are_one_line_with_exit_code_2(ws_path, tmp_path):
     none = run(ws_path, "forget")
     assert none.exit_code == 2 and none.output.strip() == (
-        "error: no subscriber ids given; pass ids or --from-file FILE")
+        "error: no subscriber ids given; pass ids or --from-file FILE (or --resume)")
     ghost = run(ws_path, "forget", "ghost")
     assert ghost.exit_code == 2 and ghost.output.startswith("error: none of the 1 subscriber id")
     assert len(ghost.output.strip().splitlines()) == 1
