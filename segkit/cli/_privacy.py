@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from segkit.cli._app import command, parse_as_of, state
+from segkit._config import DEFAULT_REPORTS_DIR
+from segkit.cli._app import CliState, command, parse_as_of, state
 from segkit.errors import InputError
 
 
@@ -23,6 +24,10 @@ def forget_command(
         Path | None,
         typer.Option("--from-file", help="File of subscriber ids, one a line ('#' comments)."),
     ] = None,
+    reports: Annotated[
+        Path, typer.Option("--reports", help="Reports directory searched for runs that still "
+                                             "mention an erased id (made with --include-pii).")
+    ] = DEFAULT_REPORTS_DIR,
     resume: Annotated[
         bool,
         typer.Option("--resume", help="Complete an interrupted forget (any command opening the "
@@ -55,6 +60,17 @@ def forget_command(
             return
         report = forget(workspace, ids)
     cli.echo(report.summary())
+    _list_report_runs(cli, reports, ids)
+
+
+def _list_report_runs(cli: CliState, reports: Path, ids: list[str]) -> None:
+    """Name the report runs that still hold an erased id (only --include-pii runs can)."""
+    from segkit.reports import runs_mentioning
+
+    runs = runs_mentioning(reports, ids) if reports.is_dir() else []
+    if runs:
+        cli.echo(f"  {len(runs)} report run(s) made with --include-pii still mention these ids; "
+                 f"delete them to complete the erasure: {', '.join(map(str, runs))}")
 
 
 @command("access")

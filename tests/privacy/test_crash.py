@@ -157,3 +157,59 @@ def test_an_id_that_is_already_erased_and_an_unknown_one_together(ws_path):
         with pytest.raises(segkit.errors.InputError, match="nothing was erased"):
             forget(ws, ["ghost"])
         assert not journal_path(ws_path).exists()  # a rolled-back forget leaves no journal
+
+
+@pytest.mark.slow
+def test_forget_killed_at_random_moments_never_leaves_erased_bytes(built_workspace, tmp_path):
+    """SIGKILL without a pause point, at random moments of a whole forget (commit, copy and
+    rename included): every time, the next opening leaves no trace and no leftover file."""
+    import random
+
+    def fresh(name: str) -> Path:
+        path = tmp_path / name / "ws.duckdb"
+        path.parent.mkdir()
+        path.write_bytes(built_workspace.read_bytes())
+        return path
+
+    started = time.monotonic()
+    assert _forget_process(fresh("timing"), "none", PLANTED_ID).wait(timeout=120) == 0
+    duration = time.monotonic() - started
+    rng, outcomes = random.Random(17), []
+    for attempt in range(10):
+        ws_path = fresh(f"run{attempt}")
+        process = _forget_process(ws_path, "none", PLANTED_ID)
+        time.sleep(rng.uniform(0.4, 1.0) * duration)
+        process.kill()
+        process.wait(timeout=30)
+        with Workspace(ws_path) as ws:  # completes whatever the kill interrupted
+            held = PLANTED_ID in set(ws.table("subscribers")["subscriber_id"])
+            completed = ws.completed_erasure is not None
+        assert _leftovers(ws_path) == [], attempt
+        if held:  # killed before the journal was written: nothing erased, nothing owed
+            assert not completed and process.returncode != 0
+        else:
+            assert _traces(ws_path.parent) == [], attempt
+        outcomes.append("finished" if process.returncode == 0 else
+                        "completed on opening" if completed else "killed before starting")
+    assert "completed on opening" in outcomes, outcomes
+
+
+def test_a_completion_that_fails_keeps_the_journal_and_the_next_opening_retries(ws_path, monkeypatch):
+    import segkit.io._workspace as module
+
+    with Workspace(ws_path) as ws:
+        forget(ws, [PLANTED_ID], compact=False)  # committed; the compaction is still owed
+    assert journal_path(ws_path).exists() and _traces(ws_path.parent)
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module.os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        Workspace(ws_path, read_only=True)
+    assert journal_path(ws_path).exists() and _leftovers(ws_path) == [journal_path(ws_path).name]
+    monkeypatch.undo()
+    with Workspace(ws_path, read_only=True) as ws:
+        assert ws.completed_erasure is not None and ws.completed_erasure.rows_removed == 0
+        assert PLANTED_ID not in set(ws.table("subscribers")["subscriber_id"])
+    assert _traces(ws_path.parent) == [] and _leftovers(ws_path) == []
