@@ -11,9 +11,10 @@ from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
 from segkit.errors import ValidationError
-from segkit.stats import _ratio, adjust_p_values
-from segkit.stats._compare import compare, describe_test
+from segkit.stats import _proportions, _ratio, adjust_p_values
+from segkit.stats._compare import compare, describe_test, score_diff_bounds
 from segkit.stats._corrections import check_correction
+from segkit.stats._exact import MIN_EXPECTED, min_expected_count
 from segkit.stats._input import check_alpha
 
 __all__ = ["PERFORMANCE_METRICS", "PERFORMANCE_STEMS", "SegmentPerformance", "segment_performance"]
@@ -179,13 +180,18 @@ def _metric_block(metric: str, inside: _GroupMoments, rest: _GroupMoments, z: fl
     if pair is None:
         count, rest_count = inside.total("converted"), rest.total("converted")
         low, high = proportion_confint(count, inside.n, alpha=alpha, method="wilson")
-        rows = [compare("proportion", {"n": float(rn), "count": float(rc)},
-                        {"n": float(n), "count": float(c)}, alpha, "two-sided")
-                for n, c, rn, rc in zip(inside.n, count, rest.n, rest_count, strict=True)]
-        test = {key: np.array([r[key] for r in rows], dtype=float) for key in
-                ("control_mean", "abs_lift", "abs_lift_ci_low", "abs_lift_ci_high", "p_value")}
-        methods = [describe_test("proportion", r["test"], r.get("_expected"), "two-sided")
-                   for r in rows]
+        test = _proportions.compare_proportions(rest_count, rest.n, count, inside.n, alpha)
+        test["abs_lift_ci_low"], test["abs_lift_ci_high"] = score_diff_bounds(
+            count, inside.n, rest_count, rest.n, alpha)
+        methods = [describe_test("proportion", "score", None, "two-sided")] * len(count)
+        for i in np.flatnonzero([min_expected_count(rc, rn, c, n) < MIN_EXPECTED for n, c, rn, rc
+                                 in zip(inside.n, count, rest.n, rest_count, strict=True)]):
+            row = compare("proportion", {"n": float(rest.n[i]), "count": float(rest_count[i])},
+                          {"n": float(inside.n[i]), "count": float(count[i])}, alpha, "two-sided")
+            for key in ("abs_lift_ci_low", "abs_lift_ci_high", "p_value"):  # few events: exact
+                test[key][i] = row[key]
+            methods[i] = describe_test("proportion", row["test"], row.get("_expected"),
+                                       "two-sided")
         value = count / inside.n
     else:
         value, variance = inside.ratio(*pair)
