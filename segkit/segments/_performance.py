@@ -187,7 +187,8 @@ def _metric_block(metric: str, inside: _GroupMoments, rest: _GroupMoments, z: fl
         for i in np.flatnonzero([min_expected_count(rc, rn, c, n) < MIN_EXPECTED for n, c, rn, rc
                                  in zip(inside.n, count, rest.n, rest_count, strict=True)]):
             row = compare("proportion", {"n": float(rest.n[i]), "count": float(rest_count[i])},
-                          {"n": float(inside.n[i]), "count": float(count[i])}, alpha, "two-sided")
+                          {"n": float(inside.n[i]), "count": float(count[i])}, alpha, "two-sided",
+                          relative=False)
             for key in ("abs_lift_ci_low", "abs_lift_ci_high", "p_value"):  # few events: exact
                 test[key][i] = row[key]
             methods[i] = describe_test("proportion", row["test"], row.get("_expected"),

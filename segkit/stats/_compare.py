@@ -259,15 +259,18 @@ def _score_bounds(c: dict, t: dict, alpha: float, alternative: str, compare: str
     return _one_sided(low, high, alternative)
 
 
-def _proportion_intervals(test: dict, c: dict, t: dict, alpha: float, alternative: str) -> dict:
+def _proportion_intervals(test: dict, c: dict, t: dict, alpha: float, alternative: str,
+                          relative: bool = True) -> dict:
     abs_bounds = _score_bounds(c, t, alpha, alternative, "diff")
-    rel_bounds = (_score_bounds(c, t, alpha, alternative, "ratio") if c["count"] > 0
+    rel_bounds = (_score_bounds(c, t, alpha, alternative, "ratio") if c["count"] > 0 and relative
                   else (np.nan, np.nan))
     if test["test"] == "barnard":
         significant = test["p_value"] < alpha
         exact_abs = _exact.test_based_bounds(test["abs_lift"], test["p_value"], alpha, alternative)
         abs_bounds = exact_abs or _widen_to_zero(abs_bounds, significant)
-        if c["count"] > 0 and t["count"] > 0:
+        if not relative:
+            pass
+        elif c["count"] > 0 and t["count"] > 0:
             log_ratio = np.log(test["treatment_mean"] / test["control_mean"])
             exact_rel = _exact.test_based_bounds(log_ratio, test["p_value"], alpha, alternative,
                                                  log_scale=True)
@@ -291,7 +294,8 @@ def p_value(kind: str, control: dict, treatment: dict, alternative: str) -> floa
     return _mean_test(control, treatment, kind, alternative)["p_value"]
 
 
-def compare(kind: str, control: dict, treatment: dict, alpha: float, alternative: str) -> dict:
+def compare(kind: str, control: dict, treatment: dict, alpha: float, alternative: str,
+            relative: bool = True) -> dict:
     """Test and intervals for one (treatment, metric) from the arms' summary statistics.
 
     ``control`` / ``treatment``: ``{"n", "count"}`` for proportions, ``{"n", "mean", "var"}``
@@ -303,16 +307,17 @@ def compare(kind: str, control: dict, treatment: dict, alpha: float, alternative
         test = _proportion_test(control, treatment, alternative)
     else:
         test = _mean_test(control, treatment, kind, alternative)
-    return {**test, **intervals(kind, test, control, treatment, alpha, alternative)}
+    return {**test, **intervals(kind, test, control, treatment, alpha, alternative, relative)}
 
 
 def intervals(kind: str, test: dict, control: dict, treatment: dict, alpha: float,
-              alternative: str) -> dict:
-    """The absolute and relative bounds of a tested comparison at level ``1 - alpha``."""
+              alternative: str, relative: bool = True) -> dict:
+    """The absolute and relative bounds of a tested comparison at level ``1 - alpha``
+    (``relative=False``: the relative bounds of a proportion are skipped, left NaN)."""
     if test["refusal"] or not np.isfinite(alpha):
         return dict(_NAN_INTERVALS)
     if kind == "proportion":
-        return _proportion_intervals(test, control, treatment, alpha, alternative)
+        return _proportion_intervals(test, control, treatment, alpha, alternative, relative)
     return _mean_intervals(test, alpha, alternative)
 
 

@@ -25,6 +25,8 @@ _GRID = 200
 #: Largest table (cells) evaluated in full; larger arms are truncated at rates where the statistic's
 #: tail probability is negligible (see :func:`barnard_p_value`).
 _MAX_CELLS = 2_500_000
+#: Largest arm evaluated in full (the binomial weights of a larger arm cost more than its tail).
+_MAX_ARM = 2_000
 
 
 def min_expected_count(count_control: float, n_control: float, count_treatment: float,
@@ -49,9 +51,9 @@ def barnard_p_value(count_control: int, n_control: int, count_treatment: int, n_
 
     :math:`p = \\sup_{\\pi} \\sum_{T(x) \\succeq T_{obs}} b(x_T; n_T, \\pi)\\, b(x_C; n_C, \\pi)`,
     the tail taken by ``alternative`` ("larger": treatment rate above control). The supremum is
-    found on a logit grid of 200 rates and refined with a bounded scalar search. When the arms are
-    so large that the full table exceeds 2.5 million cells (only then: the counts are tiny relative
-    to the arms), tables and rates are truncated where the binomial tail beyond them is below
+    found on a logit grid of 200 rates and refined with a bounded scalar search. When the full table
+    exceeds 2.5 million cells or an arm 2,000 units (the counts are then tiny relative to the
+    arms), tables and rates are truncated where the binomial tail beyond them is below
     1e-12, and the p-value is floored at the asymptotic one, which the supremum over the rates
     left out approaches.
     """
@@ -62,7 +64,7 @@ def barnard_p_value(count_control: int, n_control: int, count_treatment: int, n_
     observed = float(_pooled_z(np.array(x_t), n_t, np.array(x_c), n_c))
     rate_high, k_t, k_c = 1.0 - 1e-9, n_t, n_c
     floor = 0.0
-    if (n_t + 1) * (n_c + 1) > _MAX_CELLS:
+    if (n_t + 1) * (n_c + 1) > _MAX_CELLS or max(n_t, n_c) > _MAX_ARM:
         rate_high = min(0.5, 40.0 * (x_t + x_c + 1) / (n_t + n_c))
         k_t = int(min(n_t, stats.binom.isf(1e-13, n_t, rate_high) + 1))
         k_c = int(min(n_c, stats.binom.isf(1e-13, n_c, rate_high) + 1))
