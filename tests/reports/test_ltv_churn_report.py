@@ -116,10 +116,10 @@ def test_churn_backtest_and_risk_list_match_segkit_churn(report, direct):
     assert numbers["churn_verdict"] == result.verdict
     ids = numbers["top_risk_ids"]
     assert 0 < len(ids) <= 25
-    reachable = eligible(ids, subscribers, end, events=events)
+    reachable = eligible(ids, subscribers, events=events)
     assert len(reachable.eligible) == len(ids)  # nobody who may not be emailed is listed
     scores = score_current(result, events, subscribers, end, windows=[30, 90])
-    allowed = eligible(scores["subscriber_id"], subscribers, end, events=events).eligible
+    allowed = eligible(scores["subscriber_id"], subscribers, events=events).eligible
     assert ids == scores.loc[scores["subscriber_id"].isin(allowed), "subscriber_id"].head(25).tolist()
 
 

@@ -158,19 +158,19 @@ def write_sendtime_export(
     recs: pd.DataFrame,
     subscribers: pd.DataFrame,
     events: pd.DataFrame | None,
-    as_of: object,
     directory: str | Path | None,
     *,
     suppressed: Iterable[str] = (),
 ) -> SendTimeExport:
     """Write :data:`EXPORT_FILE` into ``directory``: the recommendations of every subscriber the
-    consent gate (:func:`segkit.consent.eligible`, unsubscribe events included) lets through,
-    in :func:`segkit.sendtime.export_frame` columns (the ``segkit sendtime export`` file).
+    consent gate (:func:`segkit.consent.eligible`: the latest state in ``subscribers`` and
+    ``events``, whatever the report's as-of date) lets through, in
+    :func:`segkit.sendtime.export_frame` columns (the ``segkit sendtime export`` file).
 
     With ``directory`` None (a notebook run by hand, outside the report runner) nothing is
     written and ``path`` is None; the consent decision is still returned.
     """
-    table, gate = export_send_times(recs, subscribers, as_of, events=events, suppressed=suppressed)
+    table, gate = export_send_times(recs, subscribers, events=events, suppressed=suppressed)
     if directory is None:
         return SendTimeExport(None, len(table), gate)
     return SendTimeExport(write_export_csv(table, Path(directory) / EXPORT_FILE), len(table), gate)
