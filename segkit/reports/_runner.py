@@ -245,6 +245,27 @@ def _emails_in(html_text: str) -> int:
     return len(EMAIL_PATTERN.findall(html_text.replace(vega_bundle(), "")))
 
 
+#: Files of a run directory that are not the notebook's own output (checked elsewhere).
+_RUNNER_FILES = frozenset({"executed.ipynb", "report.html", "run.json"})
+
+
+def _withhold_emails(run_dir: Path) -> str | None:
+    """Without ``--include-pii``: remove every file the notebook wrote into the run directory
+    (``summary.json``, exports) that holds an email address (for example subscriber ids that are
+    addresses), and say which; None when there were none."""
+    removed = []
+    for path in sorted(run_dir.iterdir()):
+        if path.name in _RUNNER_FILES or not path.is_file():
+            continue
+        if EMAIL_PATTERN.search(path.read_bytes().decode("utf-8", errors="replace")):
+            path.unlink()
+            removed.append(path.name)
+    if not removed:
+        return None
+    return (f"{', '.join(removed)} held email address(es) and {'were' if len(removed) > 1 else 'was'} "
+            "removed (rerun with --include-pii if they are meant to be there)")
+
+
 def _pop_title(notebook: Any, name: str) -> str:
     """The first ``# Title`` line of the first Markdown cell, removed (the header shows it)."""
     for cell in notebook.cells:
@@ -304,7 +325,8 @@ def run_report(
     Parameters are validated before anything runs; a failure inside the notebook does not
     raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
     the error. ``timeout_seconds`` limits each cell (None: no limit). Without ``include_pii`` the HTML is scanned for email addresses and not written
-    if any is found (the run is then marked failed).
+    if any is found, and so is every file the notebook wrote (``summary.json``, exports): one
+    holding an email address is removed (the run is then marked failed).
 
     Raises
     ------
@@ -320,6 +342,8 @@ def run_report(
     run_dir.mkdir(parents=True)
     clock = time.perf_counter()
     error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+    if not include_pii:
+        error = "; ".join(filter(None, [error, _withhold_emails(run_dir)])) or None
     run = ReportRun(name, run_id, "failed" if error else "succeeded", values, run_dir,
                     started.isoformat(), 0.0, error, _read_summary(run_dir))
     if render_error := _render(run, include_pii):

@@ -40,6 +40,7 @@ __all__ = [
     "method_card_html",
     "pseudonym",
     "pseudonymize",
+    "pseudonymize_ids",
     "show_chart",
     "show_markdown",
     "show_method_card",
@@ -98,6 +99,14 @@ def pseudonymize(frame: Any) -> Any:
     for column in columns:
         frame[column] = frame[column].map(pseudonym, na_action="ignore").astype(object)
     return frame
+
+
+def pseudonymize_ids(values: Any) -> list[str]:
+    """Identifiers as a report may store them in ``summary.json`` or any other file: as text
+    with ``--include-pii``, else as :func:`pseudonym` values (the ones the report's tables
+    show in the same run)."""
+    texts = [str(v) for v in values]
+    return texts if include_pii() else [pseudonym(t) for t in texts]
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -200,7 +209,7 @@ def _mask_spec(value: Any) -> Any:
     if isinstance(value, str):
         return mask_emails(value)
     if isinstance(value, dict):
-        return {k: _mask_spec(v) for k, v in value.items()}
+        return {mask_emails(k) if isinstance(k, str) else k: _mask_spec(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_spec(v) for v in value]
     return value
@@ -293,6 +302,8 @@ def write_summary(
     Contents: ``numbers`` (the report's key numbers), ``parameters``, ``data_period``
     (``[start, end]`` as ISO text), ``input_fingerprint`` and ``segkit_version``. Written into
     the run directory when run by :func:`segkit.reports.run_report`; otherwise only returned.
+    Unless PII is included, email addresses in any text are masked (an id that is an email
+    address included); store subscriber ids through :func:`pseudonymize_ids`.
     """
     summary = {
         "numbers": _jsonable(numbers),
@@ -301,6 +312,7 @@ def write_summary(
         "input_fingerprint": fingerprint,
         "segkit_version": __version__,
     }
+    summary = _mask_spec(summary)
     run_dir = os.environ.get(RUN_DIR_ENV)
     if run_dir:
         path = Path(run_dir) / "summary.json"

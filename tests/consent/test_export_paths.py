@@ -58,7 +58,7 @@ def report_csv(ws: Path, out: Path) -> set[str]:
     with Workspace(ws, read_only=True) as workspace:
         tables = sendtime_tables(workspace)
     recs = recommend(tables, STAMP)
-    written = write_sendtime_export(recs, tables["subscribers"], tables["events"], out)
+    written = write_sendtime_export(recs, tables["subscribers"], tables["events"], out, include_pii=True)
     return set(pd.read_csv(written.path, dtype=str)["subscriber_id"])
 
 
