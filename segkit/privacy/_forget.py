@@ -222,7 +222,8 @@ def forget(
         Time recorded in the audit log and suppression list (default: now, UTC).
     compact
         Rewrite the database file afterwards (default). Only skip it when erasing in several
-        calls and compacting once at the end.
+        calls and compacting once at the end (:meth:`segkit.io.Workspace.compact`); the
+        journal stays until then, so if the process ends first, the next opening compacts.
 
     Returns
     -------

@@ -118,7 +118,7 @@ def resume_erasure(workspace: Workspace) -> CompletedErasure | None:
     removed = 0
     if pending.action == "forget" and pending.subject_hashes:
         removed = _finish_forget(workspace, pending)
-    compact_after(workspace, f"completing an interrupted {pending.action}")
+    compact_after(workspace, f"the interrupted {pending.action}")
     done = CompletedErasure(pending.action, pending.at, len(pending.subject_hashes), removed)
     log.warning(done.summary())
     return done

@@ -192,3 +192,24 @@ def test_forget_killed_at_random_moments_never_leaves_erased_bytes(built_workspa
         outcomes.append("finished" if process.returncode == 0 else
                         "completed on opening" if completed else "killed before starting")
     assert "completed on opening" in outcomes, outcomes
+
+
+def test_a_completion_that_fails_keeps_the_journal_and_the_next_opening_retries(ws_path, monkeypatch):
+    import segkit.io._workspace as module
+
+    with Workspace(ws_path) as ws:
+        forget(ws, [PLANTED_ID], compact=False)  # committed; the compaction is still owed
+    assert journal_path(ws_path).exists() and _traces(ws_path.parent)
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module.os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        Workspace(ws_path, read_only=True)
+    assert journal_path(ws_path).exists() and _leftovers(ws_path) == [journal_path(ws_path).name]
+    monkeypatch.undo()
+    with Workspace(ws_path, read_only=True) as ws:
+        assert ws.completed_erasure is not None and ws.completed_erasure.rows_removed == 0
+        assert PLANTED_ID not in set(ws.table("subscribers")["subscriber_id"])
+    assert _traces(ws_path.parent) == [] and _leftovers(ws_path) == []
