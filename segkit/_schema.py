@@ -35,7 +35,14 @@ EVENT_TYPES: tuple[str, ...] = (
     "product_view",
     "cart_add",
     "refund",
+    "hard_bounce",
+    "soft_bounce",
+    "subscribe",
 )
+"""``hard_bounce`` (a permanent failure: the address does not exist or refuses mail) and
+``soft_bounce`` (a temporary one: mailbox full, server down) are kept apart because the consent
+gate treats them differently; ``bounce`` is a bounce of unknown kind, which the gate counts as
+hard. ``subscribe`` records an opt-in (a re-subscribe after an ``unsubscribe`` lifts it)."""
 
 #: Common spellings from email platforms and web analytics, mapped to the vocabulary
 #: (matched case-insensitively after trimming; spaces and hyphens count as underscores).
@@ -49,7 +56,13 @@ EVENT_TYPE_ALIASES: dict[str, str] = {
     "conversion": "purchase", "order_completed": "purchase", "purchases": "purchase",
     "unsubscribed": "unsubscribe", "unsub": "unsubscribe", "opt_out": "unsubscribe",
     "optout": "unsubscribe",
-    "bounced": "bounce", "hard_bounce": "bounce", "soft_bounce": "bounce",
+    "subscribed": "subscribe", "resubscribe": "subscribe", "resubscribed": "subscribe",
+    "opt_in": "subscribe", "optin": "subscribe", "opted_in": "subscribe",
+    "bounced": "bounce", "bounces": "bounce",
+    "hardbounce": "hard_bounce", "hard_bounced": "hard_bounce", "bounce_hard": "hard_bounce",
+    "permanent_bounce": "hard_bounce",
+    "softbounce": "soft_bounce", "soft_bounced": "soft_bounce", "bounce_soft": "soft_bounce",
+    "transient_bounce": "soft_bounce",
     "spam_complaint": "complaint", "spam": "complaint", "spamreport": "complaint",
     "page_view": "web_visit", "pageview": "web_visit", "visit": "web_visit", "session": "web_visit",
     "site_visit": "web_visit", "web_session": "web_visit",

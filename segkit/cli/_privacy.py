@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from segkit._config import DEFAULT_REPORTS_DIR
-from segkit._files import atomic_write_text
 from segkit.cli._app import CliState, command, output_file, parse_as_of, state
 from segkit.errors import InputError
 
@@ -81,18 +80,19 @@ def access_command(
     out: Annotated[str, typer.Option("--out", help="JSON file to write.")],
 ) -> None:
     """Write everything held about SUBSCRIBER_ID (every table, quarantine, audit) as JSON."""
-    from segkit.io import Workspace
+    from segkit.io import Workspace, personal_data_note, write_private_file
     from segkit.privacy import access
 
     cli = state(ctx)
-    out_path = output_file(out, "access.json")
+    output_file(out, "access.json")  # refuse a directory before any work
     with Workspace(cli.workspace, read_only=True) as workspace:
         held = access(workspace, subscriber_id)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_path, json.dumps(held, indent=2, ensure_ascii=False) + "\n", mode=0o600)
+    text = json.dumps(held, indent=2, ensure_ascii=False) + "\n"
+    target = write_private_file(output_file(out, "access.json"), lambda handle: handle.write(text), "access file")
     counts = ", ".join(f"{table} {n}" for table, n in held["row_counts"].items() if n)
-    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {out_path}"
-             + (f" ({counts})" if counts else " (nothing is held)"))
+    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {target.resolve()}"
+             + (f" ({counts})" if counts else " (nothing is held)") + "; "
+             + personal_data_note("everything held about one subscriber"))
 
 
 @command("prune")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
-from segkit._files import atomic_write
-from segkit.errors import InputError, StorageError, environment_fault
+from segkit.errors import InputError, SegkitError, environment_fault
 
-__all__ = ["read_id_list", "write_export_csv"]
+__all__ = ["personal_data_note", "read_id_list", "write_export_csv", "write_private_file"]
 
 
 def read_id_list(path: str | Path, what: str = "id list") -> list[str]:
@@ -29,18 +32,58 @@ def read_id_list(path: str | Path, what: str = "id list") -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def write_export_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write an export as CSV atomically (a temporary file renamed into place), creating folders.
+def personal_data_note(holds: str) -> str:
+    """What an export file written by :func:`write_export_csv` holds and how it is protected,
+    for the message that names the file."""
+    return f"it holds personal data ({holds}) and is readable by its owner only (mode 600)"
 
-    A crash mid-write never leaves a truncated audience file for a sending platform to pick up.
-    A disk that refuses the write raises :class:`~segkit.errors.StorageError`.
+
+def _unwritable(target: Path, what: str, error: OSError) -> SegkitError:
+    """The error for a write the disk refused: StorageError (exit 1) for a full, read-only or
+    unwritable disk, InputError (exit 2) for a path that names nothing usable."""
+    fault = environment_fault(OSError(error.errno, error.strerror, str(target)))
+    kind = type(fault) if fault is not None else InputError
+    return kind(f"cannot write the {what}: {fault}")
+
+
+def write_private_file(path: str | Path, write: Callable[[TextIO], object], what: str = "export") -> Path:
+    """Create ``path`` (folders too) readable and writable by its owner only (mode 0600) from the
+    first byte, filled by ``write(handle)`` (UTF-8 text), atomically.
+
+    The temporary file is made with that mode (:func:`tempfile.mkstemp`: a unique name beside
+    the target, so two writers never share it), synced, and renamed over the target, which
+    therefore never has wider permissions, even if an older file with them was there. A crash
+    mid-write never leaves a truncated file behind for a sending platform to pick up.
+
+    Raises
+    ------
+    InputError
+        The folder or file cannot be written (the message names the path and the reason).
     """
     target = Path(path).expanduser()
-    if target.is_dir():
-        raise InputError(f"{target}: is a directory; give a file name for the export")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, lambda handle: table.to_csv(handle, index=False))
+        descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                            dir=target.parent)
     except OSError as error:  # full disk, read-only or unwritable folder: not the input's fault
-        raise StorageError(f"cannot write the export: {environment_fault(error)}") from error
+        raise _unwritable(target, what, error) from error
+    partial = Path(name)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise _unwritable(target, what, error) from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target
+
+
+def write_export_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write an export as CSV with :func:`write_private_file`: owner-only (mode 0600) from the
+    first byte, atomic; exports hold personal data (ids, email addresses)."""
+    return write_private_file(path, lambda handle: table.to_csv(handle, index=False))
