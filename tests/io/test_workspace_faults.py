@@ -79,6 +79,9 @@ def corrupt_workspace(tmp_path) -> Path:
     path = tmp_path / "corrupt.duckdb"
     n = 50_000
     with Workspace(path) as ws:
+        ws.ingest("subscribers", pd.DataFrame({
+            "subscriber_id": ["SUB-00001-1"], "email": ["a@example.com"],
+            "signup_at": ["2024-01-01T00:00:00Z"], "consent": [True]}))
         ws.ingest("events", pd.DataFrame({
             "event_id": [f"e{i}" for i in range(n)],
             "subscriber_id": [f"SUB-{i % 2000:05d}-{i}" for i in range(n)],
