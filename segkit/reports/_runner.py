@@ -95,17 +95,34 @@ class ReportRun:
 
 def notebooks_dir(notebooks: str | Path | None = None) -> Path:
     """Where report notebooks live: the argument, ``$SEGKIT_NOTEBOOKS``, the repository's
-    ``notebooks/`` (segkit installed in editable mode from a checkout), or ``./notebooks``."""
-    candidates = [notebooks, os.environ.get(NOTEBOOKS_ENV) or None]
-    candidates += [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
+    ``notebooks/`` (segkit installed in editable mode from a checkout), ``./notebooks``, or the
+    notebooks packaged in the installed wheel (:data:`segkit.lab.PACKAGED_NOTEBOOKS`)."""
+    from segkit.lab import PACKAGED_NOTEBOOKS
+
+    given = notebooks or os.environ.get(NOTEBOOKS_ENV) or None
+    if given is not None:
+        if not Path(given).is_dir():
+            raise ValidationError(f"notebooks directory {given!s} not found")
+        return Path(given).resolve()
+    candidates = [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks",
+                  PACKAGED_NOTEBOOKS]
     for candidate in candidates:
-        if candidate is not None and Path(candidate).is_dir():
-            return Path(candidate).resolve()
-    given = notebooks or os.environ.get(NOTEBOOKS_ENV)
+        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
+            return candidate.resolve()
     raise ValidationError(
-        f"notebooks directory {given!s} not found" if given else
-        f"no notebooks directory found; pass notebooks=... or set ${NOTEBOOKS_ENV}"
+        f"no notebooks directory found; pass notebooks=... or set ${NOTEBOOKS_ENV} "
+        "(an installed segkit carries its report notebooks: reinstall it from a wheel)"
     )
+
+
+def _run_directory(source: Path) -> Path:
+    """The working directory of a run: the parent of the notebooks folder (the repository root
+    for ``notebooks/``), or the current directory for the notebooks packaged in segkit."""
+    from segkit.lab import PACKAGED_NOTEBOOKS
+
+    if source.parent.resolve() == PACKAGED_NOTEBOOKS.resolve():
+        return Path.cwd()
+    return source.parent.parent
 
 
 def _is_report(path: Path) -> bool:
@@ -219,7 +236,7 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
     try:
         papermill.execute_notebook(
             str(source), str(run_dir / "executed.ipynb"), parameters=values,
-            kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
+            kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(_run_directory(source)),
             progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager_class(env),
             # log_level: no "running over TCP without encryption" line per report (the kernel
             # listens on 127.0.0.1 only and lives for one run); cell errors still fail the run

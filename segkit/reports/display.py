@@ -5,7 +5,8 @@ values interpolated into text go through :func:`html.escape` (and a Markdown esc
 addresses are masked and ``subscriber_id`` values replaced by salted pseudonyms
 (:func:`pseudonym`) unless the run was started with ``--include-pii``. Charts are emitted as a
 Vega-Lite spec; the report exporter turns each into an inline ``vegaEmbed`` call with safely
-encoded JSON (see :mod:`segkit.reports._html`), and JupyterLab renders the same output live.
+encoded JSON (see :mod:`segkit.reports._html`); run interactively, the output also carries a
+:class:`segkit.charts.VegaChart` widget that JupyterLab draws offline.
 
 The runner passes its context to the kernel through environment variables
 (:data:`RUN_DIR_ENV`, :data:`INCLUDE_PII_ENV`); run interactively, nothing is written and
@@ -216,16 +217,37 @@ def _mask_spec(value: Any) -> Any:
 
 
 def show_chart(chart: Any) -> None:
-    """Display an altair chart as a Vega-Lite spec (rendered offline in the report HTML)."""
+    """Display an altair chart as a Vega-Lite spec (emails masked).
+
+    In a report run the report exporter inlines the spec into the offline HTML. Run
+    interactively (JupyterLab, Notebook 7, VS Code) the same output also carries a
+    :class:`segkit.charts.VegaChart` widget, which front ends prefer and which draws the chart
+    with the bundled Vega libraries: no CDN, and no Vega-Lite version support needed in the
+    front end (JupyterLab 4 renders only Vega-Lite 5 specs).
+    """
     import altair as alt
 
     spec = _mask_spec(chart.to_dict())
     major = alt.SCHEMA_VERSION.split(".")[0]
     title = spec.get("title", "chart")
-    _display({
+    if isinstance(title, dict):
+        title = title.get("text", "chart")
+    bundle = {
         f"application/vnd.vegalite.{major}+json": spec,
         "text/plain": f"<chart: {mask_emails(str(title))}>",
-    })
+    }
+    if not os.environ.get(RUN_DIR_ENV):
+        bundle.update(_widget_view(spec))
+    _display(bundle)
+
+
+def _widget_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """The widget-view entry of a :class:`~segkit.charts.VegaChart` drawing ``spec``."""
+    from segkit.charts import VegaChart
+
+    shown = VegaChart(spec)._repr_mimebundle_()
+    data = shown[0] if isinstance(shown, tuple) else (shown or {})
+    return {k: v for k, v in data.items() if k != "text/plain"}
 
 
 def method_card_html(

@@ -106,6 +106,19 @@ def test_method_card_escapes_and_flags_insufficient_data():
     assert "sk-card-ok" in ok and "Data suffice" in ok
 
 
+def test_chart_run_interactively_is_also_an_offline_widget(shown, monkeypatch):
+    monkeypatch.delenv(RUN_DIR_ENV, raising=False)
+    display.show_chart(alt.Chart(pd.DataFrame({"n": [1]}), title="c").mark_bar().encode(x="n"))
+    assert "application/vnd.jupyter.widget-view+json" in shown[0]
+    assert "application/vnd.vegalite.v6+json" in shown[0] and shown[0]["text/plain"] == "<chart: c>"
+
+
+def test_chart_in_a_report_run_is_only_the_spec(shown, monkeypatch, tmp_path):
+    monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
+    display.show_chart(alt.Chart(pd.DataFrame({"n": [1]})).mark_bar().encode(x="n"))
+    assert "application/vnd.jupyter.widget-view+json" not in shown[0]  # no widget state in executed.ipynb
+
+
 def test_summary_stores_ids_as_pseudonyms_and_masks_emails_unless_pii(tmp_path, monkeypatch):
     # ESP exports keyed by email: an id that is an address is PII wherever it lands
     monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
