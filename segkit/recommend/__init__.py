@@ -7,8 +7,15 @@ top ``k`` items per subscriber with the model that produced each slot.
 """
 
 from segkit.recommend._base import FALLBACK_MODEL, Recommender
+from segkit.recommend._category import next_category
 from segkit.recommend._data import REQUIRED_COLUMNS, check_interactions, online_retail_interactions
 from segkit.recommend._evaluate import HoldoutResult, evaluate, holdout_metrics
+from segkit.recommend._export import (
+    EVENT_WEIGHTS,
+    EXPORT_COLUMNS,
+    export_recommendations,
+    weight_events,
+)
 from segkit.recommend._models import EASE, BuyAgain, CategoryPopularity, Cooccurrence, Popularity
 
 __all__ = [
@@ -16,6 +23,8 @@ __all__ = [
     "CategoryPopularity",
     "Cooccurrence",
     "EASE",
+    "EVENT_WEIGHTS",
+    "EXPORT_COLUMNS",
     "FALLBACK_MODEL",
     "HoldoutResult",
     "Popularity",
@@ -23,6 +32,9 @@ __all__ = [
     "Recommender",
     "check_interactions",
     "evaluate",
+    "export_recommendations",
     "holdout_metrics",
+    "next_category",
     "online_retail_interactions",
+    "weight_events",
 ]

@@ -197,3 +197,19 @@ def test_input_contract():
         Popularity().recommend()
     with pytest.raises(ValidationError, match="positive integer"):
         Popularity().fit(_interactions(), AS_OF).recommend(k=0)
+
+
+def test_next_category_by_reciprocal_rank():
+    from segkit.recommend import next_category
+
+    data = _interactions()
+    model = Cooccurrence().fit(data, AS_OF)
+    got = next_category(model, ["s003", "newcomer"], depth=6).set_index("subscriber_id")
+    recs = model.recommend(["s003"], k=6)
+    category = data.drop_duplicates("product_id").set_index("product_id")["category"]
+    weights = (1.0 / recs["rank"]).groupby(category.reindex(recs["product_id"]).to_numpy()).sum()
+    assert got.loc["s003", "next_category"] == weights.sort_index().idxmax()
+    assert got.loc["s003", "score"] == pytest.approx(weights.max())
+    assert got.loc["newcomer", "model"] == "popularity"
+    with pytest.raises(ValidationError, match="no category to recommend"):
+        next_category(Popularity().fit(data.drop(columns="category"), AS_OF))
