@@ -291,6 +291,13 @@ class ParetoNBD(_TransactionModel):
     def _minimize(self, objective: Objective, start: np.ndarray) -> Optimum:
         return minimize_with_homogeneous_bound(objective, start, self.max_iter)
 
+    _dropout_coordinates = (2, KAPPA)
+
+    def _dropout_reading(self) -> str:
+        s, beta = self.params_["s"], self.params_["beta"]
+        per = _UNIT_NAMES.get(getattr(self, "time_unit_", None) or "", "time unit")
+        return f"a mean dropout rate s/beta = {s / beta:.3g} per {per}"
+
     def _limit_coordinates(self, coords: np.ndarray) -> tuple[int, ...]:
         return (KAPPA,) if at_homogeneous_bound(coords) else ()
 
