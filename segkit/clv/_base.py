@@ -16,6 +16,19 @@ from segkit.errors import DataSufficiencyWarning, NotFittedError, ValidationErro
 _NUMBER = (int, float, np.integer, np.floating)
 
 
+def _invert(info: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Inverse of an observed information matrix, and whether it is a usable covariance
+    (positive definite, finite); NaN when not."""
+    try:
+        np.linalg.cholesky(info)
+        inverse = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan), False
+    if not (np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0)):
+        return np.full_like(info, np.nan), False
+    return inverse, True
+
+
 class _MaximumLikelihoodModel:
     """Parameters, uncertainty and reporting common to the CLV models.
 
@@ -129,10 +142,14 @@ class _MaximumLikelihoodModel:
         the dropout side is not: the likelihood is then flat along a and b). Returns the
         coordinates held.
         """
-        inverse, ok = self._inverse_information(objective, coords, total_weight, limit)
+        free = np.array([i not in limit for i in range(len(coords))])
+        info = hessian(objective, coords, free=free) * total_weight
+        inverse, ok = _invert(info)
         held_dropout = tuple(sorted(set(limit) | set(self._dropout_coordinates)))
         if not ok and held_dropout != tuple(sorted(limit)):
-            retry, retry_ok = self._inverse_information(objective, coords, total_weight, held_dropout)
+            # holding coordinates fixed leaves the information of the others: a sub-block
+            keep = np.array([i not in held_dropout for i in np.flatnonzero(free)])
+            retry, retry_ok = _invert(info[np.ix_(keep, keep)])
             if retry_ok:
                 inverse, ok, limit = retry, True, held_dropout
         if not ok:
@@ -160,21 +177,6 @@ class _MaximumLikelihoodModel:
             {"lower": np.exp(theta - z * se_log), "upper": np.exp(theta + z * se_log)}, index=names
         )
         return tuple(limit)
-
-    def _inverse_information(
-        self, objective: Objective, coords: np.ndarray, total_weight: float, limit: tuple[int, ...]
-    ) -> tuple[np.ndarray, bool]:
-        """Inverse of the observed information over the coordinates not in ``limit``, and whether
-        it is a usable covariance (positive definite, finite)."""
-        free = np.array([i not in limit for i in range(len(coords))])
-        info = hessian(objective, coords, free=free) * total_weight
-        try:
-            inverse = np.linalg.inv(info)
-            ok = bool(np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0))
-            np.linalg.cholesky(info)
-        except np.linalg.LinAlgError:
-            return np.full_like(info, np.nan), False
-        return (inverse, True) if ok else (np.full_like(info, np.nan), False)
 
     def _held_dropout_note(self, coords: np.ndarray, held: tuple[int, ...]) -> tuple[str, ...]:
         """The note when the dropout coordinates were held because the full Hessian is singular
