@@ -14,29 +14,37 @@ import pandas as pd
 
 from segkit.errors import InputError
 
-__all__ = ["cdnow", "cdnow_raw", "hillstrom"]
+__all__ = ["cdnow", "cdnow_raw", "hillstrom", "online_retail"]
 
-#: SHA-256 of the original (uncompressed) files, as published in the data README.
+#: SHA-256 as published in the data README: of the original (uncompressed) file, or of the
+#: gzip itself for a name ending in ``.gz`` (vendored byte for byte).
 CHECKSUMS = {
     "CDNOW_master.txt": "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef",
     "hillstrom.csv": "5dcfc1c792b2da9ce0cf6ef62eafd1d6f58ba85568f56bab09b68b4c6b5c1477",
+    "online_retail.csv.gz": "31d7905780e7fb2b98ace8f2058ac2989feccec79840b5d85f6b608a65dc89b2",
 }
+
+#: The Online Retail columns as published, text ones read as strings (``CustomerID`` too).
+_ONLINE_RETAIL_TEXT = ("InvoiceNo", "StockCode", "Description", "CustomerID", "Country")
 
 HILLSTROM_EXPERIMENT_ID = "hillstrom_2008"
 HILLSTROM_CONTROL_ARM = "No E-Mail"
 
 
 def _verified_bytes(name: str) -> bytes:
-    """Decompress a vendored file and check it against its published checksum."""
-    with resources.files("segkit.datasets").joinpath(f"data/{name}.gz").open("rb") as handle:
-        raw = gzip.decompress(handle.read())
-    digest = hashlib.sha256(raw).hexdigest()
+    """The decompressed bytes of a vendored file, checked against its published checksum (of the
+    gzip itself when ``name`` ends in ``.gz``, else of the decompressed file)."""
+    packed_name = name if name.endswith(".gz") else f"{name}.gz"
+    with resources.files("segkit.datasets").joinpath(f"data/{packed_name}").open("rb") as handle:
+        packed = handle.read()
+    checked = packed if name.endswith(".gz") else gzip.decompress(packed)
+    digest = hashlib.sha256(checked).hexdigest()
     if digest != CHECKSUMS[name]:
         raise InputError(
             f"vendored dataset {name} is corrupted: SHA-256 {digest}, expected {CHECKSUMS[name]}; "
             "reinstall segkit"
         )
-    return raw
+    return gzip.decompress(packed) if name.endswith(".gz") else checked
 
 
 def cdnow_raw() -> pd.DataFrame:
@@ -94,3 +102,26 @@ def hillstrom() -> pd.DataFrame:
         {"subscriber_id": ids, "experiment_id": HILLSTROM_EXPERIMENT_ID, "arm": raw["segment"]}
     )
     return pd.concat([front, raw.drop(columns="segment")], axis=1)
+
+
+def online_retail() -> pd.DataFrame:
+    """The UCI "Online Retail" invoice lines as published (Chen, Sain & Guo 2012; CC BY 4.0).
+
+    One row per invoice line of a UK online gift retailer, 2010-12-01 to 2011-12-09: 541,909 lines,
+    25,900 invoices, 4,372 customer ids. Columns as published: ``InvoiceNo``, ``StockCode``,
+    ``Description``, ``CustomerID``, ``Country`` (strings; ``CustomerID`` and ``Description`` are
+    missing on some lines), ``Quantity`` (int), ``InvoiceDate`` (naive datetime64, UK local
+    time) and ``UnitPrice`` (GBP float). Nothing is cleaned: cancellations (``InvoiceNo``
+    starting with "C", negative ``Quantity``), the 135,080 lines without a customer and zero or
+    negative prices are all here. ``segkit ingest orders`` / ``Workspace.ingest("orders", ...)``
+    turns them into one purchase per invoice with cancellations netted as refunds.
+    """
+    frame = pd.read_csv(
+        io.BytesIO(_verified_bytes("online_retail.csv.gz")),
+        dtype={**dict.fromkeys(_ONLINE_RETAIL_TEXT, "string"), "Quantity": "int64",
+               "UnitPrice": "float64"},
+        keep_default_na=False,
+        na_values={"CustomerID": [""], "Description": [""]},
+    )
+    frame["InvoiceDate"] = pd.to_datetime(frame["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
+    return frame

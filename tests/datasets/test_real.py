@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segkit.datasets import _real, cdnow, cdnow_raw, hillstrom
+from segkit.datasets import _real, cdnow, cdnow_raw, hillstrom, online_retail
 from segkit.errors import InputError
 
 PUBLISHED = pd.read_csv(
@@ -83,7 +83,40 @@ def test_hillstrom_rates_match_the_publication(hillstrom_frame, metric, toleranc
         assert means[arm] == pytest.approx(value, abs=tolerance), (arm, metric)
 
 
-@pytest.mark.parametrize("loader", [cdnow_raw, cdnow, hillstrom])
+@pytest.fixture(scope="module")
+def retail_lines() -> pd.DataFrame:
+    return online_retail()
+
+
+def test_online_retail_has_the_published_size(retail_lines):
+    lines = retail_lines
+    assert list(lines.columns) == [
+        "InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+        "CustomerID", "Country",
+    ]  # fmt: skip
+    expected = published("online_retail", "rows")
+    assert len(lines) == expected["all"]
+    assert lines["InvoiceNo"].nunique() == published("online_retail", "invoices")["all"]
+    assert lines["CustomerID"].nunique() == published("online_retail", "customers")["all"]
+    cancelled = lines["InvoiceNo"].str.startswith("C")
+    assert cancelled.sum() == published("online_retail", "cancellation_lines")["all"]
+    assert (lines.loc[cancelled, "Quantity"] < 0).all()
+    no_customer = lines["CustomerID"].isna()
+    assert no_customer.sum() == published("online_retail", "lines_without_customer")["all"]
+    assert lines["InvoiceDate"].min() == pd.Timestamp("2010-12-01 08:26")
+    assert lines["InvoiceDate"].max() == pd.Timestamp("2011-12-09 12:50")
+    assert lines["CustomerID"].dropna().str.fullmatch(r"\d{5}").all()  # text, not "12345.0"
+
+
+def test_online_retail_cleaned_figures_match_the_tutorials(retail_lines):
+    lines = retail_lines
+    kept = lines[lines["CustomerID"].notna() & ~lines["InvoiceNo"].str.startswith("C")]
+    assert kept["CustomerID"].nunique() == published("online_retail", "customers")["cleaned"]
+    sales = (kept["Quantity"] * kept["UnitPrice"]).sum()
+    assert sales == pytest.approx(published("online_retail", "sales_gbp")["cleaned"], abs=5_000)
+
+
+@pytest.mark.parametrize("loader", [cdnow_raw, cdnow, hillstrom, online_retail])
 def test_a_corrupted_file_raises_input_error(monkeypatch, loader):
     wrong = dict.fromkeys(_real.CHECKSUMS, "0" * 64)
     monkeypatch.setattr(_real, "CHECKSUMS", wrong)
