@@ -13,8 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from clv_simulate import simulate_bgnbd
-from scipy.special import polygamma
+from clv_simulate import nbd_standard_errors, simulate_bgnbd
 
 from segkit.clv import BetaGeo, ParetoNBD
 
@@ -26,15 +25,6 @@ def no_dropout() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ages = rng.uniform(30, 300, 3000).round()
     x, tx, T = simulate_bgnbd(3000, 0.7, 60.0, 1e-9, 1.0, ages, rng)
     return x, np.minimum(np.ceil(tx), T), T
-
-
-def nbd_standard_errors(r: float, alpha: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """Standard errors of (r, alpha) from the closed-form Hessian of the NBD log-likelihood."""
-    h = np.empty((2, 2))
-    h[0, 0] = np.sum(polygamma(1, r + x) - polygamma(1, r))
-    h[0, 1] = h[1, 0] = np.sum(1 / alpha - 1 / (alpha + T))
-    h[1, 1] = np.sum(-r / alpha**2 + (r + x) / (alpha + T) ** 2)
-    return np.sqrt(np.diag(np.linalg.inv(-h)))
 
 
 @pytest.mark.parametrize(("model", "dropout"), [(BetaGeo, ["a", "b"]), (ParetoNBD, ["s", "beta"])])
