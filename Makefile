@@ -25,8 +25,10 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	@for script in $$(ls benchmarks/*.py | grep -v "/_"); do echo "== $$script"; $(PY) $$script || exit 1; done
 
+# JupyterLab on notebooks/ with the segkit kernel; tracked notebooks are saved without outputs.
+# Jupyter refuses root unless told: as root, segkit lab says so and passes --allow-root.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/segkit lab notebooks/
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,4 +1,5 @@
-"""Chart builders: pure functions from DataFrames/results to altair charts (no statistics inside).
+"""Chart builders: pure functions from DataFrames/results to altair charts (no statistics inside),
+and :class:`VegaChart`, the widget that draws them offline in Jupyter front ends.
 
 Each area adds its builders in its own ``_<area>.py`` module and one import line below.
 """
@@ -34,8 +35,10 @@ from segkit.charts._segments import (
 from segkit.charts._sendtime import sendtime_evaluation_chart, sendtime_heatmap_chart
 from segkit.charts._sendtime_summary import frequency_response_chart, recommended_hours_chart
 from segkit.charts._stats import cumulative_lift_chart, lift_forest_chart
+from segkit.charts._widget import VegaChart, enable_offline_renderer, offline_renderer
 
 __all__: list[str] = [
+    "VegaChart",
     "churn_calibration_chart",
     "churn_gains_chart",
     "churn_importance_chart",
@@ -48,10 +51,12 @@ __all__: list[str] = [
     "clv_holdout_segment_chart",
     "clv_period_transactions_chart",
     "cumulative_lift_chart",
+    "enable_offline_renderer",
     "events_per_week_chart",
     "frequency_response_chart",
     "lift_forest_chart",
     "machine_opens_chart",
+    "offline_renderer",
     "quarantine_reasons_chart",
     "recommended_hours_chart",
     "score_distribution_chart",

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from segkit.cli._app import command, parse_as_of, state
+from segkit._config import DEFAULT_REPORTS_DIR
+from segkit.cli._app import CliState, command, parse_as_of, state
 from segkit.errors import InputError
 
 
@@ -23,23 +24,53 @@ def forget_command(
         Path | None,
         typer.Option("--from-file", help="File of subscriber ids, one a line ('#' comments)."),
     ] = None,
+    reports: Annotated[
+        Path, typer.Option("--reports", help="Reports directory searched for runs that still "
+                                             "mention an erased id (made with --include-pii).")
+    ] = DEFAULT_REPORTS_DIR,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Complete an interrupted forget (any command opening the "
+                                      "workspace does) and compact the database file."),
+    ] = False,
 ) -> None:
     """Erase subscribers from every workspace table, suppress them and audit it.
 
     One transaction; the suppression list and the audit log hold salted hashes, never the id or
-    email; the database file is then rewritten so no deleted bytes remain. Prints rows removed
-    per table. A later `segkit ingest` skips their rows unless --allow-reingest. Exit code 2 when no ids are given or none of them is held (nothing is written then).
+    email; the database file is then rewritten so no deleted bytes remain. A forget killed
+    midway is completed by the next command that opens the workspace (or by --resume). Prints
+    rows removed per table. A later `segkit ingest` skips their rows unless --allow-reingest.
+    Ids erased earlier are reported, not an error. Exit code 2 when no ids are given or none
+    of them is held (nothing is written then).
     """
     from segkit.io import Workspace, read_id_list
     from segkit.privacy import forget
 
     cli = state(ctx)
     ids = list(subscriber_ids or []) + (read_id_list(from_file, "id file") if from_file else [])
-    if not ids:
-        raise InputError("no subscriber ids given; pass ids or --from-file FILE")
+    if not ids and not resume:
+        raise InputError("no subscriber ids given; pass ids or --from-file FILE (or --resume)")
     with Workspace(cli.workspace, create=False) as workspace:
+        if workspace.completed_erasure is not None and resume:
+            cli.echo(workspace.completed_erasure.summary())
+        if not ids:
+            if workspace.completed_erasure is None:
+                workspace.compact()
+                cli.echo("no interrupted forget to complete; database file compacted")
+            return
         report = forget(workspace, ids)
     cli.echo(report.summary())
+    _list_report_runs(cli, reports, ids)
+
+
+def _list_report_runs(cli: CliState, reports: Path, ids: list[str]) -> None:
+    """Name the report runs that still hold an erased id (only --include-pii runs can)."""
+    from segkit.reports import runs_mentioning
+
+    runs = runs_mentioning(reports, ids) if reports.is_dir() else []
+    if runs:
+        cli.echo(f"  {len(runs)} report run(s) made with --include-pii still mention these ids; "
+                 f"delete them to complete the erasure: {', '.join(map(str, runs))}")
 
 
 @command("access")

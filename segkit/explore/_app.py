@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import display
 
 from segkit._timestamps import utc_timestamp
+from segkit.charts import VegaChart
 from segkit.errors import SegkitError, ValidationError
 from segkit.explore._data import ExplorerData
 from segkit.explore._export import export_audience, write_audience
@@ -27,6 +28,20 @@ from segkit.segments import PERFORMANCE_METRICS, SegmentExport
 __all__ = ["SegmentExplorer"]
 
 _FLOAT = "{:.4g}".format
+#: The controls column never gets narrower than this (full slider labels, a rules editor of
+#: about 45 characters); below it plus the results' own minimum the results wrap underneath.
+CONTROLS_MIN_WIDTH = "400px"
+#: Results take the rest of the row but wrap below the controls when narrower than this.
+RESULTS_BASIS = "480px"
+#: Every control's label gets this much room, enough for the longest ("moderate_click_rate").
+_LABELS = {"description_width": "150px"}
+_FULL = {"width": "calc(100% - 4px)"}  # ipywidgets add a 2 px margin each side
+#: Monospace rules editor; tables that scroll inside the results column instead of widening it.
+_CSS = """<style>
+.segkit-rules textarea { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.segkit-results .widget-html-content { max-width: 100%; overflow-x: auto; }
+.segkit-chart { max-width: 100%; overflow-x: auto; }
+</style>"""
 
 
 class SegmentExplorer:
@@ -108,38 +123,56 @@ class SegmentExplorer:
     def _build_widgets(self, state: ExplorerState, export_path: str | Path) -> None:
         snapshot = self.data.snapshot(state.as_of)
         self.scheme = widgets.Dropdown(options=list(EXPLORER_SCHEMES), value=state.scheme,
-                                       description="scheme")
+                                       description="scheme", style=_LABELS, layout=_FULL,
+                                       tooltip="segment scheme whose thresholds you adjust")
         self.sliders: dict[str, dict[str, widgets.Widget]] = {
             scheme: {p.name: self._parameter_widget(p, snapshot.windows) for p in parameters}
             for scheme, parameters in SCHEME_PARAMETERS.items()
         }
-        self.rules_text = widgets.Textarea(value=state.rules, description="rules",
-                                           layout=widgets.Layout(width="95%", height="160px"))
-        self.apply_rules = widgets.Button(description="Apply rules")
+        self.rules_text = widgets.Textarea(value=state.rules, rows=12, layout=_FULL,
+                                           tooltip="segkit.segments YAML rules")
+        self.rules_text.add_class("segkit-rules")
+        self.apply_rules = widgets.Button(description="Apply rules",
+                                          tooltip="recompute the segments from the rules above")
         self.parameters = widgets.VBox()
-        self.countries = widgets.SelectMultiple(description="country", rows=5)
-        self.cohorts = widgets.SelectMultiple(description="signup cohort", rows=5)
+        self.countries = widgets.SelectMultiple(description="country", rows=5, style=_LABELS,
+                                                layout=_FULL, tooltip="none selected: all")
+        self.cohorts = widgets.SelectMultiple(description="signup cohort", rows=5, style=_LABELS,
+                                              layout=_FULL, tooltip="signup quarter (UTC); "
+                                              "none selected: all")
         self.consent = widgets.Dropdown(options=list(CONSENT_FILTERS), value=state.consent,
-                                        description="consent")
+                                        description="consent", style=_LABELS, layout=_FULL,
+                                        tooltip="which consent states count as recipients")
         self.as_of = widgets.DatePicker(value=state.as_of.date(), description="as of",
-                                        disabled=not self.data.can_change_as_of)
+                                        disabled=not self.data.can_change_as_of, style=_LABELS,
+                                        tooltip="features as of the start of this day (UTC)")
         self._as_of_stamp = state.as_of
         self.as_of_status = widgets.HTML()
         self.window = widgets.Dropdown(options=list(snapshot.windows), description="perf. days",
                                        value=state.performance_window if state.performance_window
-                                       in snapshot.windows else snapshot.windows[-1])
+                                       in snapshot.windows else snapshot.windows[-1],
+                                       style=_LABELS, layout=_FULL,
+                                       tooltip="performance over the last N days")
         self.metric = widgets.Dropdown(options=list(PERFORMANCE_METRICS), value="click_rate",
-                                       description="metric")
-        self.segment = widgets.Dropdown(description="segment")
-        self.save_rule = widgets.Button(description="Save as rule", icon="save")
-        self.rule_path = widgets.Text(value="", placeholder="optional .yaml path", description="rule file")
-        self.rule_output = widgets.Textarea(layout=widgets.Layout(width="95%", height="200px"))
-        self.export_button = widgets.Button(description="Export audience", icon="download")
-        self.export_path = widgets.Text(value=str(export_path), description="CSV")
+                                       description="metric", style=_LABELS, layout=_FULL,
+                                       tooltip="metric of the performance chart and table")
+        self.segment = widgets.Dropdown(description="segment", tooltip="segment to export")
+        self.save_rule = widgets.Button(description="Save as rule", icon="save",
+                                        tooltip="show (and write) the selection as rules")
+        self.rule_path = widgets.Text(value="", placeholder="optional .yaml path",
+                                      description="rule file", tooltip="where Save as rule writes")
+        self.rule_output = widgets.Textarea(placeholder=_NOT_SAVED, rows=10, layout=_FULL)
+        self.rule_output.add_class("segkit-rules")
+        self.export_button = widgets.Button(description="Export audience", icon="download",
+                                            tooltip="write the segment's consent-safe audience")
+        self.export_path = widgets.Text(value=str(export_path), description="CSV",
+                                        tooltip="where Export audience writes")
         self.message = widgets.HTML()
         self.sizes_html = widgets.HTML()
         self.performance_html = widgets.HTML()
-        self.charts = widgets.Output()
+        self.sizes_chart = VegaChart()
+        self.performance_chart = VegaChart()
+        self.charts = widgets.VBox([self.sizes_chart, self.performance_chart])
         self._connect()
         self.widget = self._layout()
 
@@ -147,12 +180,13 @@ class SegmentExplorer:
         if parameter.kind == "window":
             default = int(parameter.default)
             return widgets.Dropdown(options=list(windows), description=parameter.label,
-                                    value=default if default in windows else windows[-1])
+                                    value=default if default in windows else windows[-1],
+                                    style=_LABELS, layout=_FULL, tooltip="feature window")
         return widgets.FloatSlider(value=parameter.default, min=parameter.low, max=parameter.high,
                                    step=parameter.step, description=parameter.name,
                                    continuous_update=False,
                                    readout_format=".0f" if parameter.unit == "days" else ".2f",
-                                   tooltip=parameter.label)
+                                   tooltip=parameter.label, style=_LABELS, layout=_FULL)
 
     def _connect(self) -> None:
         self.scheme.observe(lambda _: self._on_scheme(), names="value")
@@ -169,14 +203,28 @@ class SegmentExplorer:
         self.export_button.on_click(lambda _: self._export_clicked())
 
     def _layout(self) -> widgets.Widget:
-        controls = widgets.VBox([self.scheme, self.parameters, self.as_of, self.as_of_status,
-                                 widgets.HTML("<b>Filters</b>"), self.countries, self.cohorts,
-                                 self.consent, widgets.HTML("<b>Performance</b>"), self.window,
-                                 self.metric])
-        actions = widgets.VBox([self.segment, widgets.HBox([self.save_rule, self.rule_path]),
-                                widgets.HBox([self.export_button, self.export_path])])
-        output = widgets.VBox([self.message, self.sizes_html, self.charts, self.performance_html])
-        return widgets.VBox([widgets.HBox([controls, output]), actions, self.rule_output])
+        """Controls on the left at a fixed minimum width, results to the right taking the rest;
+        on a narrow notebook (a laptop with the file browser open) the results wrap below."""
+        self.parameters.layout = widgets.Layout(width="100%")
+        controls = widgets.VBox(
+            [self.scheme, self.parameters, self.as_of, self.as_of_status,
+             widgets.HTML("<b>Filters</b>"), self.countries, self.cohorts, self.consent,
+             widgets.HTML("<b>Performance</b>"), self.window, self.metric],
+            layout=widgets.Layout(flex="0 0 auto", width=CONTROLS_MIN_WIDTH,
+                                  min_width=CONTROLS_MIN_WIDTH, margin="0 16px 0 0"))
+        controls.add_class("segkit-controls")
+        output = widgets.VBox([self.message, self.sizes_html, self.charts, self.performance_html],
+                              layout=widgets.Layout(flex=f"1 1 {RESULTS_BASIS}", min_width="0"))
+        output.add_class("segkit-results")
+        row = widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start",
+                             width="100%")
+        actions = widgets.VBox([self.segment,
+                                widgets.HBox([self.save_rule, self.rule_path], layout=row),
+                                widgets.HBox([self.export_button, self.export_path], layout=row)])
+        explorer = widgets.VBox([widgets.HTML(_CSS), widgets.HBox([controls, output], layout=row),
+                                 actions, self.rule_output])
+        explorer.add_class("segkit-explorer")
+        return explorer
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -269,6 +317,7 @@ class SegmentExplorer:
             return
         self._sync_segments()
         self._render()
+        self._forget_saved_rule()
         self.timings.append((kind, time.perf_counter() - start[0], time.process_time() - start[1]))
 
     def _sync_segments(self) -> None:
@@ -277,6 +326,13 @@ class SegmentExplorer:
             current = self.segment.value
             self.segment.options = labels
             self.segment.value = current if current in labels else labels[0]
+
+    def _forget_saved_rule(self) -> None:
+        """The saved-rule box shows the selection of its last save: once the selection changes
+        it is emptied, so it never shows rules that no longer match what is on screen."""
+        if self.rule_output.value:
+            self.rule_output.value = ""
+            self.rule_output.placeholder = _CHANGED
 
     def _show_error(self, error: Exception) -> None:
         self.message.value = f"<p style='color:#b00020'>{html.escape(str(error))}</p>"
@@ -295,13 +351,10 @@ class SegmentExplorer:
             caption + rows.to_html(index=False, float_format=_FLOAT) if len(rows)
             else f"<p>{html.escape(result.note or 'no performance rows')}</p>"
         )
-        self.charts.clear_output(wait=True)
-        charts = [result.sizes_chart()]
+        self.sizes_chart.show(result.sizes_chart())
         if result.performance is not None:
-            charts.append(result.performance_chart(self.metric.value))
-        with self.charts:
-            for chart in charts:
-                display(chart)
+            self.performance_chart.show(result.performance_chart(self.metric.value))
+        self.performance_chart.layout.display = None if result.performance is not None else "none"
 
     # ------------------------------------------------------------------ actions
     def save_as_rule(self) -> str:
@@ -353,6 +406,9 @@ class SegmentExplorer:
             raise ValidationError(f"the date picker works in whole UTC days; got {stamp.isoformat()}")
         self.as_of.value = dt.date(stamp.year, stamp.month, stamp.day)
 
+
+_NOT_SAVED = "Save as rule shows the current selection here as segkit.segments YAML"
+_CHANGED = "the selection changed since the last save: press Save as rule again"
 
 #: What ``SegmentExplorer(index_events=...)`` accepts.
 INDEX_MODES = ("open", "background", "off")

@@ -12,11 +12,19 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from segkit._pause import pause_point
 from segkit._schema import TABLES, Column, TableSchema
 from segkit.errors import InputError, ValidationError
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
+from segkit.io._pending import (
+    clear_journal,
+    fsync_path,
+    journal_path,
+    remove_compact_leftovers,
+    sibling,
+)
 from segkit.io._report import IngestReport
-from segkit.io._sql import literal
+from segkit.io._sql import ident, literal
 from segkit.io._suppression import PRIVACY_TABLES
 
 INGEST_LOG = TableSchema(
@@ -125,7 +133,34 @@ class Workspace:
             raise InputError(f"{self.path}: workspace not found (run `segkit ingest` or `segkit demo` first)")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con: duckdb.DuckDBPyConnection | None = self._open()
+        #: What opening completed of an interrupted erasure (:mod:`segkit.io._pending`), if any.
+        self.completed_erasure: Any = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if read_only and journal_path(self.path).exists():
+            self._complete_erasure_first()
+        self._con = self._open()
+        if not read_only and journal_path(self.path).exists():
+            self._complete_erasure()
+
+    def _complete_erasure(self) -> None:
+        """Finish the erasure an earlier process left half done (the journal says so)."""
+        from segkit.privacy._resume import resume_erasure  # privacy builds on io
+
+        try:
+            self.completed_erasure = resume_erasure(self)
+        except BaseException:
+            self.close()
+            raise
+
+    def _complete_erasure_first(self) -> None:
+        """Before a read-only opening: finish the interrupted erasure through a writable one."""
+        try:
+            with Workspace(self.path, machine_open_seconds=self.machine_open_seconds,
+                           create=False) as writer:
+                self.completed_erasure = writer.completed_erasure
+        except InputError as error:
+            raise InputError(f"an interrupted erasure must be completed before this workspace "
+                             f"is read, and could not be: {error}") from error
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -241,9 +276,13 @@ class Workspace:
 
         DuckDB reuses freed blocks but does not wipe them (``CHECKPOINT`` and ``VACUUM`` leave
         deleted strings in the file), so after an erasure the database is copied into a fresh
-        file (``COPY FROM DATABASE``), the connection closed (which also removes the ``.wal``)
-        and the fresh file moved over the old one with :func:`os.replace` (atomic on one file
-        system). On failure the fresh file is removed and the workspace is left as it was.
+        file (``ws.duckdb.compact``, via ``COPY FROM DATABASE``), the connection closed (which
+        checkpoints and removes the ``.wal``), the fresh file flushed to disk (fsync) and moved
+        over the old one with :func:`os.replace` (atomic on one file system), and the directory
+        flushed. Only then is the pending-erasure journal (:mod:`segkit.io._pending`) removed,
+        so a crash at any point leaves either the old file and the journal (the next opening
+        compacts again) or the compacted file. On failure the fresh file is removed and the
+        workspace is left as it was.
 
         Raises
         ------
@@ -255,27 +294,39 @@ class Workspace:
         con = self.connection
         if self.read_only:
             raise InputError(f"{self.path}: cannot compact a workspace opened read-only")
-        fresh = self.path.with_name(self.path.name + ".compact")
-        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        fresh = sibling(self.path, ".compact")
+        remove_compact_leftovers(self.path)
         source = con.execute("SELECT current_database()").fetchall()[0][0]
         try:
             con.execute("CHECKPOINT")
             con.execute(f"ATTACH {literal(str(fresh))} AS _segkit_fresh")
             try:
-                con.execute(f'COPY FROM DATABASE "{source}" TO _segkit_fresh')
+                con.execute(f"COPY FROM DATABASE {ident(source)} TO _segkit_fresh")
+                pause_point("compact-copied")
             finally:
                 con.execute("DETACH _segkit_fresh")
             self.close()
-            with _sole_instance(self.path):
-                os.replace(fresh, self.path)
+            self._swap_in(fresh)
         except BaseException:
-            for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            remove_compact_leftovers(self.path)
             raise
         finally:
             if self._con is None:
                 self._con = self._open()
+        clear_journal(self.path)
+
+    def _swap_in(self, fresh: Path) -> None:
+        """Durably replace the (closed) workspace file with the compacted ``fresh`` one."""
+        for stale in (sibling(fresh, ".wal"), sibling(self.path, ".wal")):
+            if stale.exists():  # a log replayed against the other file would corrupt it
+                raise InputError(f"{stale}: a write-ahead log remained after closing; the "
+                                 "workspace was not replaced")
+        fsync_path(fresh)
+        with _sole_instance(self.path):
+            pause_point("compact-replace")
+            os.replace(fresh, self.path)
+        fsync_path(self.path.parent)
+        pause_point("compact-replaced")
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole workspace table as a DataFrame (timestamps tz-aware UTC)."""

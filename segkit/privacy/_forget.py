@@ -13,7 +13,13 @@ from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError
 from segkit.io import Workspace
 from segkit.io._sql import ident
-from segkit.io._suppression import add_suppression, subject_hash, workspace_salt, write_audits
+from segkit.io._suppression import (
+    add_suppression,
+    subject_hash,
+    suppressed_hashes,
+    workspace_salt,
+    write_audits,
+)
 from segkit.privacy._holdings import (
     QUARANTINE,
     clean_ids,
@@ -24,8 +30,8 @@ from segkit.privacy._holdings import (
 from segkit.privacy._result import (
     RowsRemoved,
     compact_after,
+    erasure_transaction,
     removed_frame,
-    write_transaction,
 )
 
 __all__ = ["ErasureReport", "forget"]
@@ -50,13 +56,17 @@ class ErasureReport(RowsRemoved):
     linked
         Other subscriber ids sharing an email with a requested one, erased with it.
     unknown
-        Requested ids held nowhere (still added to the suppression list).
+        Requested ids held nowhere and never erased before (still added to the suppression
+        list).
     audit_ids
         The ``privacy_audit`` entries written (one per erased or suppressed id).
     at
         Time recorded in the audit log.
     compacted
         Whether the database file was rewritten so no deleted bytes remain.
+    already_erased
+        Requested ids held nowhere because an earlier erasure removed them (their hash is on
+        the suppression list), for example a forget that was interrupted and then completed.
     """
 
     removed: pd.DataFrame
@@ -67,13 +77,20 @@ class ErasureReport(RowsRemoved):
     audit_ids: tuple[int, ...]
     at: pd.Timestamp
     compacted: bool = False
+    already_erased: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """Counts per table, unknown ids, audit entries and whether the file was compacted."""
+        if not self.erased and not self.unknown:  # every id was erased before
+            return (f"nothing left to erase: {len(self.already_erased)} subscriber id(s) already "
+                    f"erased earlier ({', '.join(self.already_erased)}); database file "
+                    + ("compacted" if self.compacted else "NOT compacted"))
         lines = [f"forgot {self.erased} of {self.requested} subscriber(s)"
                  + (f" (+{self.linked} sharing their email)" if self.linked else "")
                  + f": {self.total_rows:,} row(s) removed at {self.at.isoformat()}"]
         lines += [f"  {row.table}: {row.rows:,}" for row in self.removed.itertuples()]
+        if self.already_erased:
+            lines.append(f"  already erased earlier: {', '.join(self.already_erased)}")
         if self.unknown:
             lines.append(f"  not held (suppressed anyway): {', '.join(self.unknown)}")
         lines.append(f"  audit entries: {len(self.audit_ids)}; database file "
@@ -128,24 +145,45 @@ def _record(con: duckdb.DuckDBPyConnection, subjects: pd.DataFrame, per_subject:
     return tuple(write_audits(con, "forget", entries, at))
 
 
+def _already_erased(con: duckdb.DuckDBPyConnection, ids: list[str]) -> tuple[str, ...]:
+    """The ``ids`` whose hash is on the suppression list (erased before)."""
+    salt = workspace_salt(con, create=False)
+    if salt is None:
+        return ()
+    suppressed = suppressed_hashes(con)
+    return tuple(i for i in ids if subject_hash(salt, "subscriber_id", i) in suppressed)
+
+
 def _erase(con: duckdb.DuckDBPyConnection, ids: list[str], at: pd.Timestamp) -> ErasureReport:
     subjects = subjects_of(con, ids)
     totals, per_subject = _erase_tables(con, subjects)
-    if not per_subject:
+    already = _already_erased(con, [i for i in ids if i not in per_subject])
+    if not per_subject and not already:
         shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
         raise InputError(f"none of the {len(ids)} subscriber id(s) is held in the workspace "
                          f"({shown}); nothing was erased. Check the ids (they are case-sensitive)")
-    audit = _record(con, subjects, per_subject, at)
-    unknown = tuple(s for s in ids if s not in per_subject)
+    audit = _record(con, subjects[~subjects["subscriber_id"].isin(already)], per_subject, at)
+    unknown = tuple(s for s in ids if s not in per_subject and s not in already)
     return ErasureReport(
         removed=removed_frame(totals),
         requested=len(ids),
-        erased=len(ids) - len(unknown),
+        erased=len(ids) - len(unknown) - len(already),
         linked=int((~subjects["requested"] & subjects["subscriber_id"].isin(per_subject)).sum()),
         unknown=unknown,
         audit_ids=audit,
         at=at,
+        already_erased=already,
     )
+
+
+def _subject_hashes(workspace: Workspace, ids: list[str]) -> list[str]:
+    """Salted hashes of ``ids`` for the journal; the salt is created (and committed) first, so
+    the journal's hashes can be matched after a crash."""
+    if workspace.read_only:
+        raise InputError(f"{workspace.path}: opened read-only; forgetting needs write access")
+    salt = workspace_salt(workspace.connection, create=True)
+    assert salt is not None
+    return [subject_hash(salt, "subscriber_id", i) for i in ids]
 
 
 def forget(
@@ -168,6 +206,12 @@ def forget(
     After the commit the database file is rewritten (:meth:`segkit.io.Workspace.compact`) so
     the deleted values are not left in free blocks.
 
+    Crash safety: before the transaction, salted hashes of the requested ids are written to a
+    journal beside the database (:mod:`segkit.io._pending`); the compaction removes it. If the
+    process dies anywhere in between, the next opening of the workspace (any command, or
+    ``segkit forget --resume``) finishes the job: it erases whatever rows of those subjects
+    are still held (matched by hash), then compacts (:mod:`segkit.privacy._resume`).
+
     Parameters
     ----------
     workspace
@@ -178,7 +222,8 @@ def forget(
         Time recorded in the audit log and suppression list (default: now, UTC).
     compact
         Rewrite the database file afterwards (default). Only skip it when erasing in several
-        calls and compacting once at the end.
+        calls and compacting once at the end (:meth:`segkit.io.Workspace.compact`); the
+        journal stays until then, so if the process ends first, the next opening compacts.
 
     Returns
     -------
@@ -189,11 +234,13 @@ def forget(
     InputError
         No ids given, the workspace is read-only, or *none* of the ids is held anywhere (then
         nothing is written; a typo should not silently succeed). Ids not held while others are
-        held are reported in ``unknown`` and still suppressed.
+        held are reported in ``unknown`` and still suppressed; ids erased before (on the
+        suppression list) are reported in ``already_erased`` and are not an error.
     """
     wanted = clean_ids(ids)
     stamp = pd.Timestamp.now(tz="UTC") if at is None else utc_timestamp(at, "at")
-    with write_transaction(workspace, "forgetting") as con:
+    hashes = _subject_hashes(workspace, wanted)
+    with erasure_transaction(workspace, "forget", stamp, hashes) as con:
         report = _erase(con, wanted, stamp)
     if compact:
         compact_after(workspace, "erasure")

@@ -18,8 +18,8 @@ from segkit.io._suppression import write_audit
 from segkit.privacy._result import (
     RowsRemoved,
     compact_after,
+    erasure_transaction,
     removed_frame,
-    write_transaction,
 )
 
 __all__ = ["AGE_UNITS", "PruneReport", "parse_age", "prune"]
@@ -117,7 +117,7 @@ def prune(
     age = parse_age(older_than)
     stamp = pd.Timestamp.now(tz="UTC") if as_of is None else utc_timestamp(as_of)
     cutoff = stamp - age
-    with write_transaction(workspace, "pruning") as con:
+    with erasure_transaction(workspace, "prune", stamp) as con:
         counts = {table: _delete(con, table, where, cutoff) for table, where in PRUNED}
         audit_id = write_audit(con, "prune", None, stamp, {
             "older_than_days": age / pd.Timedelta(days=1), "cutoff": cutoff.isoformat(),

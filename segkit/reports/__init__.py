@@ -8,7 +8,7 @@ importing this package is cheap (papermill and nbconvert load only when a report
 from segkit.reports import display
 from segkit.reports._batch import BatchResult, load_manifest, run_batch
 from segkit.reports._fingerprint import input_fingerprint, workspace_fingerprint
-from segkit.reports._index import build_index, list_runs
+from segkit.reports._index import build_index, list_runs, runs_mentioning
 from segkit.reports._params import Parameter, coerce_parameters, notebook_parameters
 from segkit.reports._runner import (
     NOTEBOOKS_ENV,
@@ -38,5 +38,6 @@ __all__ = [
     "report_parameters",
     "run_batch",
     "run_report",
+    "runs_mentioning",
     "workspace_fingerprint",
 ]

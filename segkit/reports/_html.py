@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -31,7 +30,6 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "segkit_report"
 TOC_PLACEHOLDER = "<!--segkit:toc-->"
 _VEGALITE_MIME = re.compile(r"^application/vnd\.vegalite\.v\d+\+json$")
-_bundle_cache: dict[str, str] = {}
 
 
 def safe_json(value: Any) -> str:
@@ -44,47 +42,13 @@ def safe_json(value: Any) -> str:
     return text
 
 
-def _vegalite_version() -> str | None:
-    import altair as alt
-    import vl_convert
-
-    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return wanted if wanted in vl_convert.get_vegalite_versions() else None
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "segkit"
-
-
 def vega_bundle() -> str:
-    """The Vega + Vega-Lite + Vega-Embed JavaScript (globals ``vega``, ``vegaLite``, ``vegaEmbed``).
+    """The Vega + Vega-Lite + Vega-Embed JavaScript inlined into reports (see
+    :func:`segkit.charts._bundle.vega_bundle`; imported on use, so importing the reports
+    package does not import altair)."""
+    from segkit.charts._bundle import vega_bundle as bundle
 
-    Built once by ``vl_convert.javascript_bundle`` (about 2 s) and cached in memory and under
-    ``$XDG_CACHE_HOME/segkit`` keyed by the library versions.
-    """
-    import vl_convert
-
-    version = _vegalite_version()
-    key = f"vl{version}-vega{vl_convert.get_vega_version()}-embed{vl_convert.get_vega_embed_version()}"
-    if key in _bundle_cache:
-        return _bundle_cache[key]
-    cached = _cache_dir() / f"vega-bundle-{key}.js"
-    if cached.is_file():
-        bundle = cached.read_text(encoding="utf-8")
-    else:
-        bundle = vl_convert.javascript_bundle(vl_version=version)
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(bundle, encoding="utf-8")
-            tmp.replace(cached)
-        except OSError:
-            pass  # a read-only home only costs the rebuild next time
-    if re.search(r"</script|<!--", bundle, re.IGNORECASE):  # pragma: no cover - defensive
-        raise RuntimeError("the Vega bundle contains '</script' or '<!--' and cannot be inlined")
-    _bundle_cache[key] = bundle
-    return bundle
+    return bundle()
 
 
 def _chart_html(spec: Any, number: int) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from segkit._version import __version__
 
-__all__ = ["build_index", "list_runs"]
+__all__ = ["build_index", "list_runs", "runs_mentioning"]
 
 _CSS = """
 body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif;
@@ -44,6 +46,23 @@ def list_runs(out_dir: str | Path) -> list[dict[str, Any]]:
         run["_dir"] = record.parent
         runs.append(run)
     return sorted(runs, key=lambda r: (r.get("started_at", ""), r.get("run_id", "")), reverse=True)
+
+
+def runs_mentioning(out_dir: str | Path, texts: Iterable[str]) -> list[Path]:
+    """Run directories under ``out_dir`` with a file that contains one of ``texts`` as a whole
+    token (ignoring case), newest first: where the ids of erased subscribers may remain. Only
+    runs made with ``--include-pii`` can hold ids; the others show pseudonyms."""
+    wanted = sorted({t.strip() for t in texts if t.strip()}, key=len, reverse=True)
+    if not wanted:
+        return []
+    pattern = re.compile(r"(?<![\w@.+\-])(?:" + "|".join(map(re.escape, wanted)) + r")(?![\w@\-])",
+                         re.IGNORECASE)
+    found = []
+    for run in list_runs(out_dir):
+        files = sorted(p for p in run["_dir"].iterdir() if p.is_file())
+        if any(pattern.search(p.read_bytes().decode("utf-8", errors="replace")) for p in files):
+            found.append(run["_dir"])
+    return found
 
 
 def _links(run: dict[str, Any], root: Path) -> str:

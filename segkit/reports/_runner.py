@@ -95,17 +95,34 @@ class ReportRun:
 
 def notebooks_dir(notebooks: str | Path | None = None) -> Path:
     """Where report notebooks live: the argument, ``$SEGKIT_NOTEBOOKS``, the repository's
-    ``notebooks/`` (segkit installed in editable mode from a checkout), or ``./notebooks``."""
-    candidates = [notebooks, os.environ.get(NOTEBOOKS_ENV) or None]
-    candidates += [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
+    ``notebooks/`` (segkit installed in editable mode from a checkout), ``./notebooks``, or the
+    notebooks packaged in the installed wheel (:data:`segkit.lab.PACKAGED_NOTEBOOKS`)."""
+    from segkit.lab import PACKAGED_NOTEBOOKS
+
+    given = notebooks or os.environ.get(NOTEBOOKS_ENV) or None
+    if given is not None:
+        if not Path(given).is_dir():
+            raise ValidationError(f"notebooks directory {given!s} not found")
+        return Path(given).resolve()
+    candidates = [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks",
+                  PACKAGED_NOTEBOOKS]
     for candidate in candidates:
-        if candidate is not None and Path(candidate).is_dir():
-            return Path(candidate).resolve()
-    given = notebooks or os.environ.get(NOTEBOOKS_ENV)
+        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
+            return candidate.resolve()
     raise ValidationError(
-        f"notebooks directory {given!s} not found" if given else
-        f"no notebooks directory found; pass notebooks=... or set ${NOTEBOOKS_ENV}"
+        f"no notebooks directory found; pass notebooks=... or set ${NOTEBOOKS_ENV} "
+        "(an installed segkit carries its report notebooks: reinstall it from a wheel)"
     )
+
+
+def _run_directory(source: Path) -> Path:
+    """The working directory of a run: the parent of the notebooks folder (the repository root
+    for ``notebooks/``), or the current directory for the notebooks packaged in segkit."""
+    from segkit.lab import PACKAGED_NOTEBOOKS
+
+    if source.parent.resolve() == PACKAGED_NOTEBOOKS.resolve():
+        return Path.cwd()
+    return source.parent.parent
 
 
 def _is_report(path: Path) -> bool:
@@ -219,7 +236,7 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
     try:
         papermill.execute_notebook(
             str(source), str(run_dir / "executed.ipynb"), parameters=values,
-            kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(source.parent.parent),
+            kernel_name=kernel, language="python", execution_timeout=timeout, cwd=str(_run_directory(source)),
             progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager_class(env),
             # log_level: no "running over TCP without encryption" line per report (the kernel
             # listens on 127.0.0.1 only and lives for one run); cell errors still fail the run
@@ -243,6 +260,27 @@ def _emails_in(html_text: str) -> int:
     from segkit.reports._html import vega_bundle
 
     return len(EMAIL_PATTERN.findall(html_text.replace(vega_bundle(), "")))
+
+
+#: Files of a run directory that are not the notebook's own output (checked elsewhere).
+_RUNNER_FILES = frozenset({"executed.ipynb", "report.html", "run.json"})
+
+
+def _withhold_emails(run_dir: Path) -> str | None:
+    """Without ``--include-pii``: remove every file the notebook wrote into the run directory
+    (``summary.json``, exports) that holds an email address (for example subscriber ids that are
+    addresses), and say which; None when there were none."""
+    removed = []
+    for path in sorted(run_dir.iterdir()):
+        if path.name in _RUNNER_FILES or not path.is_file():
+            continue
+        if EMAIL_PATTERN.search(path.read_bytes().decode("utf-8", errors="replace")):
+            path.unlink()
+            removed.append(path.name)
+    if not removed:
+        return None
+    return (f"{', '.join(removed)} held email address(es) and {'were' if len(removed) > 1 else 'was'} "
+            "removed (rerun with --include-pii if they are meant to be there)")
 
 
 def _pop_title(notebook: Any, name: str) -> str:
@@ -304,7 +342,8 @@ def run_report(
     Parameters are validated before anything runs; a failure inside the notebook does not
     raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
     the error. ``timeout_seconds`` limits each cell (None: no limit). Without ``include_pii`` the HTML is scanned for email addresses and not written
-    if any is found (the run is then marked failed).
+    if any is found, and so is every file the notebook wrote (``summary.json``, exports): one
+    holding an email address is removed (the run is then marked failed).
 
     Raises
     ------
@@ -320,6 +359,8 @@ def run_report(
     run_dir.mkdir(parents=True)
     clock = time.perf_counter()
     error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+    if not include_pii:
+        error = "; ".join(filter(None, [error, _withhold_emails(run_dir)])) or None
     run = ReportRun(name, run_id, "failed" if error else "succeeded", values, run_dir,
                     started.isoformat(), 0.0, error, _read_summary(run_dir))
     if render_error := _render(run, include_pii):

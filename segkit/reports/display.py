@@ -5,7 +5,8 @@ values interpolated into text go through :func:`html.escape` (and a Markdown esc
 addresses are masked and ``subscriber_id`` values replaced by salted pseudonyms
 (:func:`pseudonym`) unless the run was started with ``--include-pii``. Charts are emitted as a
 Vega-Lite spec; the report exporter turns each into an inline ``vegaEmbed`` call with safely
-encoded JSON (see :mod:`segkit.reports._html`), and JupyterLab renders the same output live.
+encoded JSON (see :mod:`segkit.reports._html`); run interactively, the output also carries a
+:class:`segkit.charts.VegaChart` widget that JupyterLab draws offline.
 
 The runner passes its context to the kernel through environment variables
 (:data:`RUN_DIR_ENV`, :data:`INCLUDE_PII_ENV`); run interactively, nothing is written and
@@ -40,6 +41,7 @@ __all__ = [
     "method_card_html",
     "pseudonym",
     "pseudonymize",
+    "pseudonymize_ids",
     "show_chart",
     "show_markdown",
     "show_method_card",
@@ -98,6 +100,14 @@ def pseudonymize(frame: Any) -> Any:
     for column in columns:
         frame[column] = frame[column].map(pseudonym, na_action="ignore").astype(object)
     return frame
+
+
+def pseudonymize_ids(values: Any) -> list[str]:
+    """Identifiers as a report may store them in ``summary.json`` or any other file: as text
+    with ``--include-pii``, else as :func:`pseudonym` values (the ones the report's tables
+    show in the same run)."""
+    texts = [str(v) for v in values]
+    return texts if include_pii() else [pseudonym(t) for t in texts]
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -200,23 +210,44 @@ def _mask_spec(value: Any) -> Any:
     if isinstance(value, str):
         return mask_emails(value)
     if isinstance(value, dict):
-        return {k: _mask_spec(v) for k, v in value.items()}
+        return {mask_emails(k) if isinstance(k, str) else k: _mask_spec(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_spec(v) for v in value]
     return value
 
 
 def show_chart(chart: Any) -> None:
-    """Display an altair chart as a Vega-Lite spec (rendered offline in the report HTML)."""
+    """Display an altair chart as a Vega-Lite spec (emails masked).
+
+    In a report run the report exporter inlines the spec into the offline HTML. Run
+    interactively (JupyterLab, Notebook 7, VS Code) the same output also carries a
+    :class:`segkit.charts.VegaChart` widget, which front ends prefer and which draws the chart
+    with the bundled Vega libraries: no CDN, and no Vega-Lite version support needed in the
+    front end (JupyterLab 4 renders only Vega-Lite 5 specs).
+    """
     import altair as alt
 
     spec = _mask_spec(chart.to_dict())
     major = alt.SCHEMA_VERSION.split(".")[0]
     title = spec.get("title", "chart")
-    _display({
+    if isinstance(title, dict):
+        title = title.get("text", "chart")
+    bundle = {
         f"application/vnd.vegalite.{major}+json": spec,
         "text/plain": f"<chart: {mask_emails(str(title))}>",
-    })
+    }
+    if not os.environ.get(RUN_DIR_ENV):
+        bundle.update(_widget_view(spec))
+    _display(bundle)
+
+
+def _widget_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """The widget-view entry of a :class:`~segkit.charts.VegaChart` drawing ``spec``."""
+    from segkit.charts import VegaChart
+
+    shown = VegaChart(spec)._repr_mimebundle_()
+    data = shown[0] if isinstance(shown, tuple) else (shown or {})
+    return {k: v for k, v in data.items() if k != "text/plain"}
 
 
 def method_card_html(
@@ -293,6 +324,8 @@ def write_summary(
     Contents: ``numbers`` (the report's key numbers), ``parameters``, ``data_period``
     (``[start, end]`` as ISO text), ``input_fingerprint`` and ``segkit_version``. Written into
     the run directory when run by :func:`segkit.reports.run_report`; otherwise only returned.
+    Unless PII is included, email addresses in any text are masked (an id that is an email
+    address included); store subscriber ids through :func:`pseudonymize_ids`.
     """
     summary = {
         "numbers": _jsonable(numbers),
@@ -301,6 +334,7 @@ def write_summary(
         "input_fingerprint": fingerprint,
         "segkit_version": __version__,
     }
+    summary = _mask_spec(summary)
     run_dir = os.environ.get(RUN_DIR_ENV)
     if run_dir:
         path = Path(run_dir) / "summary.json"

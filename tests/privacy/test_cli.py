@@ -37,7 +37,7 @@ def test_forget_command_and_reingest_flag(ws_path, tmp_path):
 def test_forget_errors_are_one_line_with_exit_code_2(ws_path, tmp_path):
     none = run(ws_path, "forget")
     assert none.exit_code == 2 and none.output.strip() == (
-        "error: no subscriber ids given; pass ids or --from-file FILE")
+        "error: no subscriber ids given; pass ids or --from-file FILE (or --resume)")
     ghost = run(ws_path, "forget", "ghost")
     assert ghost.exit_code == 2 and ghost.output.startswith("error: none of the 1 subscriber id")
     assert len(ghost.output.strip().splitlines()) == 1
@@ -81,3 +81,21 @@ def test_forget_as_a_real_subprocess(ws_path):
     assert "forgot 1 of 1 subscriber(s)" in done.stdout
     with Workspace(ws_path, read_only=True) as ws:
         assert "s020" not in set(ws.table("events")["subscriber_id"])
+
+
+def test_forget_lists_report_runs_that_still_mention_the_id(ws_path, tmp_path):
+    reports = tmp_path / "reports"
+    for name, text in (("send_time/r1", f"subscriber_id\n{PLANTED_ID}\n"),  # an --include-pii export
+                       ("ltv_churn/r2", '{"top_risk_ids": ["p-0123456789abcdef"]}'),  # pseudonyms
+                       ("ltv_churn/r3", f'["x{PLANTED_ID}", "s0011"]')):  # not the whole token
+        run_dir = reports / name
+        run_dir.mkdir(parents=True)
+        (run_dir / "run.json").write_text(json.dumps({"started_at": name}))
+        (run_dir / "data.txt").write_text(text)
+    result = run(ws_path, "forget", PLANTED_ID, "--reports", str(reports))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "  1 report run(s) made with --include-pii still mention these ids; delete them to "
+        f"complete the erasure: {reports / 'send_time/r1'}")
+    quiet = run(ws_path, "forget", "s001", "--reports", str(reports))
+    assert quiet.exit_code == 0 and "report run" not in quiet.output

@@ -59,3 +59,39 @@ def test_compaction_refuses_while_another_connection_shares_the_file(ws_path):
         other.close()
         ws.compact()
         assert _state(ws) == before
+
+
+@pytest.mark.parametrize("name", ['we"ird.duckdb', "it's a space.duckdb", 'a"b\'c d;--.duckdb'])
+def test_compaction_and_forget_work_on_paths_with_quotes_and_spaces(ws_path, name):
+    from segkit.privacy import forget
+
+    from .conftest import PLANTED_ID
+
+    odd = ws_path.with_name(name)
+    ws_path.rename(odd)
+    with Workspace(odd) as ws:
+        report = forget(ws, [PLANTED_ID])
+        assert report.compacted and PLANTED_ID not in set(ws.table("subscribers")["subscriber_id"])
+    assert PLANTED_ID.encode() not in odd.read_bytes()
+    assert sorted(p.name for p in odd.parent.iterdir()) == [name]
+
+
+def test_compaction_refuses_to_pair_a_stale_log_with_the_new_file(ws_path, monkeypatch):
+    import segkit.io._workspace as module
+
+    real_close = Workspace.close
+
+    def close_leaving_a_log(self):
+        real_close(self)
+        ws_path.with_name(ws_path.name + ".wal").write_bytes(b"stale")
+
+    with Workspace(ws_path) as ws:
+        before = _state(ws)
+        monkeypatch.setattr(module.Workspace, "close", close_leaving_a_log)
+        with pytest.raises(Exception, match="write-ahead log remained"):
+            ws.compact()
+        monkeypatch.undo()
+        ws_path.with_name(ws_path.name + ".wal").unlink()
+    with Workspace(ws_path) as ws:
+        assert _state(ws) == before
+    assert not ws_path.with_name(ws_path.name + ".compact").exists()

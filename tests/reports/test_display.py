@@ -104,3 +104,37 @@ def test_method_card_escapes_and_flags_insufficient_data():
     ok = method_card_html("z-test", data_window="w", assumptions="independent recipients",
                           validation="n/a", verdict="enough", sufficient=True)
     assert "sk-card-ok" in ok and "Data suffice" in ok
+
+
+def test_chart_run_interactively_is_also_an_offline_widget(shown, monkeypatch):
+    monkeypatch.delenv(RUN_DIR_ENV, raising=False)
+    display.show_chart(alt.Chart(pd.DataFrame({"n": [1]}), title="c").mark_bar().encode(x="n"))
+    assert "application/vnd.jupyter.widget-view+json" in shown[0]
+    assert "application/vnd.vegalite.v6+json" in shown[0] and shown[0]["text/plain"] == "<chart: c>"
+
+
+def test_chart_in_a_report_run_is_only_the_spec(shown, monkeypatch, tmp_path):
+    monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
+    display.show_chart(alt.Chart(pd.DataFrame({"n": [1]})).mark_bar().encode(x="n"))
+    assert "application/vnd.jupyter.widget-view+json" not in shown[0]  # no widget state in executed.ipynb
+
+
+def test_summary_stores_ids_as_pseudonyms_and_masks_emails_unless_pii(tmp_path, monkeypatch):
+    # ESP exports keyed by email: an id that is an address is PII wherever it lands
+    monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(INCLUDE_PII_ENV, raising=False)
+    ids = ["ann@example.com", "SUB-7"]
+    numbers = {"top_risk_ids": display.pseudonymize_ids(ids), "note": "ask bob@example.org",
+               "by_segment": {"vip@example.com": 3}}
+    display.write_summary(numbers, parameters={"owner": "eve@example.net"}, data_period=None,
+                          fingerprint=None)
+    text = (tmp_path / "summary.json").read_text()
+    assert not display.EMAIL_PATTERN.search(text) and "SUB-7" not in text
+    stored = json.loads(text)
+    assert stored["numbers"]["top_risk_ids"] == [display.pseudonym(i) for i in ids]
+    assert stored["numbers"]["note"] == "ask [email hidden]"
+    monkeypatch.setenv(INCLUDE_PII_ENV, "1")
+    assert display.pseudonymize_ids(ids) == ids
+    display.write_summary(numbers | {"top_risk_ids": display.pseudonymize_ids(ids)}, parameters={},
+                          data_period=None, fingerprint=None)
+    assert json.loads((tmp_path / "summary.json").read_text())["numbers"]["top_risk_ids"] == ids

@@ -5,6 +5,7 @@ privacy, and the report in headless Chromium with the network disabled."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from segkit.features import calibration_holdout, rfm
 from segkit.io import Workspace
 from segkit.reports import available_reports, notebook_parameters, run_report
 from segkit.reports._html import vega_bundle
-from segkit.reports.display import EMAIL_PATTERN
+from segkit.reports.display import EMAIL_PATTERN, PSEUDONYM_SALT_ENV, pseudonym
 from segkit.reports.sections.ltv import clv_customers, score_current
 
 #: calibration vs holdout, CLV deciles, ROC, gains, calibration
@@ -37,10 +38,15 @@ def ltv_workspace(tmp_path_factory):
                                  n_subscribers=2000, seed=2)
 
 
+SALT = "ltv-test-salt"
+
+
 @pytest.fixture(scope="module")
 def report(ltv_workspace, tmp_path_factory):
     out = tmp_path_factory.mktemp("ltv_reports")
-    run = run_report("ltv_churn", workspace=ltv_workspace, out_dir=out)
+    with pytest.MonkeyPatch.context() as patch:  # known salt: the test can recompute pseudonyms
+        patch.setenv(PSEUDONYM_SALT_ENV, SALT)
+        run = run_report("ltv_churn", workspace=ltv_workspace, out_dir=out)
     assert run.ok, run.error
     return run, json.loads(run.summary_path.read_text())
 
@@ -114,13 +120,15 @@ def test_churn_backtest_and_risk_list_match_segkit_churn(report, direct):
     assert list(got["model"]) == list(expected["model"])
     assert got["roc_auc"].to_numpy() == pytest.approx(expected["roc_auc"].to_numpy(), rel=1e-9)
     assert numbers["churn_verdict"] == result.verdict
-    ids = numbers["top_risk_ids"]
-    assert 0 < len(ids) <= 25
-    reachable = eligible(ids, subscribers, end, events=events)
-    assert len(reachable.eligible) == len(ids)  # nobody who may not be emailed is listed
+    ids = numbers["top_risk_ids"]  # pseudonyms: no raw id without --include-pii
+    assert 0 < len(ids) <= 25 and all(re.fullmatch("p-[0-9a-f]{16}", i) for i in ids)
     scores = score_current(result, events, subscribers, end, windows=[30, 90])
     allowed = eligible(scores["subscriber_id"], subscribers, end, events=events).eligible
-    assert ids == scores.loc[scores["subscriber_id"].isin(allowed), "subscriber_id"].head(25).tolist()
+    expected = scores.loc[scores["subscriber_id"].isin(allowed), "subscriber_id"].head(25).tolist()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PSEUDONYM_SALT_ENV, SALT)
+        assert ids == [pseudonym(i) for i in expected]  # nobody who may not be emailed is listed
+    assert not set(ids) & set(subscribers["subscriber_id"])
 
 
 def test_html_has_charts_method_cards_and_no_email(report):

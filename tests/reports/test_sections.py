@@ -315,7 +315,8 @@ def test_export_goes_through_the_consent_gate(tmp_path):
                                 "unsubscribed_at": [pd.NaT, pd.Timestamp("2024-03-01", tz=UTC), pd.NaT, pd.NaT]})
     events = pd.DataFrame({"subscriber_id": ["d"], "event_type": ["unsubscribe"],
                            "ts": [pd.Timestamp("2024-05-01", tz=UTC)]})
-    export = write_sendtime_export(recs, subscribers, events, "2024-06-01T00:00Z", tmp_path)
+    export = write_sendtime_export(recs, subscribers, events, "2024-06-01T00:00Z", tmp_path,
+                                   include_pii=True)
     assert export.path == tmp_path / EXPORT_FILE and export.rows == 1
     written = pd.read_csv(export.path)
     assert written["subscriber_id"].tolist() == ["a"] and "email" not in written.columns
@@ -323,6 +324,9 @@ def test_export_goes_through_the_consent_gate(tmp_path):
                                                "suppressed": 0}
     dry = write_sendtime_export(recs, subscribers, events, "2024-06-01T00:00Z", None)
     assert dry.path is None and dry.rows == 1
+    export.path.unlink()
+    withheld = write_sendtime_export(recs, subscribers, events, "2024-06-01T00:00Z", tmp_path)
+    assert withheld.path is None and withheld.rows == 1 and not list(tmp_path.iterdir())
 
 
 # --------------------------------------------------------------------------- charts

@@ -44,8 +44,8 @@ def report(small_workspace, suppressed, tmp_path_factory):
     out = tmp_path_factory.mktemp("sendtime_reports")
     listing = out / "suppress.txt"
     listing.write_text("# never email\n" + "\n".join(suppressed["lines"]) + "\n")
-    run = run_report("send_time", workspace=small_workspace, out_dir=out,
-                     parameters={"suppression_file": str(listing)})
+    run = run_report("send_time", workspace=small_workspace, out_dir=out, include_pii=True,
+                     parameters={"suppression_file": str(listing)})  # the export holds ids
     assert run.ok, run.error
     return run, json.loads(run.summary_path.read_text())
 
