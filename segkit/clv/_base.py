@@ -143,7 +143,7 @@ class _MaximumLikelihoodModel:
         coordinates held.
         """
         free = np.array([i not in limit for i in range(len(coords))])
-        info = hessian(objective, coords, free=free) * total_weight
+        info = self._information(objective, coords, free) * total_weight
         inverse, ok = _invert(info)
         held_dropout = tuple(sorted(set(limit) | set(self._dropout_coordinates)))
         if not ok and held_dropout != tuple(sorted(limit)):
@@ -177,6 +177,11 @@ class _MaximumLikelihoodModel:
             {"lower": np.exp(theta - z * se_log), "upper": np.exp(theta + z * se_log)}, index=names
         )
         return tuple(limit)
+
+    def _information(self, objective: Objective, coords: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """Observed information of the mean log-likelihood over the ``free`` coordinates (models
+        with a closed form at a limit override this)."""
+        return hessian(objective, coords, free=free)
 
     def _held_dropout_note(self, coords: np.ndarray, held: tuple[int, ...]) -> tuple[str, ...]:
         """The note when the dropout coordinates were held because the full Hessian is singular
