@@ -178,7 +178,10 @@ def _verdict(comparison: pd.DataFrame, n_eval: int) -> str:
                 f"{_listing(better)}.")
     leader = model if primary["difference"] > 0 else base
     tail = ""
-    if worse:
+    if worse and better:
+        tail = (f" {model} is worse on {_listing(worse)} and better on {_listing(better)}: no clear "
+                f"winner; the simpler {base} ranks as well.")
+    elif worse:
         tail = f" {model} is worse on {_listing(worse)}, so prefer the simpler {base}."
     elif better:
         tail = f" {model} is better on {_listing(better)}."

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from segkit import features
-from segkit.datasets import online_retail
 from segkit.segments import rfm_scores
 
 DAYS = ("2011-12-07", "2011-12-08", "2011-12-09")
@@ -16,15 +15,8 @@ SCORES = ["r_score", "f_score", "m_score"]
 
 
 @pytest.fixture(scope="module")
-def by_day() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    lines = online_retail()
-    lines = lines[lines["CustomerID"].notna() & ~lines["InvoiceNo"].str.startswith("C")]
-    lines = lines.assign(value=lines["Quantity"] * lines["UnitPrice"])
-    orders = lines.groupby("InvoiceNo").agg(subscriber_id=("CustomerID", "first"), ts=("InvoiceDate", "min"),
-                                            value=("value", "sum"))
-    events = orders.reset_index(drop=True).assign(
-        event_type="purchase", campaign_id=None, properties=None,
-        ts=orders["ts"].dt.tz_localize("Europe/London").dt.tz_convert("UTC").to_numpy())
+def by_day(online_retail_purchases) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    events = online_retail_purchases
     out = {}
     for day in DAYS:
         table = features.compute({"events": events}, pd.Timestamp(f"{day} 23:59:59", tz="UTC"), windows=(365,))
