@@ -37,9 +37,9 @@ def _moves(before: tuple[pd.DataFrame, pd.DataFrame], after: tuple[pd.DataFrame,
 @pytest.mark.parametrize("pair", [DAYS[:2], DAYS[1:]], ids=lambda p: "->".join(p))
 def test_a_day_later_only_a_small_share_of_unchanged_customers_move(by_day, pair):
     """Before: 13-15% of the customers whose purchases did not change got a new score (482-485 F
-    scores flipped in whole tie blocks). Rule (rfm_scores docstring): a total order, so at most
-    customers near a quintile edge move; measured 1.8-4.0%, almost all R (others' new purchases
-    push them down the recency order)."""
+    scores flipped in whole tie blocks). Rule (rfm_scores docstring): quintile cut values, so a
+    score changes only when a cut value moves past the customer's; measured 1.5-3.7%, almost all
+    R (others' new purchases move the recency cuts), no F."""
     before, after, n_changed = _moves(by_day[pair[0]], by_day[pair[1]])
     moved = (before != after)
     print(f"\n{pair}: {n_changed} buyers changed; of {len(before):,} unchanged, moved: "
