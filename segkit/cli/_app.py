@@ -115,10 +115,11 @@ def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Call
 
 
 def parse_as_of(text: str, option: str = "--as-of") -> pd.Timestamp:
-    """A date or timestamp from the command line, as a UTC timestamp (UTC when no zone is given)."""
-    from segkit._timestamps import utc_timestamp
+    """A date or timestamp from the command line, as a UTC timestamp (UTC when no zone is given;
+    a date without a time is the end of that day, :func:`segkit._timestamps.decision_time`)."""
+    from segkit._timestamps import decision_time
 
-    return utc_timestamp(text, option, naive_as_utc=True)
+    return decision_time(text, option)
 
 
 SuppressOption = Annotated[

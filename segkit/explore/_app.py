@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
-from segkit._timestamps import utc_timestamp
+from segkit._timestamps import decision_time, instant_text, is_date_only, utc_timestamp
 from segkit.charts import VegaChart
 from segkit.errors import SegkitError, ValidationError
 from segkit.explore._data import ExplorerData
@@ -54,8 +54,10 @@ class SegmentExplorer:
         of DataFrames, a feature table from :func:`segkit.features.compute`, or an
         :class:`~segkit.explore.ExplorerData` (shares its cached features).
     as_of
-        Time-zone-aware date of the features; defaults to a feature table's ``attrs["as_of"]``
-        (no hidden "now": a workspace needs it).
+        Time-zone-aware time of the features, or a date without a time (``"2011-12-09"``, a
+        ``datetime.date``: the end of that UTC day, as everywhere in segkit). Default: the end
+        of the data (the last event; a feature table's ``attrs["as_of"]``), as in the reports.
+        The status line under the date picker prints the instant used.
     subscribers, events
         With a feature table: enable the attribute filters and export (``subscribers``) and other
         as-of dates (both).
@@ -101,14 +103,14 @@ class SegmentExplorer:
                      else ExplorerData(source, subscribers=subscribers, events=events))
         if index_events == "open":
             self.data.index_events(wait=True)
-        stamp = as_of if as_of is not None else self.data.fixed_as_of
-        if stamp is None:
-            raise ValidationError("SegmentExplorer needs as_of= (a time-zone-aware date)")
+        given = as_of is not None and not (isinstance(as_of, str) and not as_of.strip())
+        stamp = decision_time(as_of, naive_as_utc=False) if given else self.data.data_end
+        self._pending_stamp: pd.Timestamp | None = None
         self.suppressed = tuple(suppressed)
         self.timings: list[tuple[str, float, float]] = []
         self.last_export: SegmentExport | None = None
         self._busy = False
-        state = ExplorerState(as_of=utc_timestamp(stamp), rules=rules or DEFAULT_RULES)
+        state = ExplorerState(as_of=stamp, rules=rules or DEFAULT_RULES)
         self._build_widgets(state, export_path)
         self.result: ExplorerResult | None = None
         self._refresh_options()
@@ -276,7 +278,8 @@ class SegmentExplorer:
     def _on_as_of(self) -> None:
         if self.as_of.value is None:
             return
-        self._as_of_stamp = pd.Timestamp(self.as_of.value, tz="UTC")
+        pending, self._pending_stamp = self._pending_stamp, None  # an exact time from set_as_of
+        self._as_of_stamp = pending if pending is not None else decision_time(self.as_of.value)
         start = (time.perf_counter(), time.process_time())
         if self._as_of_stamp not in self.data.ready_dates and not self.data.indexed:
             self.message.value = (f"<p>computing the features as of {self._as_of_stamp.date()} "
@@ -294,10 +297,11 @@ class SegmentExplorer:
         """Which dates answer at once: all of them once the events are indexed."""
         ready = [d.date().isoformat() for d in self.data.ready_dates]
         pending = len(self.data.prefetch_pending)
+        used = f"as of {instant_text(self._as_of_stamp)}"
         if self.data.indexed:
-            text = "events indexed: any date answers at once"
+            text = f"{used}; events indexed: any date answers at once"
         else:
-            text = f"ready: {', '.join(ready)}" if ready else ""
+            text = used + (f"; ready: {', '.join(ready)}" if ready else "")
             if self.data.indexing:
                 text += "; indexing the events (other dates take a few seconds until done)"
             elif self.data.index_error:
@@ -396,15 +400,22 @@ class SegmentExplorer:
         self.data.close()
 
     def set_as_of(self, as_of: object) -> None:
-        """Move to another as-of date, as the date picker does: a ``datetime.date`` or a
-        time-zone-aware midnight (the picker works in whole UTC days)."""
-        if isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime):
-            self.as_of.value = as_of
-            return
-        stamp = utc_timestamp(as_of)
-        if stamp.normalize() != stamp:
-            raise ValidationError(f"the date picker works in whole UTC days; got {stamp.isoformat()}")
-        self.as_of.value = dt.date(stamp.year, stamp.month, stamp.day)
+        """Move to another as-of time: a date (``datetime.date`` or ``"2011-12-09"``) means the
+        end of that UTC day, as the date picker does; a time-zone-aware time is used exactly
+        (the picker then shows its UTC day)."""
+        if is_date_only(as_of):
+            as_of = decision_time(as_of)
+            self._pending_stamp = None
+        else:
+            self._pending_stamp = utc_timestamp(as_of)
+            as_of = self._pending_stamp
+        day = dt.date(as_of.year, as_of.month, as_of.day)
+        if self.as_of.value == day:  # the picker does not fire for an unchanged day
+            if self._pending_stamp is None:
+                self._pending_stamp = as_of
+            self._on_as_of()
+        else:
+            self.as_of.value = day
 
 
 _NOT_SAVED = "Save as rule shows the current selection here as segkit.segments YAML"

@@ -164,6 +164,9 @@ def _rfm(features: pd.DataFrame, params: Mapping[str, float]) -> SchemeSegments:
     bought = _cmp(count, ">", 0)
     conditions: list[tuple[str, Any]] = []
     for group in RFM_GROUPS[:-1]:
+        if group == "lapsed":  # bought before the window, not in it (the window's non-buyers who ever bought)
+            conditions.append((group, _cmp("days_since_last_purchase", "not_null")))
+            continue
         parts = []
         for r in range(1, 6):
             r_part = _band("days_since_last_purchase", r_bands, [r])

@@ -28,6 +28,7 @@ import pandas as pd
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError, SegkitError, ValidationError
+from segkit.overview import DataShape
 from segkit.segments import PERFORMANCE_STEMS
 
 __all__ = ["ATTRIBUTE_COLUMNS", "UNKNOWN", "ExplorerData", "Snapshot", "subscriber_attributes"]
@@ -118,6 +119,11 @@ class Snapshot:
                 self._valued = (frame, error)
             return self._valued
 
+    @property
+    def shape(self) -> DataShape:
+        """What the features say the data hold (email events, purchases, repeat buyers)."""
+        return self.cached("shape", lambda: DataShape.from_features(self.base))
+
     def options(self, column: str) -> list[str]:
         """The distinct values of an attribute column, sorted (:data:`UNKNOWN` last)."""
         def build() -> list[str]:
@@ -164,7 +170,8 @@ def build_snapshot(features: pd.DataFrame, attributes: pd.DataFrame | None,
                    as_of: pd.Timestamp) -> Snapshot:
     """Add the explorer's columns to ``features`` (see :class:`Snapshot`)."""
     extra: dict[str, Any] = {}
-    rows = None if attributes is None else attributes.index.get_indexer(features.index.astype(str))
+    known = attributes is not None and len(attributes) > 0  # a purchase log may have no subscribers table
+    rows = attributes.index.get_indexer(features.index.astype(str)) if known else None
     for column in ATTRIBUTE_COLUMNS:
         if column in features.columns:
             extra[column] = features[column].astype(object).fillna(UNKNOWN).astype(str).to_numpy()
@@ -226,6 +233,7 @@ class ExplorerData:
         self.prefetch_errors: dict[pd.Timestamp, str] = {}
         #: Why the events could not be indexed (dates are then computed one by one).
         self.index_error: str | None = None
+        self._data_end: pd.Timestamp | None = None
         self.subscribers = subscribers
         self.unsubscribe_events = None if events is None else _unsubscribes(events)
         if isinstance(source, pd.DataFrame):
@@ -260,6 +268,31 @@ class ExplorerData:
             stamp = self._features.attrs.get("as_of")
             return None if stamp is None else utc_timestamp(stamp)
         return None
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The default as-of date, as in every report: the end of the data (the last event's
+        time; a feature table's own date when there are no events)."""
+        if self.fixed_as_of is not None:
+            return self.fixed_as_of
+        if self._data_end is None:
+            self._data_end = self._last_event()
+        return self._data_end
+
+    def _last_event(self) -> pd.Timestamp:
+        if self._tables is not None:
+            stamps = pd.to_datetime(self._tables["events"]["ts"], utc=True)
+            last = stamps.max() if len(stamps) else None
+        else:
+            def query(workspace: Any) -> Any:
+                events = workspace.ibis().table("events")
+                return events.ts.max().to_pandas()
+
+            last = self._with_workspace(query)
+        if last is None or pd.isna(last):
+            raise ValidationError("the data hold no events, so there is no end of the data to "
+                                  "default to; pass as_of= (a time-zone-aware date)")
+        return utc_timestamp(pd.Timestamp(last), "last event", naive_as_utc=True)
 
     @property
     def can_change_as_of(self) -> bool:

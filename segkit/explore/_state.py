@@ -18,6 +18,7 @@ from segkit.explore._conditions import SchemeSegments, scheme_segments
 from segkit.explore._data import ExplorerData, Snapshot
 from segkit.explore._params import check_scheme, complete_parameters
 from segkit.explore._rulefile import CONSENT_FILTERS, exclusive_rules, filter_conditions, rules_yaml
+from segkit.overview import SCHEME_NEEDS
 from segkit.segments import AllOf, SegmentPerformance, parse_rules, segment_performance
 
 __all__ = ["DEFAULT_RULES", "ExplorerResult", "ExplorerState", "explore"]
@@ -229,6 +230,16 @@ def _rule_name(scheme: str, label: str) -> str:
     return label if scheme == "rules" else f"{scheme}_{label}"
 
 
+def _shape_note(snapshot: Snapshot, scheme: str) -> str:
+    """Why ``scheme``'s labels say little on these data (the engagement tiers without email
+    events call everyone inactive), else ''."""
+    reason = snapshot.shape.missing(*SCHEME_NEEDS.get(scheme, ()))
+    if reason is None:
+        return ""
+    label = {"engagement": "every subscriber is 'inactive' by definition"}.get(scheme, "its labels carry little")
+    return f"{reason}: in the {scheme} scheme {label}; try rfm or lifecycle"
+
+
 def explore(data: ExplorerData, state: ExplorerState, *, performance: bool = True) -> ExplorerResult:
     """Sizes, performance and rules for ``state`` (features come from ``data``'s cache for
     ``state.as_of``; labels and performance are cached per scheme/filter setting).
@@ -244,6 +255,7 @@ def explore(data: ExplorerData, state: ExplorerState, *, performance: bool = Tru
     table, note = (None, "performance not computed") if not performance else snapshot.cached(
         ("performance", state.scheme_key(), state.filter_key(), state.performance_window),
         lambda: _performance(snapshot, segments, selected, state.performance_window))
+    note = "; ".join(filter(None, (_shape_note(snapshot, state.scheme), note)))
     names = {label: _rule_name(state.scheme, label) for label in segments.order}
     descriptions = {label: f"{state.scheme} segment {label}" for label in segments.order}
     rules = exclusive_rules(segments.conditions, filters, names, descriptions)

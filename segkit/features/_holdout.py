@@ -67,8 +67,10 @@ class CalibrationHoldout:
 
     def to_frame(self) -> pd.DataFrame:
         """Features joined with outcomes (one row per subscriber) plus ``duration_holdout``."""
-        frame = self.features.join(self.outcomes)
-        frame["duration_holdout"] = self.duration_holdout
+        # one concat, no column insert: inserting into the ~100-column join fragmented it and
+        # pandas warned (PerformanceWarning) on every call (issue 18)
+        outcomes = self.outcomes.reindex(self.features.index).assign(duration_holdout=self.duration_holdout)
+        frame = pd.concat([self.features, outcomes], axis=1)
         frame.attrs.update(self.features.attrs, end=self.end.isoformat())
         return frame
 

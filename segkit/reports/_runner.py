@@ -210,6 +210,7 @@ def _kernel_name() -> str:
 def _kernel_manager_class(env: Mapping[str, str]) -> type:
     """A kernel manager that starts its kernel with ``env`` added to this process's environment.
 
+    It also skips the interrupt jupyter_client sends before a shutdown (see the method).
     The run's context reaches the kernel this way instead of through ``os.environ``, which is
     shared by every thread: reports running in parallel (``run_batch(jobs=2)``) would otherwise
     see each other's run directory.
@@ -222,6 +223,15 @@ def _kernel_manager_class(env: Mapping[str, str]) -> type:
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             kw["env"] = {**os.environ, **kw.get("env", {}), **extra}
             return await super()._async_pre_start_kernel(**kw)
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) the kernel before asking it to shut down; the
+            # finished kernel then logs "[IPKernelApp] ERROR | KeyboardInterrupt caught in
+            # kernel" on the user's terminal. A report's kernel is idle when it is shut down,
+            # so the shutdown request alone ends it (a stuck one is still killed after it).
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
     return RunKernelManager
 
@@ -310,7 +320,7 @@ def _render(run: ReportRun, include_pii: bool) -> str | None:
     header = ReportHeader(
         name=run.name, title=_pop_title(notebook, run.name), parameters=run.parameters,
         generated_at=run.started_at, segkit_version=__version__,
-        data_period=tuple(str(p)[:10] for p in period) if period else None,
+        data_period=tuple(_instant(p) for p in period) if period else None,
         input_fingerprint=summary.get("input_fingerprint"), status=run.status,
         error=run.error, run_id=run.run_id,
     )
@@ -320,6 +330,19 @@ def _render(run: ReportRun, include_pii: bool) -> str | None:
                 "(rerun with --include-pii if they are meant to be there)")
     run.html_path.write_text(page, encoding="utf-8")
     return None
+
+
+def _instant(text: Any) -> str:
+    """An ISO time from ``summary.json`` as the header shows it (the exact instant, UTC)."""
+    import pandas as pd
+
+    from segkit._timestamps import instant_text
+
+    try:
+        stamp = pd.Timestamp(str(text))
+    except (TypeError, ValueError):
+        return str(text)
+    return instant_text(stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC"))
 
 
 def _new_run_id(started: datetime) -> str:

@@ -42,6 +42,7 @@ __all__ = [
     "pseudonym",
     "pseudonymize",
     "pseudonymize_ids",
+    "record_period",
     "show_chart",
     "show_markdown",
     "show_method_card",
@@ -310,6 +311,13 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def record_period(data_period: Sequence[Any] | None, *, fingerprint: str | None = None) -> None:
+    """Record the data period (first event, the instant used) as soon as it is known, so a run
+    that fails in a later cell still shows it in the report header; :func:`write_summary`
+    replaces it with the full summary in the final cell."""
+    write_summary({}, parameters={}, data_period=data_period, fingerprint=fingerprint)
 
 
 def write_summary(

@@ -38,10 +38,12 @@ _RFM_MAP = (
     ("promising", "potential_loyalists", "potential_loyalists", "loyal", "loyal"),
     ("new_customers", "potential_loyalists", "potential_loyalists", "champions", "champions"),
 )
-#: RFM group names (``no_purchase``: no purchase in the window, so no scores).
+#: RFM group names. Subscribers without a purchase in the window get no scores: ``lapsed`` if
+#: they bought before the window (a customer who did not buy lately), ``no_purchase`` if they
+#: never bought up to ``as_of``.
 RFM_GROUPS = (
     "champions", "loyal", "potential_loyalists", "new_customers", "promising", "need_attention",
-    "about_to_sleep", "cant_lose", "at_risk", "hibernating", "no_purchase",
+    "about_to_sleep", "cant_lose", "at_risk", "hibernating", "lapsed", "no_purchase",
 )
 
 
@@ -134,7 +136,8 @@ def rfm_scores(features: pd.DataFrame, *, window: int = 365) -> pd.DataFrame:
     usual (R, F) map: champions (R 5, F 4-5), loyal (R 3-5, F 4-5 otherwise), potential loyalists,
     new customers (R 5, F 1), promising (R 4, F 1), need attention (R 3, F 3), about to sleep
     (R 3, F 1-2), can't lose (R 1, F 5), at risk (R 1-2, F 3-5), hibernating (R 1-2, F 1-2).
-    Subscribers without a purchase in the window get scores 0 and group ``no_purchase``.
+    Subscribers without a purchase in the window get scores 0 and group ``lapsed`` when they
+    bought earlier (``days_since_last_purchase`` is known), else ``no_purchase`` (never bought).
 
     Returns
     -------
@@ -151,7 +154,8 @@ def rfm_scores(features: pd.DataFrame, *, window: int = 365) -> pd.DataFrame:
         scores[buyers, 1] = _quintile(features[count].to_numpy(float)[buyers])
         scores[buyers, 2] = _quintile(features[revenue].to_numpy(float, na_value=0)[buyers])
     table = np.array([[RFM_GROUPS.index(name) for name in row] for row in _RFM_MAP])
-    codes = np.full(len(features), RFM_GROUPS.index("no_purchase"))
+    ever = ~np.isnan(features["days_since_last_purchase"].to_numpy(dtype=float, na_value=np.nan))
+    codes = np.where(ever, RFM_GROUPS.index("lapsed"), RFM_GROUPS.index("no_purchase"))
     codes[buyers] = table[scores[buyers, 0] - 1, scores[buyers, 1] - 1]
     return pd.DataFrame(
         {

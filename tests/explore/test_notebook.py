@@ -45,7 +45,7 @@ def test_notebook_runs_in_a_real_kernel(tmp_path):
     bundles = [o.get("data", {}) for o in outputs]
     assert any("application/vnd.jupyter.widget-view+json" in b for b in bundles)  # the explorer
     text = "".join("".join(o.get("text", "")) for o in outputs)
-    assert "lifecycle as of 2024-12-31T00:00:00+00:00: 200 subscribers" in text
+    assert "lifecycle as of 2024-12-31T19:26:35+00:00: 200 subscribers" in text  # the last event, as in reports
     assert "name: lifecycle_active" in text  # the saved-rule YAML
     html = "".join("".join(b.get("text/html", "")) for b in bundles)
     assert "churned" in html and "<table" in html

@@ -62,7 +62,8 @@ def test_access_command(ws_path, tmp_path):
 
 
 def test_prune_command(ws_path):
-    cutoff = pd.Timestamp("2024-12-31", tz="UTC") - pd.Timedelta(weeks=104)
+    # a date on the command line is the end of that day (issue 18)
+    cutoff = pd.Timestamp("2024-12-31 23:59:59.999999", tz="UTC") - pd.Timedelta(weeks=104)
     with Workspace(ws_path, read_only=True) as ws:
         old = int((ws.table("events")["ts"] < cutoff).sum())
     result = run(ws_path, "prune", "--older-than", "104w", "--as-of", "2024-12-31")

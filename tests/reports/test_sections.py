@@ -54,7 +54,7 @@ PERIOD = (pd.Timestamp("2024-01-01", tz=UTC), pd.Timestamp("2024-12-31 23:00", t
 # --------------------------------------------------------------------------- period
 def test_resolve_as_of_defaults_to_end_and_reads_naive_as_utc():
     assert resolve_as_of("", PERIOD) == PERIOD[1]
-    assert resolve_as_of("2024-06-30", PERIOD) == pd.Timestamp("2024-06-30", tz=UTC)
+    assert resolve_as_of("2024-06-30", PERIOD) == pd.Timestamp("2024-06-30 23:59:59.999999", tz=UTC)  # end of day
     assert resolve_as_of("2024-06-30T02:00+02:00", PERIOD) == pd.Timestamp("2024-06-30", tz=UTC)
     with pytest.raises(ValidationError, match="before the first event"):
         resolve_as_of("2023-12-31", PERIOD)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from segkit._timestamps import END_OF_DAY
 from segkit.errors import ValidationError
 from segkit.segments import export_segment, parse_rules, segment_members
 
@@ -139,7 +140,7 @@ def test_cli_audience_matches_python_and_passes_the_gate(workspace: Path, tmp_pa
     assert list(written.columns) == ["subscriber_id", "email", "trigger", "trigger_time", "action"]
     assert len(written) > 0 and (written["trigger"] == trigger).all()
     subs = synthetic_data.subscribers.set_index("subscriber_id")
-    stamp = pd.Timestamp(as_of, tz="UTC")
+    stamp = pd.Timestamp(as_of, tz="UTC") + END_OF_DAY  # a date on the command line is the end of that day
     assert subs.loc[written["subscriber_id"], "consent"].all()
     assert not (subs.loc[written["subscriber_id"], "unsubscribed_at"] <= stamp).any()
     assert (subs.loc[written["subscriber_id"], "email"].to_numpy() == written["email"]).all()

@@ -53,6 +53,16 @@ def test_rfm_quintiles_and_groups() -> None:
     ]
 
 
+def test_rfm_tells_lapsed_buyers_from_never_buyers() -> None:
+    """Issue 18 item 10: a customer who bought 400 days ago is not "no_purchase"."""
+    frame = pd.DataFrame({"days_since_last_purchase": [10.0, 400.0, np.nan],
+                          "purchase_count_365d": [2, 0, 0], "revenue_365d": [50.0, 0.0, 0.0]},
+                         index=["recent", "old", "never"])
+    groups = rfm_scores(frame)["rfm_group"]
+    assert groups["old"] == "lapsed" and groups["never"] == "no_purchase"
+    assert rfm_scores(frame).loc["old", "rfm_score"] == 0
+
+
 def test_rfm_ties_share_a_score() -> None:
     frame = pd.DataFrame({"days_since_last_purchase": [5.0] * 6, "purchase_count_365d": [1] * 6,
                           "revenue_365d": [1.0, 2, 3, 4, 5, 6]})
@@ -69,7 +79,8 @@ def test_lifecycle_stages(features: pd.DataFrame) -> None:
 
 def test_scheme_members_and_unknown_name(features: pd.DataFrame) -> None:
     assert list(segment_members(features, "engagement:inactive")) == ["e", "f"]
-    assert list(segment_members(features, "rfm:no_purchase")) == ["c", "d", "e", "f"]
+    assert list(segment_members(features, "rfm:no_purchase")) == ["c", "d", "e"]
+    assert list(segment_members(features, "rfm:lapsed")) == ["f"]  # bought, but not in the 365 days
     with pytest.raises(ValidationError, match=r"unknown segment 'engagement:inactiv'; did you mean "
                                               r"'engagement:inactive'\? valid: engagement:inactive"):
         segment_members(features, "engagement:inactiv")

@@ -8,7 +8,10 @@ data-sufficiency verdict in plain words:
   on the calibration period, each with its parameter table or the reason it failed;
 * :func:`validation_table`: calibration-vs-holdout check of each transaction model
   (:func:`segkit.clv.calibration_vs_holdout`) and a verdict;
+* :func:`customer_value`: each customer's CLV, with intervals when the models' parameter
+  covariance allows them and point values with a plain note when it does not;
 * :func:`clv_deciles`: customers in CLV deciles with the mean CLV and mean interval bounds;
+* :func:`attach_clv`: a CLV column for any table of subscribers (ids matched as text);
 
 The models are fitted once, on the calibration period, so that the parameters the report uses
 are exactly the ones validated on the holdout; CLV then applies them to each customer's whole
@@ -33,15 +36,20 @@ from segkit.clv import (
     ParetoNBD,
     assess_data_sufficiency,
     calibration_vs_holdout,
+    clv_intervals,
+    customer_lifetime_value,
 )
-from segkit.errors import ConvergenceError, ValidationError
+from segkit.errors import ConvergenceError, SegkitError, ValidationError
 from segkit.reports.sections.period import Sufficiency
 
 __all__ = [
+    "CustomerValue",
     "FittedModels",
     "MIN_HOLDOUT_PURCHASES",
+    "attach_clv",
     "clv_customers",
     "clv_deciles",
+    "customer_value",
     "fit_models",
     "key_numbers",
     "score_current",
@@ -103,13 +111,22 @@ def fit_models(customers: pd.DataFrame, *, pareto_nbd: bool = True, time_unit: s
     """
     out = FittedModels()
     x, tx, age = customers["frequency"], customers["recency"], customers["T"]
-    verdict = assess_data_sufficiency(x, tx, age, time_unit=time_unit)
+    try:
+        verdict = assess_data_sufficiency(x, tx, age, time_unit=time_unit)
+    except ValidationError as error:  # no rows, or nobody bought twice: nothing to fit, say why
+        out.verdict = Sufficiency(False, f"{len(customers):,} customers bought before the cutoff and {error}.")
+        out.failures.update({name: str(error) for name in ("BG/NBD", "Pareto/NBD", "Gamma-Gamma")
+                             if name != "Pareto/NBD" or pareto_nbd})
+        return out
     out.verdict = Sufficiency(verdict.sufficient, verdict.message)
     out.transaction["BG/NBD"] = _fit("BG/NBD", lambda: BetaGeo().fit(x, tx, age, time_unit=time_unit), out)
     if pareto_nbd:
         out.transaction["Pareto/NBD"] = _fit(
             "Pareto/NBD", lambda: ParetoNBD().fit(x, tx, age, time_unit=time_unit), out)
     out.transaction = {k: v for k, v in out.transaction.items() if v is not None}
+    if not out.transaction:  # the card above the parameters must not say "sufficient" then
+        out.verdict = Sufficiency(False, "no repeat-purchase model could be fitted: "
+                                  + "; ".join(f"{k}: {v}" for k, v in out.failures.items()))
     repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
     if len(repeat) >= 2:
         out.spend = _fit("Gamma-Gamma", lambda: GammaGamma().fit(repeat["frequency"],
@@ -149,6 +166,8 @@ def validation_table(
 def validation_verdict(table: pd.DataFrame, fitted: FittedModels) -> Sufficiency:
     """Sufficient when the data pass :func:`segkit.clv.assess_data_sufficiency` and the holdout has
     at least :data:`MIN_HOLDOUT_PURCHASES` purchase days to compare with."""
+    if table.empty and not fitted.verdict.sufficient:
+        return fitted.verdict  # the reason the models were not fitted (thin or too short data)
     if table.empty:
         return Sufficiency(False, "no transaction model could be fitted: "
                                   + "; ".join(f"{k}: {v}" for k, v in fitted.failures.items()))
@@ -173,10 +192,101 @@ def validation_verdict(table: pd.DataFrame, fitted: FittedModels) -> Sufficiency
         f"purchase days against {actual:,.0f} observed ({best['relative_error']:+.1%}).{note}"))
 
 
-def clv_deciles(intervals: CLVIntervals) -> pd.DataFrame:
+@dataclass(frozen=True)
+class CustomerValue:
+    """Each customer's expected lifetime value (:func:`customer_value`).
+
+    ``values``: one row per customer (index ``subscriber_id``): ``clv`` and the interval bounds
+    ``lower``/``upper`` (NaN when no intervals could be drawn). ``intervals`` is the
+    :class:`segkit.clv.CLVIntervals` when they could; otherwise ``note`` says why not, in plain
+    words, and only point values are given.
+    """
+
+    values: pd.DataFrame
+    intervals: CLVIntervals | None
+    method: str
+    note: str | None = None
+
+    @property
+    def total(self) -> float:
+        return float(self.values["clv"].sum())
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.values.copy()
+
+    def summary(self) -> str:
+        if self.intervals is not None:
+            return self.intervals.summary()
+        return f"Point CLV of {len(self.values):,} customers: total {self.total:,.2f}. {self.note or ''}".strip()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(self.summary())}</p>"
+
+
+def customer_value(
+    fitted: FittedModels,
+    customers: pd.DataFrame,
+    *,
+    months: int,
+    discount_rate: float,
+    n_draws: int = 100,
+    random_state: int = 0,
+    model: str = "BG/NBD",
+) -> CustomerValue:
+    """CLV of ``customers`` (RFM rows as of the report date) from the calibration fits.
+
+    Intervals come from :func:`segkit.clv.clv_intervals`. When they cannot be drawn (a model
+    without a usable parameter covariance, e.g. BG/NBD's dropout not identified: a -> 0 and
+    b -> infinity on Online Retail), the point CLV of :func:`segkit.clv.customer_lifetime_value`
+    is still returned, with ``note`` saying why the intervals are missing.
+
+    Raises
+    ------
+    ValidationError
+        ``model`` or the Gamma-Gamma spend model was not fitted.
+    """
+    transaction = fitted.transaction.get(model)
+    if transaction is None or fitted.spend is None:
+        missing = [name for name, ok in ((model, transaction is not None), ("Gamma-Gamma", fitted.spend is not None))
+                   if not ok]
+        raise ValidationError(f"no lifetime value without {' and '.join(missing)}: "
+                              + "; ".join(f"{k}: {v}" for k, v in fitted.failures.items() if k in missing))
+    rfm = [customers[c] for c in RFM]
+    try:
+        intervals = clv_intervals(transaction, fitted.spend, *rfm, periods=months, discount_rate=discount_rate,
+                                  n_draws=n_draws, random_state=random_state)
+    except SegkitError as error:
+        point = customer_lifetime_value(transaction, fitted.spend, *rfm, periods=months,
+                                        discount_rate=discount_rate)
+        values = pd.DataFrame({"clv": np.asarray(point, dtype=float), "lower": np.nan, "upper": np.nan},
+                              index=customers.index)
+        note = (f"Intervals cannot be computed ({error}); the values shown are point estimates "
+                "at the fitted parameters, without a statement of their uncertainty.")
+        method = f"{model} + Gamma-Gamma CLV at the maximum-likelihood estimates (point values only)"
+        return CustomerValue(values, None, method, note)
+    values = intervals.to_frame().set_axis(customers.index)
+    return CustomerValue(values, intervals, intervals.method)
+
+
+def attach_clv(table: pd.DataFrame, value: CustomerValue | None) -> pd.DataFrame:
+    """``table`` with a ``clv`` column looked up by ``subscriber_id`` (matched as text, so an
+    integer-looking id column meets string ids); NaN for subscribers without a value, or for
+    everyone when ``value`` is None."""
+    ids = table["subscriber_id"].astype(str)
+    if value is None:
+        return table.assign(clv=np.full(len(table), np.nan))
+    clv = value.values["clv"].set_axis(value.values.index.astype(str))
+    return table.assign(clv=ids.map(clv).to_numpy(dtype=float))
+
+
+def clv_deciles(values: CustomerValue | CLVIntervals | pd.DataFrame) -> pd.DataFrame:
     """Customers in ten groups by CLV (decile 10 = most valuable): customers, mean CLV with the
-    mean of the per-customer interval bounds, and each group's share of total CLV."""
-    frame = intervals.to_frame()
+    mean of the per-customer interval bounds (NaN without intervals), and each group's share of
+    total CLV."""
+    frame = values if isinstance(values, pd.DataFrame) else values.to_frame()
+    frame = frame[["clv", "lower", "upper"]].astype(float).reset_index(drop=True)
     ranks = frame["clv"].rank(method="first")
     frame["decile"] = np.ceil(ranks * 10 / len(frame)).astype(int).clip(1, 10)
     table = frame.groupby("decile").agg(customers=("clv", "size"), clv_mean=("clv", "mean"),
@@ -225,11 +335,12 @@ def score_current(
 def key_numbers(
     fitted: FittedModels,
     validation: pd.DataFrame,
-    intervals: CLVIntervals | None,
+    value: CustomerValue | None,
     *,
     customers: int,
 ) -> dict[str, Any]:
-    """The ``summary.json`` numbers: parameters, holdout check, CLV totals."""
+    """The ``summary.json`` numbers: parameters, holdout check, CLV totals (the interval of the
+    total only when intervals could be drawn; ``clv_intervals_note`` says why not)."""
     params = {f"{r.model}/{r.parameter}": r.estimate for r in fitted.parameters.itertuples()}
     numbers: dict[str, Any] = {
         "customers": int(customers),
@@ -238,13 +349,12 @@ def key_numbers(
         "failures": dict(fitted.failures),
         "validation": validation.to_dict(orient="records"),
     }
-    if intervals is not None:
-        numbers.update(
-            clv_total=float(np.sum(intervals.clv)),
-            clv_total_lower=intervals.total_lower,
-            clv_total_upper=intervals.total_upper,
-            clv_mean=float(np.mean(intervals.clv)),
-            clv_periods=intervals.periods,
-            clv_discount_rate=intervals.discount_rate,
-        )
+    if value is not None:
+        numbers.update(clv_total=value.total, clv_mean=float(value.values["clv"].mean()),
+                       clv_intervals=value.intervals is not None)
+        if value.intervals is not None:
+            numbers.update(clv_total_lower=value.intervals.total_lower, clv_total_upper=value.intervals.total_upper,
+                           clv_periods=value.intervals.periods, clv_discount_rate=value.intervals.discount_rate)
+        else:
+            numbers["clv_intervals_note"] = value.note
     return numbers

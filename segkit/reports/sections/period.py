@@ -2,7 +2,9 @@
 
 Report notebooks take ``as_of`` as text (a parameter typed by its default ``""``); an empty
 value means "the end of the data" (the last event in the workspace), so a report's defaults run
-on any workspace without a hidden ``now()``.
+on any workspace without a hidden ``now()``. A date without a time means the end of that day
+(``"2011-12-09"`` includes the events of 9 December), as everywhere in segkit; every report
+prints the instant it used (:func:`as_of_text`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from segkit._timestamps import utc_timestamp
+from segkit._timestamps import decision_time, instant_text, is_date_only, utc_timestamp
 from segkit.errors import ValidationError
 
-__all__ = ["Sufficiency", "data_period", "days_before", "period_text", "resolve_as_of"]
+__all__ = ["Sufficiency", "as_of_text", "data_period", "days_before", "period_text", "resolve_as_of"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def data_period(workspace: Any) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 
 def resolve_as_of(as_of: str | None, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.Timestamp:
-    """The report's decision time: ``as_of`` (UTC when it has no zone), or the end of the data
-    when ``as_of`` is empty.
+    """The report's decision time: ``as_of`` (UTC when it has no zone; a date alone is the end
+    of that day), or the end of the data (the last event) when ``as_of`` is empty.
 
     Raises
     ------
@@ -60,7 +62,7 @@ def resolve_as_of(as_of: str | None, period: tuple[pd.Timestamp, pd.Timestamp] |
         raise ValidationError("the workspace has no events: ingest events before running this report")
     if as_of is None or not str(as_of).strip():
         return period[1]
-    stamp = utc_timestamp(str(as_of).strip(), "as_of", naive_as_utc=True)
+    stamp = decision_time(str(as_of).strip(), "as_of")
     if stamp < period[0]:
         raise ValidationError(
             f"as_of {stamp.isoformat()} is before the first event ({period[0].isoformat()}); "
@@ -90,3 +92,16 @@ def days_before(
 def period_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
     """``"2024-01-01 to 2024-12-31 (UTC)"`` for method cards."""
     return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} (UTC)"
+
+
+def as_of_text(as_of: str | None, stamp: pd.Timestamp) -> str:
+    """One sentence saying which instant a report used and why (the ``as_of`` parameter as
+    given, ``stamp`` what :func:`resolve_as_of` made of it)."""
+    given = "" if as_of is None else str(as_of).strip()
+    if not given:
+        why = "the last event in the workspace (as_of left empty)"
+    elif is_date_only(given):
+        why = f"the end of {given} (a date without a time means the end of that day, UTC)"
+    else:
+        why = f"as_of {given}"
+    return f"As of {instant_text(stamp)}: {why}; only events up to this instant are used."

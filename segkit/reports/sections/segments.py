@@ -18,6 +18,7 @@ data-sufficiency verdict where a model or a test is involved:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,10 @@ from segkit.clv import (
     clv_intervals,
     customer_lifetime_value,
 )
-from segkit.errors import ConvergenceError, ValidationError
+from segkit.errors import ConvergenceError, SegkitError, ValidationError
 from segkit.reports.sections.ltv import clv_customers
 from segkit.reports.sections.period import Sufficiency
-from segkit.segments import SegmentClusterer
+from segkit.segments import CLUSTER_FEATURES, SegmentClusterer
 
 __all__ = [
     "SegmentValue",
@@ -51,6 +52,7 @@ __all__ = [
     "transition_table",
     "trigger_table",
     "value_by_segment",
+    "varying_inputs",
 ]
 
 #: Segments with fewer recipients than this get a "data do not suffice" verdict.
@@ -186,9 +188,21 @@ def fit_clusters(
     if sample < 2 * max_clusters:
         raise ValidationError(f"cluster sample must be at least {2 * max_clusters}, got {sample}")
     rows = features if len(features) <= sample else features.sample(sample, random_state=random_state)
+    inputs = varying_inputs(rows)
+    if len(inputs) < 2:
+        raise ValidationError(
+            f"only {len(inputs)} of the clustering inputs ({', '.join(CLUSTER_FEATURES)}) vary between "
+            "subscribers; clusters need at least 2")
     with threadpool_limits(limits=1):
-        clusterer = SegmentClusterer(k_range=(2, max_clusters), random_state=random_state).fit(rows)
+        clusterer = SegmentClusterer(k_range=(2, max_clusters), features=inputs,
+                                     random_state=random_state).fit(rows)
     return clusterer, rows
+
+
+def varying_inputs(features: pd.DataFrame, candidates: Sequence[str] = CLUSTER_FEATURES) -> list[str]:
+    """The clustering inputs that take more than one value (a purchase log has no open or click
+    rates: clustering on a constant only names clusters after it, e.g. "recent open")."""
+    return [c for c in candidates if c in features.columns and features[c].nunique(dropna=True) > 1]
 
 
 def cluster_table(clusterer: SegmentClusterer, rows: pd.DataFrame) -> pd.DataFrame:
@@ -347,19 +361,22 @@ def value_by_segment(
         clv_total=("clv", "sum"), clv_per_customer=("clv", "mean"),
         churn_risk=("p_alive", lambda p: float(np.mean(1 - p))),
         likely_lapsed=("p_alive", lambda p: int((p < 0.5).sum())))
+    no_intervals = ""
     try:
         bounds = _segment_bounds(bg, gg, customers, per_customer["segment"], months=months,
                                  discount_rate=discount_rate, level=level, n_draws=n_draws,
                                  random_state=random_state)
-    except ValidationError as error:
-        return insufficient(f"CLV intervals could not be drawn: {error}")
+    except SegkitError as error:  # point values stay valid: say so instead of dropping them
+        bounds = pd.DataFrame(np.nan, index=totals.index, columns=["clv_low", "clv_high"])
+        no_intervals = (f" Intervals cannot be computed ({error}); the totals are point estimates "
+                        "without a statement of their uncertainty.")
     totals = totals.join(bounds)
     out = table.join(totals[["clv_total", "clv_low", "clv_high", "clv_per_customer", "churn_risk",
                              "likely_lapsed"]])
     out["likely_lapsed"] = out["likely_lapsed"].fillna(0).astype(int)
     verdict = Sufficiency(True, check.message + (
         f" Spend and purchase frequency correlate at {gg.spend_frequency_correlation_:.2f} among "
-        "repeat buyers (Gamma-Gamma assumes about 0)."))
+        "repeat buyers (Gamma-Gamma assumes about 0)." + no_intervals))
     return SegmentValue(out.reset_index(), per_customer, verdict, bg, gg, months, discount_rate,
                         level, n_draws, method, tuple(notes))
 
@@ -411,15 +428,17 @@ def clv_holdout_by_segment(
 
 
 # --------------------------------------------------------------------------- triggers
-def trigger_table(audience: Any, labels: pd.Series) -> pd.DataFrame:
+def trigger_table(audience: Any, labels: pd.Series, triggers: Sequence[str] | None = None) -> pd.DataFrame:
     """Eligible subscribers per trigger (after the consent gate) with the action, and how they
-    spread over ``labels``' segments (one column per segment)."""
-    from segkit.segments import TRIGGERS
+    spread over ``labels``' segments (one column per segment); one row per trigger in
+    ``triggers`` (default: every one of :data:`segkit.segments.TRIGGERS`)."""
+    from segkit.segments import TRIGGERS, check_triggers
 
+    names = check_triggers(triggers)
     frame = audience.to_frame()
-    counts = frame["trigger"].value_counts().reindex(list(TRIGGERS), fill_value=0)
-    table = pd.DataFrame({"trigger": list(TRIGGERS), "action": list(TRIGGERS.values()),
+    counts = frame["trigger"].value_counts().reindex(names, fill_value=0)
+    table = pd.DataFrame({"trigger": names, "action": [TRIGGERS[n] for n in names],
                           "eligible subscribers": counts.to_numpy()})
     seg = _labels(labels).reindex(frame["subscriber_id"].astype(str)).fillna(NO_SEGMENT).to_numpy()
-    spread = pd.crosstab(frame["trigger"], seg).reindex(list(TRIGGERS), fill_value=0)
+    spread = pd.crosstab(frame["trigger"], seg).reindex(names, fill_value=0)
     return table.join(spread.reset_index(drop=True))
