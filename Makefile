@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) -m ipykernel install --sys-prefix --name segkit --display-name "Python (segkit)" >/dev/null
+	@# plain `.venv/bin/jupyter lab` also opens notebooks clean and saves tracked ones without outputs
+	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	@echo '{"ServerApp": {"contents_manager_class": "segkit.lab._contents.SegkitContentsManager"}}' \
+		> $(VENV)/etc/jupyter/jupyter_server_config.d/segkit.json
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", default=bool(os.environ.get("SEGKIT_BENCH_SMALL")))
     parser.add_argument("--n", type=int, default=None, help="subscribers (overrides --small)")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="use this demo workspace instead of building one")
     args = parser.parse_args()
     if reason := missing_browser():
         print(f"skipped: {reason}")
@@ -53,9 +56,13 @@ def main() -> None:
     n = args.n or (5_000 if args.small else 100_000)
     folder = Path(tempfile.mkdtemp(prefix="segkit-bench-lab-"))
     (folder / "data").mkdir()
-    with timer() as t_ws:
-        build_demo_workspace(folder / "data" / "workspace.duckdb", n_subscribers=n, seed=7)
-    print(f"demo workspace: {n:,} subscribers in {t_ws['seconds']:.1f} s")
+    if args.workspace:
+        (folder / "data" / "workspace.duckdb").symlink_to(args.workspace.resolve())
+        print(f"workspace: {args.workspace}")
+    else:
+        with timer() as t_ws:
+            build_demo_workspace(folder / "data" / "workspace.duckdb", n_subscribers=n, seed=7)
+        print(f"demo workspace: {n:,} subscribers in {t_ws['seconds']:.1f} s")
     copy_explorer(folder)
 
     lab = JupyterLab(folder)
@@ -82,6 +89,7 @@ def main() -> None:
     finally:
         page.close()
         lab.close()
+        shutil.rmtree(folder, ignore_errors=True)  # the built workspace too (a given one stays)
     print()
     over = {}
     for kind, values in timings.items():

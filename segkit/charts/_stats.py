@@ -26,22 +26,34 @@ def _frame(result: Any, required: list[str], what: str) -> pd.DataFrame:
     return frame
 
 
+def _finite(values: pd.Series) -> pd.Series:
+    return values.astype(float).abs().lt(float("inf"))
+
+
 def lift_forest_chart(result: Any, *, relative: bool = True) -> alt.FacetChart:
     """Forest plot: each treatment arm's lift with its interval, one row of panels per metric.
 
     ``result`` is an :class:`~segkit.stats.ExperimentResult` (or its ``to_frame()``, or a
     segment breakdown's frame, whose segments join the arm label). ``relative`` plots the relative
     lift (shared percent axis); otherwise the absolute lift with an independent axis per metric.
+    Rows without a finite lift (not tested, or a relative lift over a zero control) are left out;
+    one-sided bounds are drawn from the bound to the lift.
     """
     prefix = "rel_lift" if relative else "abs_lift"
     cols = ["arm", "metric", "significant", prefix, f"{prefix}_ci_low", f"{prefix}_ci_high"]
     frame = _frame(result, cols, "lift_forest_chart").copy()
+    frame = frame[_finite(frame[prefix])]
     label = frame["arm"].astype(str)
     if "segment" in frame.columns:
         label = frame["segment"].astype(str) + " · " + label
+    low, high = frame[f"{prefix}_ci_low"], frame[f"{prefix}_ci_high"]
+    bound = "two-sided" if (_finite(low) | low.isna()).all() and (_finite(high) | high.isna()).all() \
+        else "one-sided"
     plot = pd.DataFrame({
         "label": label, "metric": frame["metric"].astype(str),
-        "lift": frame[prefix], "low": frame[f"{prefix}_ci_low"], "high": frame[f"{prefix}_ci_high"],
+        # a one-sided bound's open end is drawn up to the lift (JSON has no infinity)
+        "lift": frame[prefix], "low": low.where(_finite(low), frame[prefix]),
+        "high": high.where(_finite(high), frame[prefix]),
         "result": frame["significant"].map({True: "significant", False: "not significant"}),
         "p_adjusted": frame.get("p_value_adjusted", pd.Series(float("nan"), index=frame.index)),
     })
@@ -62,7 +74,8 @@ def lift_forest_chart(result: Any, *, relative: bool = True) -> alt.FacetChart:
                                                                                labelAlign="left")))
     if not relative:
         chart = chart.resolve_scale(x="independent")
-    return chart.properties(title=f"Lift with {title.split()[0]} intervals by arm and metric")
+    return chart.properties(
+        title=f"Lift with {title.split()[0]} {bound} intervals by arm and metric")
 
 
 def cumulative_lift_chart(result: Any, *, band: str = "sequence") -> alt.LayerChart:

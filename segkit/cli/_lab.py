@@ -67,4 +67,6 @@ def lab(
         return
     _ensure_kernel(cli.echo)
     os.chdir(folder)
+    if os.name == "posix":  # JupyterLab replaces this process: signals and exit code are its own
+        os.execv(command_line[0], command_line)
     raise typer.Exit(subprocess.call(command_line))

@@ -147,7 +147,7 @@ class SegmentExplorer:
                                         tooltip="which consent states count as recipients")
         self.as_of = widgets.DatePicker(value=state.as_of.date(), description="as of",
                                         disabled=not self.data.can_change_as_of, style=_LABELS,
-                                        tooltip="features as of the start of this day (UTC)")
+                                        tooltip="features as of the end of this day (UTC)")
         self._as_of_stamp = state.as_of
         self.as_of_status = widgets.HTML()
         self.window = widgets.Dropdown(options=list(snapshot.windows), description="perf. days",

@@ -12,7 +12,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 from segkit.errors import ValidationError
 from segkit.stats import _proportions, _ratio, adjust_p_values
+from segkit.stats._compare import compare, describe_test, score_diff_bounds
 from segkit.stats._corrections import check_correction
+from segkit.stats._exact import MIN_EXPECTED, min_expected_count
 from segkit.stats._input import check_alpha
 
 __all__ = ["PERFORMANCE_METRICS", "PERFORMANCE_STEMS", "SegmentPerformance", "segment_performance"]
@@ -170,25 +172,43 @@ class _GroupMoments:
 
 def _metric_block(metric: str, inside: _GroupMoments, rest: _GroupMoments, z: float,
                   alpha: float) -> dict[str, np.ndarray]:
-    """One metric for every segment: its value and interval, and the test against the rest
-    (``compare_proportions`` / ``compare_ratios`` of :mod:`segkit.stats`, as ``analyze`` runs
-    them with the rest as control)."""
+    """One metric for every segment: its value and interval, and the test against the rest with
+    the rest as control, exactly as ``analyze`` runs it (segkit.stats' comparison of a
+    proportion per segment: score test or, with few events, Barnard's exact test; the
+    delta-method z-test for ratios, vectorised over segments)."""
     pair = PERFORMANCE_METRICS[metric]
     if pair is None:
         count, rest_count = inside.total("converted"), rest.total("converted")
         low, high = proportion_confint(count, inside.n, alpha=alpha, method="wilson")
         test = _proportions.compare_proportions(rest_count, rest.n, count, inside.n, alpha)
-        value, method = count / inside.n, _proportions.METHOD
+        test["abs_lift_ci_low"], test["abs_lift_ci_high"] = score_diff_bounds(
+            count, inside.n, rest_count, rest.n, alpha)
+        methods = [describe_test("proportion", "score", None, "two-sided")] * len(count)
+        for i in np.flatnonzero([min_expected_count(rc, rn, c, n) < MIN_EXPECTED for n, c, rn, rc
+                                 in zip(inside.n, count, rest.n, rest_count, strict=True)]):
+            row = compare("proportion", {"n": float(rest.n[i]), "count": float(rest_count[i])},
+                          {"n": float(inside.n[i]), "count": float(count[i])}, alpha, "two-sided",
+                          relative=False)
+            for key in ("abs_lift_ci_low", "abs_lift_ci_high", "p_value"):  # few events: exact
+                test[key][i] = row[key]
+            methods[i] = describe_test("proportion", row["test"], row.get("_expected"),
+                                       "two-sided")
+        value = count / inside.n
     else:
         value, variance = inside.ratio(*pair)
         half = z * np.sqrt(variance)
         low, high = value - half, value + half
-        test = _ratio.compare_ratios(*rest.ratio(*pair), value, variance, alpha)
-        method = _ratio.METHOD
+        rest_value, rest_variance = rest.ratio(*pair)
+        test = _ratio.compare_ratios(rest_value, rest_variance, value, variance, alpha)
+        tested = np.isfinite(value) & np.isfinite(rest_value) & (variance + rest_variance > 0)
+        for key in ("abs_lift_ci_low", "abs_lift_ci_high", "p_value"):  # refused, as analyze does
+            test[key] = np.where(tested, test[key], np.nan)
+        methods = [describe_test("ratio", "z" if ok else "not tested", None, "two-sided")
+                   for ok in tested]
     return {"value": value, "ci_low": low, "ci_high": high, "rest_value": test["control_mean"],
             "abs_diff": test["abs_lift"], "abs_diff_ci_low": test["abs_lift_ci_low"],
             "abs_diff_ci_high": test["abs_lift_ci_high"], "p_value": test["p_value"],
-            "method": method}
+            "method": methods}
 
 
 _VALUE_COLUMNS = ("value", "ci_low", "ci_high", "rest_value", "abs_diff", "abs_diff_ci_low",
@@ -219,7 +239,8 @@ def _performance_table(units: pd.DataFrame, inside: np.ndarray, names: pd.Index,
     for key in _VALUE_COLUMNS:
         table[key] = np.column_stack([np.broadcast_to(np.asarray(b[key], dtype=float), k)
                                       for b in blocks]).ravel()
-    table["method"] = [b["method"] for b in blocks] * k
+    table["method"] = np.column_stack([np.asarray(b["method"], dtype=object)
+                                       for b in blocks]).ravel().tolist()
     return table
 
 
@@ -239,7 +260,7 @@ def segment_performance(
     the share of recipients with a purchase). Each value has a ``1 - alpha`` interval (delta
     method for ratios, Deng et al. 2018; Wilson for conversion) and is compared with the other
     recipients by the tests of :func:`segkit.stats.analyze` (delta-method z-test; pooled
-    two-proportion z-test with Newcombe interval). p-values are then adjusted across every
+    two-proportion score z-test with score interval, Barnard's exact test with few events). p-values are then adjusted across every
     (segment, metric) row with :func:`segkit.stats.adjust_p_values` (Holm by default). Segments
     are not randomised: the differences describe the segments, they are not causal effects.
 

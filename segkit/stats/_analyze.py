@@ -1,5 +1,5 @@
 """Experiment analysis from per-unit data (:func:`analyze`), and the steps every entry shares:
-comparison blocks per metric, correction and the result object."""
+comparison blocks per metric, correction, intervals at the corrected level and the result."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ import numpy as np
 import pandas as pd
 
 from segkit.errors import ValidationError
-from segkit.stats import _continuous, _proportions, _ratio
-from segkit.stats._bayes import beta_binomial
+from segkit.stats import _continuous
+from segkit.stats._bayes import beta_binomial, beta_difference_interval, effect_posterior
+from segkit.stats._compare import (
+    ALTERNATIVES,
+    SCALES,
+    TEST_NAMES,
+    compare,
+    describe_test,
+    intervals,
+)
 from segkit.stats._corrections import adjust_p_values, check_correction
-from segkit.stats._cuped import cuped_adjust
-from segkit.stats._input import arm_order, check_alpha, check_columns
-from segkit.stats._metrics import Metric, parse_metrics, resolve_kind
+from segkit.stats._input import arm_order, check_alpha, check_choice, check_columns
+from segkit.stats._metrics import Metric, inference_note, parse_metrics, resolve_kind
 from segkit.stats._result import COLUMNS, OPENS_NOTE, ExperimentResult
 from segkit.stats._srm import SRM_THRESHOLD, SRMResult, srm_check
+from segkit.stats._summary import unit_stats
 
 __all__ = ["analyze"]
 
@@ -31,6 +39,8 @@ def analyze(
     alpha: float = 0.05,
     correction: str = "holm",
     *,
+    scale: str = "relative",
+    alternative: str = "two-sided",
     allocation: Mapping[str, float] | None = None,
     primary: str | None = None,
     exclude_machine_opens: bool = False,
@@ -47,17 +57,28 @@ def analyze(
     df
         One row per randomised unit (subscriber): the arm and the metric columns.
     arm, control
-        The arm column and the label of the control arm.
+        The arm column and the label of the control arm (compared as text, so ``control=0``
+        finds an integer arm 0).
     metrics
-        Column names (kind inferred: 0/1 or boolean -> proportion, other numeric -> continuous),
-        mappings such as ``{"name": "click_to_open", "kind": "ratio", "numerator": "clicks",
-        "denominator": "opens"}`` or ``{"name": "spend", "covariate": "pre_spend"}`` (CUPED), or
+        Column names (kind inferred: 0/1 or boolean -> proportion, other numeric -> continuous;
+        the inference is reported in ``notes``, declare ``kind`` to override), mappings such as
+        ``{"name": "click_to_open", "kind": "ratio", "numerator": "clicks", "denominator":
+        "opens"}`` or ``{"name": "spend", "covariate": "pre_spend"}`` (CUPED), or
         :class:`~segkit.stats.Metric` objects. Kinds: proportion, continuous, ratio.
     alpha
-        Significance level; intervals are two-sided at ``1 - alpha``.
+        Significance level; intervals are at ``1 - alpha`` (one-sided bounds for one-sided tests).
     correction
         ``"holm"`` (family-wise error), ``"bh"`` (false discovery rate), ``"bonferroni"`` or
         ``"none"``, applied across all (arm, metric) comparisons.
+    scale
+        ``"relative"`` (default: lifts in percent of control, as email teams read them) or
+        ``"absolute"``: the scale the recommendation and charts quote. Both scales are always in
+        the table, each interval inverting the same test as the p-value (see ``method``), so a
+        significant result's interval excludes 0 on either scale.
+    alternative
+        ``"two-sided"``, ``"larger"`` (the treatment is expected to raise the metric) or
+        ``"smaller"``; one-sided tests give one-sided bounds, and the recommendation only acts on
+        the tested direction.
     allocation
         Planned share per arm for the sample-ratio check (default: equal split).
     primary
@@ -84,19 +105,24 @@ def analyze(
     """
     alpha = check_alpha(alpha)
     check_correction(correction)
+    check_choice(scale, SCALES, "scale")
+    check_choice(alternative, ALTERNATIVES, "alternative")
+    control = str(control)
     specs = parse_metrics(metrics)
     flag = machine_open_column if exclude_machine_opens else None
     check_columns(df, [arm, *(c for m in specs for c in m.columns), flag], "experiment data")
     labels = df[arm]
     treatments, sizes = arm_order(labels, control, allocation)
     frame, notes = _exclude_machine_opens(df, specs, flag)
-    specs = [resolve_kind(m, frame) for m in specs]
-    table, extra_notes = unit_comparisons(
-        frame, labels.astype(str), control, treatments, specs, alpha,
+    inferred = [resolve_kind(m, frame) for m in specs]
+    notes.extend(inference_note(specs, inferred))
+    table, states, extra_notes = unit_comparisons(
+        frame, labels.astype(str), control, treatments, inferred, alpha, alternative=alternative,
         mann_whitney=mann_whitney, bootstrap=bootstrap, random_state=random_state,
     )
     srm = srm_check(sizes, allocation, threshold=srm_threshold)
-    return finish(table, srm, control, treatments, alpha, correction, primary, [*notes, *extra_notes])
+    return finish(table, states, srm, control, treatments, alpha, correction, primary,
+                  [*notes, *extra_notes], scale=scale, alternative=alternative)
 
 
 def unit_comparisons(
@@ -107,92 +133,70 @@ def unit_comparisons(
     specs: list[Metric],
     alpha: float,
     *,
+    alternative: str = "two-sided",
     mann_whitney: bool = True,
     bootstrap: int = 0,
     random_state: int = 0,
-) -> tuple[pd.DataFrame, list[str]]:
-    """The uncorrected comparison table from per-unit rows (kinds already resolved)."""
+) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """The uncorrected comparison table from per-unit rows (kinds already resolved), the per-row
+    test states (for intervals at adjusted levels) and notes."""
     order = [control, *treatments]
     positions = {a: np.flatnonzero((labels == a).to_numpy()) for a in order}
-    sizes = np.array([len(positions[a]) for a in order], dtype=float)
-    blocks, notes = [], []
+    blocks, states, notes = [], [], []
     for metric in specs:
-        values, note = _metric_values(metric, frame)
+        arm_stats, note = unit_stats(metric, frame, positions)
         notes.extend(note)
-        per_arm = {a: _take(values, positions[a]) for a in order}
-        stats = _unit_stats(metric, per_arm, order)
-        table = block(metric, treatments, sizes, stats, alpha)
-        if metric.kind == "continuous":
+        table, state = block(metric, control, treatments, arm_stats, alpha, alternative)
+        if metric.kind == "continuous" and metric.covariate is None:
+            per_arm = {a: frame[metric.value_column].to_numpy(dtype=float)[positions[a]]
+                       for a in order}
             _robustness(table, per_arm, control, treatments, alpha, mann_whitney, bootstrap,
                         random_state)
         blocks.append(table)
-    return pd.concat(blocks, ignore_index=True), notes
-
-
-def _take(values: np.ndarray | tuple, idx: np.ndarray) -> np.ndarray | tuple:
-    if isinstance(values, tuple):
-        return tuple(v[idx] for v in values)
-    return values[idx]
-
-
-def _metric_values(metric: Metric, frame: pd.DataFrame) -> tuple[np.ndarray | tuple, list[str]]:
-    if metric.kind == "ratio":
-        num = frame[metric.numerator].to_numpy(dtype=float)
-        return (num, frame[metric.denominator].to_numpy(dtype=float)), []
-    if metric.covariate is not None:
-        adjusted, theta = cuped_adjust(frame, metric.value_column, metric.covariate)
-        note = (
-            f"{metric.name} is CUPED-adjusted for {metric.covariate!r} (theta = {theta:.4g}); its "
-            "means are the adjusted means."
-        )
-        return adjusted.to_numpy(dtype=float), [note]
-    return frame[metric.value_column].to_numpy(dtype=float), []
-
-
-def _unit_stats(metric: Metric, per_arm: dict, order: list[str]) -> dict[str, np.ndarray]:
-    if metric.kind == "proportion":
-        return {"count": np.array([per_arm[a].sum() for a in order])}
-    if metric.kind == "continuous":
-        return {
-            "mean": np.array([per_arm[a].mean() for a in order]),
-            "var": np.array([per_arm[a].var(ddof=1) if len(per_arm[a]) > 1 else np.nan
-                             for a in order]),
-        }
-    estimates = [_ratio.ratio_estimate(*per_arm[a]) for a in order]
-    return {"ratio": np.array([e[0] for e in estimates]), "var": np.array([e[1] for e in estimates])}
+        states.extend(state)
+    return pd.concat(blocks, ignore_index=True), states, notes
 
 
 def block(
-    metric: Metric, treatments: list[str], sizes: np.ndarray, stats: dict, alpha: float
-) -> pd.DataFrame:
-    """Compare each treatment (positions 1..k) with control (position 0) for one metric."""
-    n_c, n_t = sizes[0], sizes[1:]
-    if metric.kind == "proportion":
-        c = stats["count"]
-        result = _proportions.compare_proportions(c[0], n_c, c[1:], n_t, alpha)
-        method = _proportions.METHOD
-    elif metric.kind == "continuous":
-        m, v = stats["mean"], stats["var"]
-        result = _continuous.compare_means(m[0], v[0], n_c, m[1:], v[1:], n_t, alpha)
-        method = _continuous.METHOD + (" (CUPED)" if metric.covariate else "")
-    else:
-        r, v = stats["ratio"], stats["var"]
-        result = _ratio.compare_ratios(r[0], v[0], r[1:], v[1:], alpha)
-        method = _ratio.METHOD
-    frame = pd.DataFrame({"arm": treatments, "metric": metric.name, "kind": metric.kind,
-                          "n_control": int(n_c), "n_treatment": n_t.astype(int)})
-    for key, value in result.items():
-        frame[key] = np.broadcast_to(np.asarray(value, dtype=float), len(treatments))
-    frame["method"] = method
-    if metric.kind == "proportion":
-        _add_bayes(frame, stats["count"], sizes)
-    return frame
+    metric: Metric, control: str, treatments: list[str], arm_stats: dict[str, dict], alpha: float,
+    alternative: str = "two-sided",
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Compare each treatment with control for one metric from the arms' summary statistics."""
+    rows, states = [], []
+    c = arm_stats[control]
+    for arm in treatments:
+        t = arm_stats[arm]
+        result = compare(str(metric.kind), c, t, alpha, alternative)
+        rows.append({
+            "arm": arm, "metric": metric.name, "kind": metric.kind, "n_control": int(c["n"]),
+            "n_treatment": int(t["n"]),
+            **{k: v for k, v in result.items() if not k.startswith("_")},
+            "method": describe_test(str(metric.kind), result["test"],
+                                    result.get("_expected"), alternative,
+                                    cuped=metric.covariate is not None),
+            **_bayes_columns(str(metric.kind), c, t, result, alpha),
+        })
+        states.append({"kind": metric.kind, "test": result, "control": c, "treatment": t})
+    frame = pd.DataFrame(rows)
+    frame["test"] = frame["test"].map(lambda key: TEST_NAMES.get(key, key))
+    return frame, states
 
 
-def _add_bayes(block: pd.DataFrame, counts: np.ndarray, sizes: np.ndarray) -> None:
-    posts = [beta_binomial(counts[0], sizes[0], counts[i], sizes[i]) for i in range(1, len(sizes))]
-    block["prob_beat_control"] = [p.prob_beat_control for p in posts]
-    block["expected_loss"] = [p.expected_loss for p in posts]
+def _bayes_columns(kind: str, c: dict, t: dict, result: dict, alpha: float) -> dict:
+    """Chance to beat control, expected loss and credible interval of the absolute difference."""
+    empty = {"prob_beat_control": np.nan, "expected_loss": np.nan, "credible_low": np.nan,
+             "credible_high": np.nan}
+    if result["refusal"]:
+        return empty
+    if kind == "proportion":
+        post = beta_binomial(c["count"], c["n"], t["count"], t["n"])
+        low, high = beta_difference_interval(post, alpha)
+        return {"prob_beat_control": post.prob_beat_control, "expected_loss": post.expected_loss,
+                "credible_low": low, "credible_high": high}
+    v_c, v_t = result["_var"]
+    post = effect_posterior(result["abs_lift"], v_c + v_t, alpha)
+    return {"prob_beat_control": post["chance_to_win"], "expected_loss": post["risk_treatment"],
+            "credible_low": post["ci_low"], "credible_high": post["ci_high"]}
 
 
 def _robustness(block, per_arm, control, treatments, alpha, mann_whitney, bootstrap, seed) -> None:
@@ -211,6 +215,7 @@ def _robustness(block, per_arm, control, treatments, alpha, mann_whitney, bootst
 
 def finish(
     table: pd.DataFrame,
+    states: list[dict],
     srm: SRMResult,
     control: str,
     treatments: list[str],
@@ -218,18 +223,25 @@ def finish(
     correction: str,
     primary: str | None,
     notes: list[str],
+    *,
+    scale: str = "relative",
+    alternative: str = "two-sided",
 ) -> ExperimentResult:
-    """Correct the p-values, order the columns and wrap everything in an ExperimentResult."""
-    table = table.copy()
-    table["p_value_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction)
-    table["significant"] = (table["p_value_adjusted"] < alpha).to_numpy()
+    """Correct the p-values, add the intervals at the corrected level, order the columns and wrap
+    everything in an ExperimentResult."""
+    table = correct(table, states, alpha, correction, alternative)
+    table["scale"] = scale
+    table["alternative"] = alternative
     extras = [c for c in table.columns if c not in COLUMNS]
     table = table[COLUMNS + extras]
     notes = [*notes, *_robustness_notes(table, alpha)]
-    undefined = table[table["p_value"].isna()]
-    notes = [*notes, *(
-        f"{r.metric} for {r.arm}: no test is possible (an arm has fewer than two units or the "
-        "ratio's denominator sums to zero)." for r in undefined.itertuples())]
+    notes.extend(f"{r.metric} for {r.arm}: not tested: {r.refusal}."
+                 for r in table[table["refusal"] != ""].itertuples())
+    unbounded = table[np.isinf(table["rel_lift_ci_low"]) & np.isinf(table["rel_lift_ci_high"])
+                      | (table["refusal"].eq("") & table["rel_lift_ci_low"].isna())]
+    notes.extend(f"{r.metric} for {r.arm}: the relative interval is unbounded (the control mean is "
+                 "within its own margin of error of zero); read the absolute lift."
+                 for r in unbounded.itertuples())
     metric_names = list(dict.fromkeys(table["metric"]))
     primary = _primary_metric(primary, metric_names)
     return ExperimentResult(
@@ -241,7 +253,30 @@ def finish(
         correction=correction,
         primary_metric=primary,
         notes=(OPENS_NOTE, *notes),
+        scale=scale,
+        alternative=alternative,
     )
+
+
+def correct(table: pd.DataFrame, states: list[dict], alpha: float, correction: str,
+            alternative: str) -> pd.DataFrame:
+    """Adjusted p-values, ``significant``, and each row's intervals at the level its correction
+    implies, :math:`1 - \\alpha\\,p/p_{adj}` (Bonferroni: :math:`1 - \\alpha/m`), so the
+    adjusted interval excludes 0 exactly when the adjusted p-value is below alpha."""
+    table = table.copy()
+    p = table["p_value"].to_numpy(dtype=float)
+    adjusted = adjust_p_values(p, correction)
+    table["p_value_adjusted"] = adjusted
+    table["significant"] = adjusted < alpha
+    family = max(int(np.isfinite(p).sum()), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = np.where(adjusted > 0, alpha * p / adjusted, alpha / family)
+    table["adjusted_level"] = 1 - level
+    bounds = [intervals(s["kind"], s["test"], s["control"], s["treatment"], a, alternative)
+              for s, a in zip(states, level, strict=True)]
+    for key in ("abs_lift_ci_low", "abs_lift_ci_high", "rel_lift_ci_low", "rel_lift_ci_high"):
+        table[key.replace("_ci_", "_adj_ci_")] = [b[key] for b in bounds]
+    return table
 
 
 def _robustness_notes(table: pd.DataFrame, alpha: float) -> list[str]:

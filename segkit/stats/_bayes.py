@@ -1,4 +1,5 @@
-"""Bayesian view of a proportion test: Beta-Binomial chance to beat control and expected loss."""
+"""Bayesian views: Beta-Binomial posteriors for proportions, a normal posterior of the effect for
+continuous and ratio metrics (chance to beat control, expected loss, credible interval)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from segkit.errors import ValidationError
 
@@ -125,3 +126,46 @@ def _check_counts(count: float, n: float, label: str) -> None:
             f"{label}: need 0 <= successes <= units and units > 0 (a proportion in [0, 1]), "
             f"got {count} successes of {n}"
         )
+
+
+def beta_difference_interval(posterior: BayesianResult, alpha: float) -> tuple[float, float]:
+    """Credible interval of :math:`p_T - p_C` from the two Beta posteriors, by the normal
+    approximation with the posteriors' exact means and variances (accurate once each arm has a
+    few successes and failures; the chance to beat control and the losses are exact)."""
+    moments = []
+    for a, b in (posterior.posterior_treatment, posterior.posterior_control):
+        mean = a / (a + b)
+        moments.append((mean, mean * (1 - mean) / (a + b + 1)))
+    diff = moments[0][0] - moments[1][0]
+    sd = float(np.sqrt(moments[0][1] + moments[1][1]))
+    z = float(stats.norm.isf(alpha / 2))
+    return diff - z * sd, diff + z * sd
+
+
+def effect_posterior(mean: float, variance: float, alpha: float = 0.05) -> dict[str, float]:
+    """Normal posterior of an effect under a flat prior: chance to win, expected losses and the
+    central credible interval (the "effect" Bayesian engine of GrowthBook's gbstats 0.8.0 with an
+    improper prior).
+
+    With :math:`\\delta \\sim N(\\mu, \\sigma^2)`: chance to win :math:`\\Phi(\\mu/\\sigma)`; the
+    expected loss of shipping the treatment :math:`E[\\max(-\\delta, 0)] = \\sigma\\varphi(\\mu/\\sigma)
+    - \\mu\\Phi(-\\mu/\\sigma)` and of keeping control :math:`E[\\max(\\delta, 0)] =
+    \\sigma\\varphi(\\mu/\\sigma) + \\mu\\Phi(\\mu/\\sigma)` (the normal partial expectations, in
+    closed form where gbstats integrates a truncated normal). ``mean`` and ``variance`` are the
+    estimate and its variance on whichever scale the caller works (absolute or relative lift).
+    """
+    sd = float(np.sqrt(variance))
+    if not (np.isfinite(mean) and sd > 0):
+        nan = float("nan")
+        return {"chance_to_win": nan, "risk_control": nan, "risk_treatment": nan,
+                "ci_low": nan, "ci_high": nan}
+    z = mean / sd
+    density = float(stats.norm.pdf(z))
+    z_crit = float(stats.norm.isf(alpha / 2))
+    return {
+        "chance_to_win": float(stats.norm.cdf(z)),
+        "risk_control": sd * density + mean * float(stats.norm.cdf(z)),
+        "risk_treatment": sd * density - mean * float(stats.norm.cdf(-z)),
+        "ci_low": mean - z_crit * sd,
+        "ci_high": mean + z_crit * sd,
+    }

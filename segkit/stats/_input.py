@@ -18,6 +18,14 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def check_choice(value: str, choices: Iterable[str], name: str) -> str:
+    """``value`` must be one of ``choices``; the message lists them."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValidationError(f"unknown {name} {value!r}; valid: {', '.join(choices)}")
+    return value
+
+
 def check_columns(df: pd.DataFrame, required: Iterable[str], what: str = "input") -> None:
     """Raise one error listing every missing column, sorted."""
     if not isinstance(df, pd.DataFrame):
@@ -41,6 +49,7 @@ def arm_order(
     are present, or when an arm that should exist (a categorical level or an allocation entry) has
     no units.
     """
+    control = str(control)
     if arms.isna().any():
         first = arms.index[arms.isna().to_numpy()][0]
         raise ValidationError(

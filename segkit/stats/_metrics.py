@@ -21,9 +21,11 @@ __all__ = ["METRIC_KINDS", "Metric"]
 
 #: The metric kinds segkit tests, and the test each gets.
 METRIC_KINDS = {
-    "proportion": "two-proportion z-test (pooled), Newcombe hybrid-score interval",
-    "continuous": "Welch t-test and interval; Mann-Whitney U as a robustness check",
-    "ratio": "delta-method z-test and interval for a ratio of sums",
+    "proportion": "pooled two-proportion z-test with score intervals; Barnard's exact test below "
+                  "5 expected units in a cell",
+    "continuous": "Welch t-test and interval, Fieller relative interval; Mann-Whitney U as a "
+                  "robustness check",
+    "ratio": "delta-method z-test and interval for a ratio of sums, Fieller relative interval",
 }
 
 
@@ -155,6 +157,18 @@ def resolve_kind(metric: Metric, frame: pd.DataFrame) -> Metric:
             "per-unit proportions must be 0/1 (use kind='continuous' for other values)"
         )
     return metric
+
+
+def inference_note(declared: list[Metric], resolved: list[Metric]) -> list[str]:
+    """One note naming every metric whose kind was inferred from its values, not declared."""
+    inferred = [(m.name, r.kind) for m, r in zip(declared, resolved, strict=True) if m.kind is None]
+    if not inferred:
+        return []
+    parts = [f"{name} as {kind}" + (" (only 0/1 values)" if kind == "proportion" else "")
+             for name, kind in inferred]
+    return [f"Metric kinds inferred from the values: {'; '.join(parts)}. A 0/1 amount (e.g. "
+            "revenue that happens to be 0 or 1) is read as a proportion: declare "
+            "kind='continuous' (or 'proportion') to decide it yourself."]
 
 
 def _check_numeric(frame: pd.DataFrame, column: str, metric_name: str) -> None:

@@ -5,8 +5,15 @@ Proportions use the normal approximation with the pooled variance under the null
 unpooled variance under the alternative (Fleiss, Levin & Paik 2003, "Statistical Methods for Rates
 and Proportions", equation (4.14)) as implemented by statsmodels'
 ``samplesize_proportions_2indep_onetail`` / ``power_proportions_2indep``, matching the pooled
-z-test of :func:`segkit.stats.analyze`. Continuous metrics use statsmodels' ``NormalIndPower``
-with the standardised effect :math:`d = \\delta / \\sigma`.
+z-test of :func:`segkit.stats.analyze`; sample sizes are raised, if needed, until every arm expects
+5 successes and 5 failures, so the analysis uses that z-test and not the exact small-count one.
+Continuous metrics use the t-test's power (statsmodels' ``TTestIndPower``, noncentral t) with the
+standardised effect :math:`d = \\delta / \\sigma`, as the analysis uses Welch's t.
+
+The effect keeps its sign: a one-sided test for an increase cannot detect a decrease, so
+:func:`sample_size` refuses an effect that points against ``alternative``. Every sample size is
+checked against :func:`achieved_power` before it is returned (and the tests check it by
+simulation).
 """
 
 from __future__ import annotations
@@ -15,13 +22,14 @@ import math
 from dataclasses import dataclass
 
 from scipy import optimize
-from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.power import TTestIndPower
 from statsmodels.stats.proportion import (
     power_proportions_2indep,
     samplesize_proportions_2indep_onetail,
 )
 
 from segkit.errors import ValidationError
+from segkit.stats._exact import MIN_EXPECTED
 
 __all__ = [
     "DurationPlan",
@@ -79,10 +87,30 @@ def _check(baseline, mde, alpha, power, ratio, alternative, kind, sd, comparison
 
 
 def _absolute(baseline: float, mde: float, relative: bool) -> float:
+    if relative and baseline == 0:
+        raise ValidationError("a relative mde needs a non-zero baseline (a lift in percent of 0 "
+                              "is 0); give the effect in the metric's units with relative=False")
     effect = mde * baseline if relative else mde
     if effect == 0:
         raise ValidationError("mde must be non-zero")
     return effect
+
+
+def _check_direction(effect: float, alternative: str) -> None:
+    if (alternative == "larger" and effect < 0) or (alternative == "smaller" and effect > 0):
+        wanted = "an increase (mde > 0)" if alternative == "larger" else "a decrease (mde < 0)"
+        raise ValidationError(
+            f"alternative={alternative!r} tests for {wanted}, but mde points the other way "
+            f"({effect:+g}); flip the sign of mde or the alternative, or use 'two-sided'")
+
+
+def _min_units(baseline: float, effect: float, ratio: float, kind: str) -> int:
+    """Treatment units below which a proportion test would fall back to the exact test."""
+    if kind != "proportion":
+        return 2
+    rates = (baseline, baseline + effect)
+    rare = min(min(r, 1 - r) for r in rates)
+    return int(math.ceil(MIN_EXPECTED / rare / min(1.0, ratio)))
 
 
 def sample_size(
@@ -117,19 +145,27 @@ def sample_size(
         Number of treatment-vs-control comparisons; alpha is split Bonferroni-style, a
         conservative stand-in for Holm.
     """
-    level = _check(baseline, _absolute(baseline, mde, relative), alpha, power, ratio,
-                   alternative, kind, sd, comparisons)
     effect = _absolute(baseline, mde, relative)
+    level = _check(baseline, effect, alpha, power, ratio, alternative, kind, sd, comparisons)
+    _check_direction(effect, alternative)
     if kind == "proportion":
         nobs = samplesize_proportions_2indep_onetail(
             effect, baseline, power, ratio=ratio, alpha=level, alternative=alternative
         )
     else:
-        nobs = NormalIndPower().solve_power(
-            effect_size=abs(effect) / sd, alpha=level, power=power, ratio=ratio,
+        nobs = TTestIndPower().solve_power(
+            effect_size=effect / sd, alpha=level, power=power, ratio=ratio,
             alternative=alternative,
         )
-    return int(math.ceil(float(nobs) - 1e-9))
+    n = max(int(math.ceil(float(nobs) - 1e-9)), _min_units(baseline, effect, ratio, kind))
+
+    def reached(units: int) -> bool:
+        return achieved_power(units, baseline, effect, kind=kind, sd=sd, alpha=alpha, ratio=ratio,
+                              alternative=alternative, comparisons=comparisons) >= power
+
+    while not reached(n):  # rounding or the formula's approximation fell short: step up
+        n += max(1, n // 1000)
+    return n
 
 
 def achieved_power(
@@ -157,8 +193,8 @@ def achieved_power(
             ).power
         )
     return float(
-        NormalIndPower().power(
-            effect_size=abs(effect) / sd, nobs1=n, alpha=level, ratio=ratio,
+        TTestIndPower().power(
+            effect_size=effect / sd, nobs1=n, alpha=level, ratio=ratio,
             alternative=alternative,
         )
     )
@@ -177,29 +213,31 @@ def minimum_detectable_effect(
     alternative: str = "two-sided",
     comparisons: int = 1,
 ) -> float:
-    """Smallest positive effect detectable with ``power`` given ``n`` treatment units.
+    """Smallest effect detectable with ``power`` given ``n`` treatment units, in the tested
+    direction: positive for ``"two-sided"`` and ``"larger"``, negative for ``"smaller"``.
 
-    Solved by root-finding on :func:`achieved_power` (proportions) or in closed form through
-    ``NormalIndPower.solve_power`` (continuous). Absolute, or relative to ``baseline`` when
-    ``relative=True``.
+    Solved by root-finding on :func:`achieved_power`, so the result is consistent with it.
+    Absolute, or relative to ``baseline`` when ``relative=True``.
     """
     _check(baseline, None, alpha, power, ratio, alternative, kind, sd, comparisons)
     if not n > 1:
         raise ValidationError(f"n must be > 1, got {n!r}")
-    if kind == "continuous":
-        d = NormalIndPower().solve_power(
-            nobs1=n, alpha=alpha / comparisons, power=power, ratio=ratio, alternative=alternative
-        )
-        effect = float(d) * sd
-    else:
-        def gap(diff: float) -> float:
-            return achieved_power(n, baseline, diff, alpha=alpha, ratio=ratio,
-                                  alternative=alternative, comparisons=comparisons) - power
+    sign = -1.0 if alternative == "smaller" else 1.0
 
-        upper = 1 - baseline - 1e-12
+    def gap(size: float) -> float:
+        return achieved_power(n, baseline, sign * size, kind=kind, sd=sd, alpha=alpha,
+                              ratio=ratio, alternative=alternative,
+                              comparisons=comparisons) - power
+
+    if kind == "continuous":
+        upper = 10.0 * sd
+        while gap(upper) < 0:
+            upper *= 10
+    else:
+        upper = (baseline if sign < 0 else 1 - baseline) - 1e-12
         if gap(upper) < 0:
             raise ValidationError(f"n = {n} is too small to reach power {power} at any lift")
-        effect = optimize.brentq(gap, 1e-12, upper, xtol=1e-14, rtol=1e-12)
+    effect = sign * optimize.brentq(gap, 1e-12 * (sd or 1.0), upper, xtol=1e-14, rtol=1e-12)
     return effect / baseline if relative else effect
 
 

@@ -19,7 +19,8 @@ DECISIONS = ("ship", "don't ship", "inconclusive", "invalid: SRM")
 COLUMNS = [
     "arm", "metric", "kind", "n_control", "n_treatment", "control_mean", "treatment_mean",
     "abs_lift", "abs_lift_ci_low", "abs_lift_ci_high", "rel_lift", "rel_lift_ci_low",
-    "rel_lift_ci_high", "p_value", "p_value_adjusted", "significant", "method",
+    "rel_lift_ci_high", "p_value", "p_value_adjusted", "significant", "scale", "alternative",
+    "test", "method", "refusal",
 ]
 
 OPENS_NOTE = (
@@ -59,7 +60,10 @@ class ExperimentResult:
     primary_metric
         The metric the recommendation is based on.
     notes
-        Plain-language caveats (machine opens, excluded units, CUPED, thin data).
+        Plain-language caveats (machine opens, excluded units, CUPED, inferred kinds, refusals).
+    scale, alternative
+        The scale the recommendation quotes (``"relative"`` or ``"absolute"``) and the sidedness
+        of every test.
     """
 
     table: pd.DataFrame
@@ -70,29 +74,42 @@ class ExperimentResult:
     correction: str
     primary_metric: str
     notes: tuple[str, ...] = ()
+    scale: str = "relative"
+    alternative: str = "two-sided"
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the comparison table: one row per (treatment arm, metric).
 
         Columns: ``arm, metric, kind, n_control, n_treatment, control_mean, treatment_mean,
         abs_lift, abs_lift_ci_low, abs_lift_ci_high, rel_lift, rel_lift_ci_low, rel_lift_ci_high,
-        p_value, p_value_adjusted, significant, method`` and, where they apply,
-        ``p_value_mann_whitney`` (continuous), ``prob_beat_control`` and ``expected_loss``
-        (proportions, Beta(1, 1) prior), ``abs_lift_boot_ci_low/high`` (bootstrap). Intervals are
-        per-comparison (1 - alpha); ``significant`` uses the adjusted p-value.
+        p_value, p_value_adjusted, significant, scale, alternative, test, method, refusal``, then
+        ``prob_beat_control, expected_loss, credible_low, credible_high`` (Bayesian, absolute
+        scale: Beta(1, 1) posteriors for proportions, a flat-prior normal posterior otherwise),
+        ``adjusted_level`` and ``abs_lift_adj_ci_low/high, rel_lift_adj_ci_low/high`` (intervals
+        at the level the correction implies: they exclude 0 exactly when ``significant``) and,
+        where they apply, ``p_value_mann_whitney`` (continuous) and ``abs_lift_boot_ci_low/high``
+        (bootstrap).
+
+        ``p_value`` tests "no difference", which is the same hypothesis on both scales (a ratio
+        of 1 is a difference of 0); both intervals invert that test, so each excludes 0 exactly
+        when ``p_value < alpha``. ``test`` names it (Welch t, z, score z or Barnard exact),
+        ``method`` says why and how the intervals were made, ``refusal`` why a row was not tested
+        (its numbers are then NaN).
         """
         return self.table.copy()
 
     @property
     def recommendation(self) -> Recommendation:
         """Ship / don't ship / inconclusive / invalid: SRM, from the primary metric."""
-        return recommend(self.table, self.srm, self.primary_metric, self.alpha, self.correction)
+        return recommend(self.table, self.srm, self.primary_metric, self.alpha, self.correction,
+                         scale=self.scale, alternative=self.alternative)
 
     def summary(self) -> str:
         """A plain-text report: design, SRM, each comparison in words, notes, recommendation."""
         lines = [
             f"Experiment: {len(self.treatments)} arm(s) vs control {self.control!r}; alpha "
-            f"{self.alpha:g}, {self.correction} correction across {len(self.table)} comparisons.",
+            f"{self.alpha:g}, {self.correction} correction across {len(self.table)} comparisons; "
+            f"{self.alternative} tests; decisions quoted on the {self.scale} scale.",
             self.srm.summary(),
             f"Primary metric: {self.primary_metric}.",
         ]
@@ -117,13 +134,19 @@ class ExperimentResult:
 def _fmt(value: float, kind: str, lift: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
+    if isinstance(value, float) and math.isinf(value):
+        return "+inf" if value > 0 else "-inf"
     if kind == "proportion":
         return f"{value * 100:+.2f} pp" if lift else f"{value:.2%}"
     return f"{value:+.4g}" if lift else f"{value:.4g}"
 
 
 def _pct(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:+.1%}"
+    if value is None or math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "+inf" if value > 0 else "-inf"
+    return f"{value:+.1%}"
 
 
 def _fmt_p(p: float) -> str:
@@ -134,6 +157,9 @@ def _fmt_p(p: float) -> str:
 
 def describe_row(row, alpha: float) -> str:
     """One comparison in words."""
+    refusal = getattr(row, "refusal", "")
+    if refusal:
+        return f"{row.arm}: not tested: {refusal}"
     level = f"{1 - alpha:.0%}"
     verdict = "significant" if row.significant else "not significant"
     return (
@@ -158,38 +184,68 @@ def _extras(row) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def _quote(row, scale: str, alpha: float, family: int, correction: str) -> str:
+    """The lift with its interval at the corrected level, on the declared scale (absolute when the
+    relative interval is undefined), and the adjusted p-value."""
+    relative = scale == "relative" and math.isfinite(row["rel_lift"]) and not (
+        math.isnan(row["rel_lift_adj_ci_low"]) and math.isnan(row["rel_lift_adj_ci_high"]))
+    if relative:
+        lift = f"{_pct(row['rel_lift'])}, relative"
+        low, high = _pct(row["rel_lift_adj_ci_low"]), _pct(row["rel_lift_adj_ci_high"])
+    else:
+        kind = row["kind"]
+        lift = f"{_fmt(row['abs_lift'], kind, True)}, absolute"
+        low, high = (_fmt(row["abs_lift_adj_ci_low"], kind, True),
+                     _fmt(row["abs_lift_adj_ci_high"], kind, True))
+    level = f"{1 - alpha:.0%} CI" if family == 1 or correction == "none" else \
+        f"{1 - alpha:.0%} CI corrected for {family} comparisons"
+    return (f"{lift}; {level} {low} to {high}; adjusted p {_fmt_p(row['p_value_adjusted'])}, "
+            f"{row['test']}")
+
+
 def recommend(
-    table: pd.DataFrame, srm: SRMResult, primary: str, alpha: float, correction: str
+    table: pd.DataFrame, srm: SRMResult, primary: str, alpha: float, correction: str,
+    *, scale: str = "relative", alternative: str = "two-sided",
 ) -> Recommendation:
     """The decision rule: SRM invalidates; a significant gain on the primary metric ships the arm
-    with the largest lift; only significant losses mean don't ship; anything else is inconclusive."""
+    with the largest lift on the declared scale; only significant losses mean don't ship; anything
+    else is inconclusive. A one-sided test acts only on its direction ("larger": ship or
+    inconclusive; "smaller": don't ship or inconclusive). The interval quoted is at the corrected
+    level, so it excludes 0 exactly when the comparison is significant."""
     if srm.flagged:
         return Recommendation(
             "invalid: SRM",
             f"the arm sizes differ from the planned split (chi-square p = {srm.p_value:.2g}), so "
             "assignment or logging is broken and no lift in this test can be trusted",
         )
+    family = int(table["p_value"].notna().sum())
     rows = table[table["metric"] == primary]
-    wins = rows[rows["significant"] & (rows["abs_lift"] > 0)]
-    losses = rows[rows["significant"] & (rows["abs_lift"] < 0)]
-    kind = rows["kind"].iloc[0] if len(rows) else "continuous"
+    tested = rows[rows["refusal"] == ""] if "refusal" in rows else rows
+    if not len(tested):
+        reasons = "; ".join(sorted(set(rows["refusal"]))) if len(rows) else "no rows"
+        return Recommendation("inconclusive", f"{primary} could not be tested: {reasons}",
+                              metric=primary)
+    key = "rel_lift" if scale == "relative" else "abs_lift"
+    significant = tested["significant"].astype(bool)
+    wins = tested[significant & (tested["abs_lift"] > 0)] if alternative != "smaller" else tested[:0]
+    losses = tested[significant & (tested["abs_lift"] < 0)] if alternative != "larger" else tested[:0]
     if len(wins):
-        best = wins.loc[wins["abs_lift"].idxmax()]
+        ranking = wins[key].where(wins[key].notna(), wins["abs_lift"])
+        best = wins.loc[ranking.idxmax()]
         return Recommendation(
             "ship",
-            f"{best['arm']} raises {primary} from {_fmt(best['control_mean'], kind)} to "
-            f"{_fmt(best['treatment_mean'], kind)} ({_pct(best['rel_lift'])}, {1 - alpha:.0%} CI "
-            f"{_pct(best['rel_lift_ci_low'])} to {_pct(best['rel_lift_ci_high'])}; adjusted p "
-            f"{_fmt_p(best['p_value_adjusted'])} with {correction} correction)",
+            f"{best['arm']} raises {primary} from {_fmt(best['control_mean'], best['kind'])} to "
+            f"{_fmt(best['treatment_mean'], best['kind'])} "
+            f"({_quote(best, scale, alpha, family, correction)}; {correction} correction)",
             arm=str(best["arm"]),
             metric=primary,
         )
-    if len(losses) and len(losses) == len(rows):
+    if len(losses) and len(losses) == len(tested):
         worst = losses.loc[losses["abs_lift"].idxmin()]
         return Recommendation(
             "don't ship",
             f"every treatment lowers {primary} significantly (worst: {worst['arm']} "
-            f"{_pct(worst['rel_lift'])}, adjusted p {_fmt_p(worst['p_value_adjusted'])})",
+            f"{_quote(worst, scale, alpha, family, correction)})",
             arm=str(worst["arm"]),
             metric=primary,
         )
@@ -200,17 +256,15 @@ def recommend(
             f"{', '.join(map(str, losses['arm']))} lowers it significantly",
             metric=primary,
         )
-    lifts = rows["abs_lift"].abs().dropna()
-    widest = rows.loc[lifts.idxmax()] if len(lifts) else None
-    detail = (
-        f" (largest: {widest['arm']} {_pct(widest['rel_lift'])}, {1 - alpha:.0%} CI "
-        f"{_pct(widest['rel_lift_ci_low'])} to {_pct(widest['rel_lift_ci_high'])})"
-        if widest is not None
-        else ""
-    )
+    lifts = tested["abs_lift"].abs().dropna()
+    widest = tested.loc[lifts.idxmax()] if len(lifts) else None
+    detail = f" (largest: {widest['arm']} {_quote(widest, scale, alpha, family, correction)})" \
+        if widest is not None else ""
+    direction = {"larger": " in the tested direction (an increase)",
+                 "smaller": " in the tested direction (a decrease)"}.get(alternative, "")
     return Recommendation(
         "inconclusive",
-        f"no arm's {primary} differs significantly from control at alpha {alpha:g} after "
-        f"{correction} correction{detail}; the test may be too small to detect the effect",
+        f"no arm's {primary} differs significantly from control{direction} at alpha {alpha:g} "
+        f"after {correction} correction{detail}; the test may be too small to detect the effect",
         metric=primary,
     )

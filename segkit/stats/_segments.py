@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from segkit.errors import ValidationError
-from segkit.stats._analyze import MetricsArg, unit_comparisons
-from segkit.stats._corrections import adjust_p_values, check_correction
-from segkit.stats._input import arm_order, check_alpha, check_columns
+from segkit.stats._analyze import MetricsArg, correct, unit_comparisons
+from segkit.stats._compare import ALTERNATIVES
+from segkit.stats._corrections import check_correction
+from segkit.stats._input import arm_order, check_alpha, check_choice, check_columns
 from segkit.stats._metrics import parse_metrics, resolve_kind
 from segkit.stats._result import COLUMNS, describe_row
 from segkit.stats._srm import SRM_THRESHOLD, SRMResult, srm_check
@@ -66,21 +67,25 @@ def analyze_segments(
     *,
     allocation: Mapping[str, float] | None = None,
     min_units: int = 2,
+    alternative: str = "two-sided",
     srm_threshold: float = SRM_THRESHOLD,
 ) -> SegmentedResult:
     """Run :func:`analyze`'s comparisons within each value of ``segment``.
 
     Metric kinds are inferred once on the whole frame, so a metric is tested the same way in every
     segment. Segments where an arm has fewer than ``min_units`` units are skipped (listed in the
-    error if none is left). Each segment gets its own sample-ratio check.
+    error if none is left). Each segment gets its own sample-ratio check. Tests, intervals and
+    ``alternative`` are :func:`analyze`'s; the adjusted intervals span all segments' comparisons.
     """
     alpha = check_alpha(alpha)
     check_correction(correction)
+    check_choice(alternative, ALTERNATIVES, "alternative")
+    control = str(control)
     specs = parse_metrics(metrics)
     check_columns(df, [segment, arm, *(c for m in specs for c in m.columns)], "experiment data")
     arm_order(df[arm], control, allocation)
     specs = [resolve_kind(m, df) for m in specs]
-    blocks, srm, skipped = [], {}, []
+    blocks, states, srm, skipped = [], [], {}, []
     for value, part in df.groupby(segment, sort=True, observed=True):
         counts = part[arm].astype(str).value_counts()
         try:
@@ -91,19 +96,21 @@ def analyze_segments(
         if min(counts.get(a, 0) for a in sizes) < min_units:
             skipped.append(str(value))
             continue
-        table, _ = unit_comparisons(part, part[arm].astype(str), control, treatments, specs,
-                                    alpha, mann_whitney=False)
+        table, state, _ = unit_comparisons(part, part[arm].astype(str), control, treatments,
+                                           specs, alpha, alternative=alternative,
+                                           mann_whitney=False)
         table.insert(0, "segment", value)
         blocks.append(table)
+        states.extend(state)
         srm[str(value)] = srm_check(sizes, allocation, threshold=srm_threshold)
     if not blocks:
         raise ValidationError(
             f"no segment of {segment!r} has control and a treatment with >= {min_units} units each;"
             f" segments: {', '.join(skipped)}"
         )
-    table = pd.concat(blocks, ignore_index=True)
-    table["p_value_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction)
-    table["significant"] = (table["p_value_adjusted"] < alpha).to_numpy()
+    table = correct(pd.concat(blocks, ignore_index=True), states, alpha, correction, alternative)
+    table["scale"] = "relative"
+    table["alternative"] = alternative
     extras = [c for c in table.columns if c not in COLUMNS and c != "segment"]
     table = table[["segment", *COLUMNS, *extras]]
     return SegmentedResult(table=table, srm=srm, segment=segment, control=control, alpha=alpha,

@@ -5,6 +5,15 @@ ratio test; it is a closed form (Johari, Koomen, Pekelis & Walsh 2017, "Peeking 
 KDD; Howard, Ramdas, McAuliffe & Sekhon 2021, "Time-uniform, nonparametric, nonasymptotic
 confidence sequences", Annals of Statistics, equation (14)) and is vectorised over looks and over
 simulated experiments.
+
+The mixture is tuned to a planned sample size, as GrowthBook's gbstats does: with :math:`N^*` the
+planned units of a comparison (both arms), :math:`\\rho^2 = (-2\\log\\alpha + \\log(1 -
+2\\log\\alpha)) / N^*` and a mixture variance :math:`\\tau^2 = \\rho^2 N V` over the true
+difference (:math:`N V` is the per-unit variance scale of the estimate), the confidence sequence
+is tightest near :math:`N^*` units (Waudby-Smith et al. 2023, "Time-uniform central limit theory
+and asymptotic confidence sequences", equation (161); Howard et al. 2021, section 3.5). A fixed
+mixture of "10% of the mean" (segkit's former default) was tuned to far larger effects than email
+tests see and detected nothing at realistic sizes.
 """
 
 from __future__ import annotations
@@ -20,10 +29,14 @@ from segkit.errors import ValidationError
 from segkit.stats._input import arm_order, check_alpha, check_columns
 from segkit.stats._metrics import Metric, resolve_kind
 
-__all__ = ["SequentialResult", "sequential_test"]
+__all__ = ["SequentialPower", "SequentialResult", "sequential_power", "sequential_test"]
 
-#: Default mixture scale: a 10% relative lift of the pooled mean.
-DEFAULT_RELATIVE_MIXTURE_SD = 0.1
+
+
+def tuning_rho2(alpha: float, planned_n: float | np.ndarray) -> np.ndarray:
+    """gbstats' :math:`\\rho^2` for a confidence sequence tightest at ``planned_n`` units."""
+    log_alpha = -2 * np.log(alpha)
+    return (log_alpha + np.log(log_alpha + 1)) / np.asarray(planned_n, dtype=float)
 
 
 @dataclass(frozen=True, eq=False)  # holds a DataFrame: compare .to_frame() instead
@@ -34,7 +47,8 @@ class SequentialResult:
     abs_lift, ci_low, ci_high`` (the fixed-horizon interval: NOT valid under peeking, shown for
     reference), ``cs_low, cs_high`` (the confidence sequence: valid at every look at once),
     ``rel_lift, p_value`` (fixed-horizon), ``p_value_always_valid``, ``significant`` (always-valid
-    p-value below alpha divided by the number of treatment arms).
+    p-value below alpha divided by the number of treatment arms). ``planned_n``: the units per
+    comparison the mixture was tuned to (None when an explicit ``mixture_sd`` was given).
     """
 
     table: pd.DataFrame
@@ -43,7 +57,9 @@ class SequentialResult:
     control: str
     alpha: float
     mixture_sd: float | None
-    method: str = "mSPRT with a normal mixture (Johari et al. 2017); confidence sequence by inversion"
+    planned_n: float | None = None
+    method: str = ("mSPRT with a normal mixture tuned to the planned sample size (Johari et al. "
+                   "2017; gbstats' tuning); confidence sequence by inversion")
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the per-look table."""
@@ -111,6 +127,7 @@ def sequential_test(
     arm: str = "arm",
     control: str = "control",
     alpha: float = 0.05,
+    planned_n: float | None = None,
     mixture_sd: float | None = None,
 ) -> SequentialResult:
     """Cumulative lift and always-valid inference at every date, for daily (or any) peeking.
@@ -125,24 +142,38 @@ def sequential_test(
         The metric column (proportion or continuous; kind inferred as in :func:`analyze`).
     alpha
         Error rate over the whole monitoring period, split equally over the treatment arms.
+    planned_n
+        Units (control plus one treatment) the test was planned to reach: the mixture is tuned so
+        the confidence sequence is tightest there (gbstats' :math:`N^*`). Default: the units of
+        each comparison at the last look. While a test is running, pass the planned total from
+        :func:`sample_size`; the tuning may not be changed after looking at the results.
     mixture_sd
-        Scale :math:`\\tau` of the normal mixture over the true absolute difference: the size of
-        effect the test is tuned to detect fastest. Default: 10% of the pooled mean at each look.
+        Instead of ``planned_n``: a fixed scale :math:`\\tau` of the normal mixture over the true
+        absolute difference.
     """
     alpha = check_alpha(alpha)
     if mixture_sd is not None and not mixture_sd > 0:
         raise ValidationError(f"mixture_sd must be positive, got {mixture_sd!r}")
+    if planned_n is not None and not (np.isfinite(planned_n) and planned_n >= 2):
+        raise ValidationError(f"planned_n must be a number of units >= 2, got {planned_n!r}")
+    if planned_n is not None and mixture_sd is not None:
+        raise ValidationError("give planned_n or mixture_sd, not both")
     check_columns(df, [arm, metric, date], "experiment data")
+    control = str(control)
     spec = resolve_kind(Metric(metric), df)
     treatments, _ = arm_order(df[arm], control, None)
     cumulative = _cumulative(df, arm, metric, date, [control, *treatments])
     blocks = [
-        _arm_block(cumulative, control, t, spec.kind, alpha, len(treatments), mixture_sd)
+        _arm_block(cumulative, control, t, spec.kind, alpha / len(treatments), planned_n,
+                   mixture_sd)
         for t in treatments
     ]
     table = pd.concat(blocks, ignore_index=True)
-    return SequentialResult(table=table, metric=metric, kind=str(spec.kind), control=control,
-                            alpha=alpha, mixture_sd=mixture_sd)
+    used = None if mixture_sd is not None else (
+        planned_n if planned_n is not None else float(table.groupby("arm")["n_total"].max().max()))
+    return SequentialResult(table=table.drop(columns="n_total"), metric=metric,
+                            kind=str(spec.kind), control=control, alpha=alpha,
+                            mixture_sd=mixture_sd, planned_n=used)
 
 
 def _cumulative(df, arm, metric, date, order) -> dict[str, pd.DataFrame]:
@@ -169,27 +200,151 @@ def _moments(cumulative, name):
     return n, mean, np.maximum(var, 0.0)
 
 
-def _arm_block(cumulative, control, treatment, kind, alpha, k, mixture_sd) -> pd.DataFrame:
+def look_statistics(n_c, m_c, v_c, n_t, m_t, v_t, alpha: float, *, planned_n=None,
+                    mixture_sd=None) -> dict[str, np.ndarray]:
+    """Fixed-horizon and always-valid statistics at every look (last axis), vectorised.
+
+    ``v_c``, ``v_t`` are per-unit variances (for proportions :math:`p(1-p)`). ``alpha`` is the
+    level of this one comparison. Without ``planned_n`` or ``mixture_sd`` the mixture is tuned to
+    the units at the last look.
+    """
+    n_c, m_c, v_c, n_t, m_t, v_t = (np.asarray(a, dtype=float)
+                                    for a in (n_c, m_c, v_c, n_t, m_t, v_t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = v_t / n_t + v_c / n_c
+        total = n_c + n_t
+        if mixture_sd is not None:
+            tau2 = np.full_like(variance, float(mixture_sd) ** 2)
+        else:
+            planned = planned_n if planned_n is not None else total[..., -1:]
+            tau2 = tuning_rho2(alpha, planned) * total * variance
+        diff = m_t - m_c
+        seq = always_valid(diff, variance, tau2, alpha)
+        half = stats.norm.isf(alpha / 2) * np.sqrt(variance)
+        p_fixed = 2 * stats.norm.sf(np.abs(diff) / np.sqrt(variance))
+    return {"abs_lift": diff, "variance": variance, "ci_low": diff - half, "ci_high": diff + half,
+            "p_value": p_fixed, **seq}
+
+
+def _arm_block(cumulative, control, treatment, kind, alpha, planned_n, mixture_sd) -> pd.DataFrame:
     n_c, m_c, v_c = _moments(cumulative, control)
     n_t, m_t, v_t = _moments(cumulative, treatment)
     if kind == "proportion":
         v_c, v_t = m_c * (1 - m_c), m_t * (1 - m_t)
+    looks = look_statistics(n_c, m_c, v_c, n_t, m_t, v_t, alpha, planned_n=planned_n,
+                            mixture_sd=mixture_sd)
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = v_t / n_t + v_c / n_c
-        pooled = (m_c * n_c + m_t * n_t) / (n_c + n_t)
         rel = m_t / m_c - 1
-    tau = mixture_sd if mixture_sd is not None else DEFAULT_RELATIVE_MIXTURE_SD * np.abs(pooled)
-    diff = m_t - m_c
-    seq = always_valid(diff, variance, np.asarray(tau, dtype=float) ** 2, alpha / k)
-    half = stats.norm.isf(alpha / 2) * np.sqrt(variance)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_fixed = 2 * stats.norm.sf(np.abs(diff) / np.sqrt(variance))
     return pd.DataFrame({
         "date": cumulative["n"].index, "arm": treatment,
         "n_control": n_c.astype(int), "n_treatment": n_t.astype(int),
-        "control_mean": m_c, "treatment_mean": m_t, "abs_lift": diff,
-        "ci_low": diff - half, "ci_high": diff + half,
-        "cs_low": seq["cs_low"], "cs_high": seq["cs_high"], "rel_lift": rel,
-        "p_value": p_fixed, "p_value_always_valid": seq["p_value_always_valid"],
-        "significant": seq["p_value_always_valid"] < alpha / k,
+        "control_mean": m_c, "treatment_mean": m_t, "abs_lift": looks["abs_lift"],
+        "ci_low": looks["ci_low"], "ci_high": looks["ci_high"],
+        "cs_low": looks["cs_low"], "cs_high": looks["cs_high"], "rel_lift": rel,
+        "p_value": looks["p_value"], "p_value_always_valid": looks["p_value_always_valid"],
+        "significant": looks["p_value_always_valid"] < alpha, "n_total": n_c + n_t,
     })
+
+
+@dataclass(frozen=True)
+class SequentialPower:
+    """What the always-valid guarantee costs: power of the sequential test under daily peeking
+    against the fixed-horizon z-test read once at the end, from the same simulated experiments,
+    and the sequential test's false-positive rate under the same peeking."""
+
+    always_valid: float
+    fixed_horizon: float
+    false_positive_rate: float
+    baseline: float
+    lift: float
+    units_per_look: float
+    looks: int
+    alpha: float
+    planned_n: float
+    simulations: int
+    method: str = ("simulation: cumulative arms look by look, mSPRT always-valid p-value vs the "
+                   "z-test at the last look only")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per test: its power and (sequential) false-positive rate."""
+        return pd.DataFrame({
+            "test": ["always-valid (peek at every look)", "fixed-horizon (read once at the end)"],
+            "power": [self.always_valid, self.fixed_horizon],
+            "false_positive_rate": [self.false_positive_rate, self.alpha],
+        })
+
+    def summary(self) -> str:
+        """The cost in one sentence."""
+        return (
+            f"For a true change of {self.lift:+.4g} from {self.baseline:.4g} with "
+            f"{self.units_per_look:,.0f} units per arm per look over {self.looks} looks: "
+            f"always-valid power {self.always_valid:.0%} (false positives under peeking "
+            f"{self.false_positive_rate:.1%}) vs fixed-horizon {self.fixed_horizon:.0%}; "
+            f"{self.simulations:,} simulations per case, tuned to {self.planned_n:,.0f} units."
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.summary())}</p>" + self.to_frame().to_html(index=False)
+
+
+def sequential_power(
+    baseline: float,
+    mde: float,
+    units_per_look: float,
+    looks: int,
+    *,
+    kind: str = "proportion",
+    sd: float | None = None,
+    relative: bool = True,
+    alpha: float = 0.05,
+    planned_n: float | None = None,
+    simulations: int = 2000,
+    random_state: int = 0,
+) -> SequentialPower:
+    """Simulate the sequential test's power, its false-positive rate under peeking at every look,
+    and the fixed-horizon z-test's power, for ``looks`` looks of ``units_per_look`` new units per
+    arm (the tuning defaults to the final units, as :func:`sequential_test` does).
+
+    Proportions draw binomial counts per look; continuous metrics draw normal look sums with the
+    per-unit standard deviation ``sd`` (treated as known: an approximation that is close from a
+    few dozen units per look).
+    """
+    alpha = check_alpha(alpha)
+    if kind not in ("proportion", "continuous"):
+        raise ValidationError(f"unknown kind {kind!r}; valid: proportion, continuous")
+    if kind == "continuous" and not (sd is not None and sd > 0):
+        raise ValidationError("continuous metrics need sd, the per-unit standard deviation (> 0)")
+    if not (units_per_look >= 1 and isinstance(looks, int) and looks >= 1):
+        raise ValidationError("units_per_look must be >= 1 and looks an integer >= 1")
+    lift = mde * baseline if relative else mde
+    if kind == "proportion" and not (0 < baseline < 1 and 0 < baseline + lift < 1):
+        raise ValidationError(f"baseline {baseline!r} and baseline + lift {baseline + lift!r} "
+                              "must be proportions in (0, 1)")
+    rng = np.random.default_rng(random_state)
+    planned = planned_n if planned_n is not None else 2.0 * units_per_look * looks
+    rates = {}
+    for name, effect in (("power", lift), ("null", 0.0)):
+        looks_ = _simulate_looks(rng, baseline, effect, units_per_look, looks, kind, sd,
+                                 simulations)
+        stats_ = look_statistics(*looks_, alpha, planned_n=planned)
+        rates[name] = (float((stats_["p_value_always_valid"][:, -1] < alpha).mean()),
+                       float((stats_["p_value"][:, -1] < alpha).mean()))
+    return SequentialPower(always_valid=rates["power"][0], fixed_horizon=rates["power"][1],
+                           false_positive_rate=rates["null"][0], baseline=float(baseline),
+                           lift=float(lift), units_per_look=float(units_per_look), looks=looks,
+                           alpha=alpha, planned_n=float(planned), simulations=int(simulations))
+
+
+def _simulate_looks(rng, baseline, lift, units, looks, kind, sd, simulations):
+    n = np.cumsum(np.full((simulations, looks), float(units)), axis=1)
+    arms = []
+    for mean in (baseline, baseline + lift):
+        if kind == "proportion":
+            sums = np.cumsum(rng.binomial(int(units), mean, size=(simulations, looks)), axis=1)
+            m = sums / n
+            arms.append((n, m, m * (1 - m)))
+        else:
+            sums = np.cumsum(rng.normal(units * mean, np.sqrt(units) * sd,
+                                        size=(simulations, looks)), axis=1)
+            arms.append((n, sums / n, np.full_like(n, sd**2)))
+    return (*arms[0], *arms[1])

@@ -91,8 +91,12 @@ def srm_check(
     observed = np.array([counts[a] for a in arms], dtype=float)
     if len(arms) < 2:
         raise ValidationError(f"a sample-ratio check needs at least two arms, got {arms}")
-    if (observed < 0).any():
-        raise ValidationError(f"unit counts must be non-negative, got {dict(counts)}")
+    if not np.isfinite(observed).all() or (observed < 0).any():
+        raise ValidationError(f"unit counts must be non-negative numbers, got {dict(counts)}")
+    if observed.sum() == 0:
+        raise ValidationError(
+            f"no units in any arm ({dict(counts)}): there is no split to check; the experiment "
+            "has not assigned anyone yet or the arm column is not the assignment")
     weights = _allocation_weights(arms, allocation)
     expected = observed.sum() * weights
     result = stats.chisquare(observed, expected)

@@ -137,7 +137,8 @@ class LabPage:
                 and urlparse(u).hostname not in LOCAL_HOSTS]
 
     def open(self, notebook: str) -> None:
-        self.page.goto(self.lab.url(f"lab/tree/{notebook}"))
+        # reset: a fresh layout with only this notebook (no tabs restored from an earlier page)
+        self.page.goto(self.lab.url(f"lab/tree/{notebook}") + "&reset")
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
         self.wait_kernel_idle()
 
@@ -146,6 +147,11 @@ class LabPage:
         self.page.wait_for_function(
             "() => /\\| Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
             timeout=timeout * 1000)
+
+    def dirty_tabs(self) -> list[str]:
+        """Titles of the tabs that show unsaved changes."""
+        return self.page.evaluate(
+            "() => [...document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty')].map(t => t.innerText)")
 
     def kernel_name(self) -> str:
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) "

@@ -122,3 +122,32 @@ def test_cli_lab_dry_run_copies_and_explains(monkeypatch, tmp_path):
 def test_cli_lab_rejects_a_missing_folder(tmp_path):
     result = CliRunner().invoke(app, ["lab", str(tmp_path / "missing"), "--dry-run"])
     assert result.exit_code == 2 and "is not a folder" in result.output
+
+
+def test_saving_a_tracked_notebook_through_jupyter_writes_no_outputs():
+    """What autosave does (PUT /api/contents) on the repo's explore.ipynb: the file stays
+    byte-identical although the saved model carries outputs and the kernel's language_info."""
+    import urllib.request
+
+    from _lab import JupyterLab  # tests/lab is on sys.path (conftest)
+
+    path = REPO / "notebooks" / EXPLORER
+    committed = path.read_bytes()
+    notebook = json.loads(committed)
+    cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+    cell["execution_count"] = 1
+    notebook["metadata"]["language_info"] = {"name": "python", "version": "3.99.0"}
+    server = JupyterLab(REPO / "notebooks")
+    try:
+        request = urllib.request.Request(
+            server.url(f"api/contents/{EXPLORER}"), method="PUT",
+            data=json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        assert path.read_bytes() == committed
+    finally:
+        if path.read_bytes() != committed:
+            path.write_bytes(committed)
+        server.close()

@@ -11,7 +11,6 @@ pytestmark = pytest.mark.browser
 
 #: The issue's bound, measured in the browser from the input event to the chart's redraw.
 MAX_INTERACTION_MS = 1500
-DIRTY = "() => !!document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')?.title?.includes('*') || !!document.querySelector('.lm-TabBar-tab.lm-mod-current.jp-mod-dirty')"
 RULES_CHARACTERS = """() => {
   const area = document.querySelector('.segkit-explorer .segkit-controls .segkit-rules textarea');
   const probe = document.createElement('span');
@@ -36,7 +35,7 @@ def test_explorer_in_lab(lab_page: LabPage):
     page = lab_page
     page.open("explore.ipynb")
     page.page.wait_for_timeout(1500)  # kernel connected, metadata settled
-    assert page.evaluate(DIRTY) is False, "the notebook shows unsaved changes right after opening"
+    assert page.dirty_tabs() == [], "the notebook shows unsaved changes right after opening"
     assert page.kernel_name() == "Python (segkit)"
 
     page.run_all()
@@ -69,8 +68,8 @@ def test_explorer_in_lab(lab_page: LabPage):
 def test_report_notebook_charts_in_lab(lab_page: LabPage):
     page = lab_page
     page.open("workspace_overview.ipynb")
-    page.page.wait_for_timeout(1000)
-    assert page.evaluate(DIRTY) is False
+    page.page.wait_for_timeout(1500)
+    assert page.dirty_tabs() == []
     page.run_all()
     page.page.wait_for_function(
         f"() => {{ const c = ({CHARTS})(); return c.charts > 0 && c.drawn === c.charts; }}",

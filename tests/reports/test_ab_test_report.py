@@ -150,6 +150,48 @@ def test_segment_breakdown_matches(hillstrom_run):
         assert f"{row.rel_lift:+.1%}" in page
 
 
+def test_report_declares_scale_and_tests_and_shows_the_cost_of_peeking(hillstrom_run):
+    run, summary = hillstrom_run
+    numbers = summary["numbers"]
+    assert numbers["scale"] == "relative" and numbers["alternative"] == "two-sided"
+    tests = {c["metric"]: c["test"] for c in numbers["comparisons"]}
+    assert tests["visit"] == "pooled two-proportion z-test (score)"
+    assert tests["spend"] == "Welch t-test"
+    page = run.html_path.read_text()
+    assert "Which test each comparison used, and why" in page
+    assert "decisions quoted on the relative scale" in page and "Fieller" in page
+    cost = numbers["sequential_power"]
+    assert 0 <= cost["always_valid"] <= cost["fixed_horizon"] <= 1
+    assert cost["false_positive_rate"] <= 0.05
+    assert "always-valid vs fixed-horizon" in page
+    for row in numbers["comparisons"]:  # the quoted intervals agree with "significant"
+        low, high = row["rel_lift_adj_ci_low"], row["rel_lift_adj_ci_high"]
+        assert (low > 0 or high < 0) == row["significant"]
+
+
+def test_refusals_and_exact_tests_in_plain_words(small_workspace, tmp_path):
+    """A tiny file: the rare conversion gets Barnard's exact test, the constant spend is refused
+    in plain words, and the declared absolute scale and one-sided test are carried through."""
+    arms = ["control"] * 12 + ["b"] * 12
+    conversion = [1] + [0] * 11 + [1] * 4 + [0] * 8
+    pd.DataFrame({"arm": arms, "conversion": conversion, "spend": 5.0}).to_csv(
+        tmp_path / "tiny.csv", index=False)
+    run = run_report("ab_test", workspace=small_workspace, out_dir=tmp_path, parameters={
+        "csv": str(tmp_path / "tiny.csv"), "metrics": "conversion,spend", "segment": "",
+        "scale": "absolute", "alternative": "larger"})
+    assert run.ok, run.error
+    numbers = json.loads(run.summary_path.read_text())["numbers"]
+    assert numbers["scale"] == "absolute" and numbers["alternative"] == "larger"
+    rows = {c["metric"]: c for c in numbers["comparisons"]}
+    assert rows["conversion"]["test"] == "Barnard exact unconditional test"
+    assert rows["conversion"]["enough_data"]
+    assert rows["spend"]["test"] == "not tested" and not rows["spend"]["enough_data"]
+    page = run.html_path.read_text()
+    assert "not tested, because no variation within either arm" in page
+    assert "smallest expected cell count" in page and "larger tests" in page
+    assert numbers["decision"] == "inconclusive"
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM_MISSING, reason="needs /usr/bin/chromium")
 def test_ab_test_in_headless_chromium(hillstrom_run, tmp_path):

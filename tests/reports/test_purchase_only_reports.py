@@ -50,6 +50,8 @@ def _run(name, workspace, out, **parameters):
 
 
 def _text(html: str) -> str:
+    """What a reader sees: no tags, no inline scripts or styles (the chart library)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
@@ -60,7 +62,7 @@ def test_every_report_runs_to_the_end_on_every_shape(shapes, tmp_path, name, sha
     run, summary, html = _run(name, shapes[shape], tmp_path)
     text = _text(html)
     assert "Data period unknown" not in text and "UTC" in text
-    assert "Traceback" not in text and "Error" not in text.replace("error of the total", "")
+    assert "Traceback" not in text and "Error:" not in text
 
 
 def test_segment_report_on_a_purchase_log_shows_what_applies(shapes, tmp_path):

@@ -179,7 +179,7 @@ def test_count_input_errors():
         analyze_counts(totals, metrics=["click"])
     with pytest.raises(ValidationError, match="'spend_mean' and 'spend_sd'"):
         analyze_counts(totals, metrics=["spend"])
-    with pytest.raises(ValidationError, match="need per-unit data"):
+    with pytest.raises(ValidationError, match="missing column.*'a_b_sum_prod'"):
         analyze_counts(totals, metrics=[{"name": "r", "kind": "ratio", "numerator": "a",
                                          "denominator": "b"}])
 
@@ -194,7 +194,8 @@ def test_degenerate_data_give_defined_or_explained_results():
     assert frame.loc["conversion", "p_value"] == 1.0  # no successes anywhere: Fisher's p = 1
     assert frame.loc["opened", "kind"] == "proportion"  # booleans are proportions
     assert np.isnan(frame.loc["click_to_open", "p_value"])
-    assert any("click_to_open for b: no test is possible" in n for n in result.notes)
+    assert any("click_to_open for b: not tested: the ratio's denominator sums to zero" in n
+               for n in result.notes)
     text = result.summary()
     assert "nan" not in text.lower().replace("n/a", "")
     assert result.recommendation.decision == "inconclusive"

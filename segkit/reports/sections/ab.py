@@ -5,8 +5,13 @@ data-sufficiency verdict in plain words:
 
 * :func:`check_metrics` and :func:`unit_summary`: which metrics to analyse and how many units
   each arm has;
-* :func:`comparison_verdict` / :func:`reliable_rows`: whether each (arm, metric) comparison has
-  enough events for its normal approximation;
+* :func:`comparison_verdict` / :func:`reliable_rows`: whether each (arm, metric) comparison could
+  be tested and trusted (refusals in plain words; proportions with few events get Barnard's exact
+  test, so only means need a minimum of units);
+* :func:`method_summary` and :func:`refusals`: which scale and which test each comparison used,
+  and why some were not tested;
+* :func:`sequential_cost`: the power the always-valid guarantee costs against a fixed-horizon
+  test, for the observed design;
 * :func:`power_table`: power each comparison had to detect a given relative lift
   (:func:`segkit.stats.achieved_power`, alpha split over the comparisons as in the analysis);
 * :func:`entry_days` and :func:`sequential_verdict`: whether units entered over several days, so
@@ -24,7 +29,13 @@ import pandas as pd
 
 from segkit.errors import InputError
 from segkit.reports.sections.period import Sufficiency
-from segkit.stats import ExperimentResult, SequentialResult, achieved_power
+from segkit.stats import (
+    ExperimentResult,
+    SequentialPower,
+    SequentialResult,
+    achieved_power,
+    sequential_power,
+)
 
 __all__ = [
     "MIN_EVENTS",
@@ -35,15 +46,19 @@ __all__ = [
     "display_comparisons",
     "entry_days",
     "key_numbers",
+    "method_summary",
     "power_table",
+    "refusals",
     "reliable_rows",
+    "sequential_cost",
     "sequential_verdict",
     "unit_summary",
 ]
 
-#: Successes and failures each arm needs for the normal approximation of a proportion test
-#: (the usual n p >= 10 and n (1 - p) >= 10 rule).
-MIN_EVENTS = 10
+#: Fewest expected units in a cell of a proportion's 2x2 table for the z-test; below it segkit
+#: uses Barnard's exact test (:data:`segkit.stats._exact.MIN_EXPECTED`), so no proportion row is
+#: left out for having few events.
+MIN_EVENTS = 5
 #: Units each arm needs before a Welch test of a mean is trusted.
 MIN_UNITS_CONTINUOUS = 30
 
@@ -75,19 +90,15 @@ def unit_summary(frame: pd.DataFrame, arm: str, metrics: Sequence[str]) -> pd.Da
 
 
 def _row_problem(row: Any) -> str | None:
+    refusal = getattr(row, "refusal", "")
+    if refusal:
+        return f"{row.metric}: {row.arm} vs control was not tested: {refusal}"
     if row.kind == "proportion":
-        counts = {
-            "control": (row.control_mean * row.n_control, (1 - row.control_mean) * row.n_control),
-            row.arm: (row.treatment_mean * row.n_treatment, (1 - row.treatment_mean) * row.n_treatment),
-        }
-        for name, (yes, no) in counts.items():
-            if min(yes, no) < MIN_EVENTS - 1e-9:
-                return (f"{row.metric}: {name} has {yes:,.0f} units with and {no:,.0f} without it "
-                        f"(need {MIN_EVENTS} of each for the z-test)")
-        return None
+        return None  # few events: Barnard's exact test, not the normal approximation
     if min(row.n_control, row.n_treatment) < MIN_UNITS_CONTINUOUS:
         return (f"{row.metric}: {row.arm} vs control has {min(row.n_control, row.n_treatment):,} "
-                f"units in its smaller arm (need {MIN_UNITS_CONTINUOUS})")
+                f"units in its smaller arm (need {MIN_UNITS_CONTINUOUS} for the Welch t-test of a "
+                "mean)")
     if not np.isfinite(row.p_value):
         return f"{row.metric}: {row.arm} vs control cannot be tested (no variation)"
     return None
@@ -105,16 +116,73 @@ def reliable_rows(result: Any) -> pd.Series:
 
 
 def comparison_verdict(result: Any) -> Sufficiency:
-    """Do the arms have enough events for each test's normal approximation?
+    """Could every comparison be tested and trusted?
 
-    Proportions need :data:`MIN_EVENTS` units with and without the outcome in each arm;
-    continuous metrics :data:`MIN_UNITS_CONTINUOUS` units per arm. Rows that fail are named.
+    Refused comparisons (one unit in an arm, no variation, an undefined ratio) and continuous
+    metrics with fewer than :data:`MIN_UNITS_CONTINUOUS` units per arm are named; proportions
+    with few events are fine (Barnard's exact test replaces the z-test below :data:`MIN_EVENTS`
+    expected units in a cell).
     """
     problems = [p for p in (_row_problem(r) for r in result.to_frame().itertuples()) if p]
     if not problems:
-        return Sufficiency(True, "every arm has enough units and events for each test's normal "
-                                 "approximation.")
+        return Sufficiency(True, "every comparison could be tested: rates with few events by an "
+                                 "exact test, means with enough units for the t-test.")
     return Sufficiency(False, "; ".join(problems) + ". These comparisons are left out.")
+
+
+def method_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Which test each tested comparison used, and why, with the declared scale and sidedness."""
+    tested = table[table["refusal"] == ""] if "refusal" in table.columns else table
+    return pd.DataFrame({
+        "arm": tested["arm"], "metric": tested["metric"], "test": tested["test"],
+        "why": [_why(r) for r in tested.itertuples()],
+        "scale": tested["scale"], "alternative": tested["alternative"],
+    }).reset_index(drop=True)
+
+
+def _why(row: Any) -> str:
+    if row.test.startswith("Barnard"):
+        return "few events: " + row.method.split("(", 1)[1].split(")", 1)[0]
+    if row.kind == "proportion":
+        return "enough events for the z-test (5+ expected units in every cell)"
+    if row.kind == "ratio":
+        return "ratio of sums: delta-method variance over units"
+    return "difference of means with unequal variances" + (
+        " after CUPED adjustment" if "CUPED" in row.method else "")
+
+
+def refusals(table: pd.DataFrame) -> list[str]:
+    """Each comparison that was not tested, and why, in plain words."""
+    if "refusal" not in table.columns:
+        return []
+    return [f"{r.metric} for {r.arm}: not tested, because {r.refusal}."
+            for r in table[table["refusal"] != ""].itertuples()]
+
+
+def sequential_cost(sequential: SequentialResult, frame: pd.DataFrame, arm: str, date: str,
+                    *, mde: float, simulations: int = 2000) -> SequentialPower | None:
+    """Power of the always-valid test vs a fixed-horizon test for a relative lift ``mde``, at the
+    observed design: the primary metric's control rate (or mean and spread), the mean units per
+    arm per day and the number of daily looks. None when the design cannot be simulated."""
+    last = sequential.to_frame().groupby("arm", sort=False).tail(1)
+    looks = int(sequential.to_frame()["date"].nunique())
+    if not len(last) or looks < 1:
+        return None
+    baseline = float(last["control_mean"].iloc[0])
+    per_day = float(last[["n_control", "n_treatment"]].to_numpy().mean()) / looks
+    kind, sd = sequential.kind, None
+    if kind == "continuous":
+        controls = frame[frame[arm].astype(str) == sequential.control][sequential.metric]
+        sd = float(controls.std(ddof=1))
+        if not (np.isfinite(sd) and sd > 0):
+            return None
+    elif not (0 < baseline < 1 and 0 < baseline * (1 + mde) < 1):
+        return None
+    if per_day < 1 or baseline == 0:
+        return None
+    return sequential_power(baseline, mde, per_day, looks, kind=kind, sd=sd, relative=True,
+                            alpha=sequential.alpha / max(len(last), 1),
+                            planned_n=sequential.planned_n, simulations=simulations)
 
 
 def _value(value: float, kind: str) -> str:
@@ -124,12 +192,16 @@ def _value(value: float, kind: str) -> str:
 
 
 def _lift(value: float, kind: str) -> str:
+    if np.isinf(value):
+        return "+inf" if value > 0 else "-inf"
     if not np.isfinite(value):
         return "n/a"
     return f"{100 * value:+.2f} pp" if kind == "proportion" else f"{value:+,.4g}"
 
 
 def _pct(value: float) -> str:
+    if np.isinf(value):
+        return "+inf" if value > 0 else "-inf"
     return "n/a" if not np.isfinite(value) else f"{value:+.1%}"
 
 
@@ -147,6 +219,8 @@ def display_comparisons(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """
     level = f"{1 - alpha:.0%}"
     rows = []
+    if "refusal" in table.columns:
+        table = table[table["refusal"] == ""]
     for r in table.itertuples():
         row = {"segment": r.segment} if "segment" in table.columns else {}
         row.update({
@@ -158,6 +232,7 @@ def display_comparisons(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
             f"relative {level} interval": f"{_pct(r.rel_lift_ci_low)} to {_pct(r.rel_lift_ci_high)}",
             "p": _p(r.p_value), "adjusted p": _p(r.p_value_adjusted),
             "significant": bool(r.significant),
+            "test": getattr(r, "test", ""),
         })
         rows.append(row)
     return pd.DataFrame(rows)
@@ -170,16 +245,25 @@ def _chance(value: float) -> str:
 
 
 def display_bayes(table: pd.DataFrame) -> pd.DataFrame:
-    """Proportion rows' Bayesian columns as text: rates, chance to beat control, expected loss
-    (in percentage points of the rate)."""
-    rows = table[table["kind"] == "proportion"]
+    """Bayesian columns as text: averages, chance to beat control, expected loss if shipped and
+    the credible interval of the absolute difference (rates in percentage points)."""
+    rows = table[table["prob_beat_control"].notna()] if "prob_beat_control" in table else table[:0]
+
+    def amount(value: float, kind: str) -> str:
+        if not np.isfinite(value):
+            return "n/a"
+        return f"{100 * value:.3f} pp" if kind == "proportion" else f"{value:,.4g}"
+
     return pd.DataFrame({
         "arm": rows["arm"], "metric": rows["metric"],
-        "control rate": [_value(v, "proportion") for v in rows["control_mean"]],
-        "variant rate": [_value(v, "proportion") for v in rows["treatment_mean"]],
+        "control": [_value(v, k) for v, k in zip(rows["control_mean"], rows["kind"], strict=True)],
+        "variant": [_value(v, k) for v, k in zip(rows["treatment_mean"], rows["kind"], strict=True)],
         "chance to beat control": [_chance(v) for v in rows["prob_beat_control"]],
-        "expected loss if shipped": [f"{100 * v:.3f} pp" if np.isfinite(v) else "n/a"
-                                     for v in rows["expected_loss"]],
+        "expected loss if shipped": [amount(v, k) for v, k in
+                                     zip(rows["expected_loss"], rows["kind"], strict=True)],
+        "credible interval": [f"{_lift(lo, k)} to {_lift(hi, k)}" for lo, hi, k in
+                              zip(rows["credible_low"], rows["credible_high"], rows["kind"],
+                                  strict=True)],
     }).reset_index(drop=True)
 
 
@@ -247,6 +331,7 @@ def key_numbers(
     power: pd.DataFrame | None = None,
     sequential: SequentialResult | None = None,
     reliable: pd.Series | None = None,
+    sequential_cost: SequentialPower | None = None,
 ) -> dict[str, Any]:
     """The report's ``summary.json`` numbers: design, SRM, every comparison, recommendation."""
     table = result.to_frame()
@@ -254,8 +339,10 @@ def key_numbers(
         reliable = reliable_rows(result)
     keep = ["arm", "metric", "kind", "n_control", "n_treatment", "control_mean", "treatment_mean",
             "abs_lift", "abs_lift_ci_low", "abs_lift_ci_high", "rel_lift", "rel_lift_ci_low",
-            "rel_lift_ci_high", "p_value", "p_value_adjusted", "significant"]
-    extra = [c for c in ("prob_beat_control", "expected_loss") if c in table.columns]
+            "rel_lift_ci_high", "p_value", "p_value_adjusted", "significant", "test", "refusal"]
+    extra = [c for c in ("prob_beat_control", "expected_loss", "credible_low", "credible_high",
+                         "rel_lift_adj_ci_low", "rel_lift_adj_ci_high", "abs_lift_adj_ci_low",
+                         "abs_lift_adj_ci_high") if c in table.columns]
     comparisons = table[keep + extra].assign(enough_data=reliable.to_numpy())
     if power is not None:
         comparisons = comparisons.merge(power[["arm", "metric", "power"]], on=["arm", "metric"],
@@ -267,6 +354,8 @@ def key_numbers(
         "control": result.control,
         "alpha": result.alpha,
         "correction": result.correction,
+        "scale": result.scale,
+        "alternative": result.alternative,
         "primary_metric": result.primary_metric,
         "srm_p_value": result.srm.p_value,
         "srm_flagged": result.srm.flagged,
@@ -280,4 +369,10 @@ def key_numbers(
         last = sequential.to_frame().groupby("arm", sort=False).tail(1)
         numbers["sequential"] = last[["arm", "date", "abs_lift", "cs_low", "cs_high",
                                       "p_value_always_valid", "significant"]].to_dict(orient="records")
+        numbers["sequential_planned_n"] = sequential.planned_n
+    if sequential_cost is not None:
+        numbers["sequential_power"] = {"always_valid": sequential_cost.always_valid,
+                                       "fixed_horizon": sequential_cost.fixed_horizon,
+                                       "false_positive_rate": sequential_cost.false_positive_rate,
+                                       "simulations": sequential_cost.simulations}
     return numbers
