@@ -14,6 +14,7 @@ from segkit.errors import InputError
 __all__ = [
     "EVENT_TYPES",
     "EVENT_TYPE_ALIASES",
+    "ORDER_LINES",
     "TABLES",
     "Column",
     "TableSchema",
@@ -33,7 +34,15 @@ EVENT_TYPES: tuple[str, ...] = (
     "web_visit",
     "product_view",
     "cart_add",
+    "refund",
+    "hard_bounce",
+    "soft_bounce",
+    "subscribe",
 )
+"""``hard_bounce`` (a permanent failure: the address does not exist or refuses mail) and
+``soft_bounce`` (a temporary one: mailbox full, server down) are kept apart because the consent
+gate treats them differently; ``bounce`` is a bounce of unknown kind, which the gate counts as
+hard. ``subscribe`` records an opt-in (a re-subscribe after an ``unsubscribe`` lifts it)."""
 
 #: Common spellings from email platforms and web analytics, mapped to the vocabulary
 #: (matched case-insensitively after trimming; spaces and hyphens count as underscores).
@@ -47,13 +56,22 @@ EVENT_TYPE_ALIASES: dict[str, str] = {
     "conversion": "purchase", "order_completed": "purchase", "purchases": "purchase",
     "unsubscribed": "unsubscribe", "unsub": "unsubscribe", "opt_out": "unsubscribe",
     "optout": "unsubscribe",
-    "bounced": "bounce", "hard_bounce": "bounce", "soft_bounce": "bounce",
+    "subscribed": "subscribe", "resubscribe": "subscribe", "resubscribed": "subscribe",
+    "opt_in": "subscribe", "optin": "subscribe", "opted_in": "subscribe",
+    "bounced": "bounce", "bounces": "bounce",
+    "hardbounce": "hard_bounce", "hard_bounced": "hard_bounce", "bounce_hard": "hard_bounce",
+    "permanent_bounce": "hard_bounce",
+    "softbounce": "soft_bounce", "soft_bounced": "soft_bounce", "bounce_soft": "soft_bounce",
+    "transient_bounce": "soft_bounce",
     "spam_complaint": "complaint", "spam": "complaint", "spamreport": "complaint",
     "page_view": "web_visit", "pageview": "web_visit", "visit": "web_visit", "session": "web_visit",
     "site_visit": "web_visit", "web_session": "web_visit",
     "viewed_product": "product_view", "view_item": "product_view", "product_viewed": "product_view",
     "add_to_cart": "cart_add", "added_to_cart": "cart_add", "cart_added": "cart_add",
     "addtocart": "cart_add",
+    "return": "refund", "returned": "refund", "refunded": "refund", "refunds": "refund",
+    "cancellation": "refund", "cancelled": "refund", "canceled": "refund",
+    "order_refunded": "refund", "order_cancelled": "refund",
 }
 
 
@@ -88,7 +106,12 @@ EVENTS = TableSchema(
         Column("event_type", "VARCHAR", required=True, description="one of EVENT_TYPES"),
         Column("ts", "TIMESTAMPTZ", required=True, description="event time, stored UTC"),
         Column("campaign_id", "VARCHAR"),
-        Column("value", "DOUBLE", description="revenue for purchases; non-negative"),
+        Column(
+            "value",
+            "DOUBLE",
+            description="revenue: >= 0 for purchases, <= 0 for refunds (netted in every revenue, "
+            "monetary value and CLV input)",
+        ),
         Column("properties", "JSON"),
         Column(
             "machine_open",
@@ -135,6 +158,27 @@ ASSIGNMENTS = TableSchema(
         Column("assigned_at", "TIMESTAMPTZ"),
     ),
     key=("experiment_id", "subscriber_id"),
+)
+
+ORDER_LINES = TableSchema(
+    "order_lines",
+    (
+        Column("line_id", "VARCHAR", description="derived: md5 of the line's fields and its "
+               "occurrence among identical lines of the source"),
+        Column("order_id", "VARCHAR", required=True, description="invoice or order number"),
+        Column("subscriber_id", "VARCHAR", required=True, description="the customer"),
+        Column("ts", "TIMESTAMPTZ", required=True, description="order time, stored UTC"),
+        Column("quantity", "DOUBLE", description="negative on a cancellation or return line"),
+        Column("unit_price", "DOUBLE", description="price per unit; value = quantity x unit_price"),
+        Column("value", "DOUBLE", description="line (or order) total when there is no quantity "
+               "and unit price; negative on a cancellation or return"),
+        Column("product_id", "VARCHAR", description="links a cancellation to the order it undoes"),
+        Column("product_name", "VARCHAR"),
+        Column("category", "VARCHAR"),
+        Column("attributes", "JSON", description="extra input columns"),
+        Column("ingest_id", "BIGINT", description="derived: the ingest that loaded the line"),
+    ),
+    key=("line_id",),
 )
 
 #: Tables a user can ingest into, by name.

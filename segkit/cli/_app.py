@@ -127,6 +127,13 @@ SuppressOption = Annotated[
 ]
 
 
+SoftBounceOption = Annotated[
+    int, typer.Option("--soft-bounce-limit", min=1,
+                      help="Consecutive soft bounces (no delivery, open or click between) that exclude "
+                           "an address.")
+]
+
+
 def read_suppression_list(path: Path | None) -> list[str]:
     """Ids or emails from a ``--suppress`` file (see :func:`segkit.io.read_id_list`)."""
     from segkit.io import read_id_list

@@ -18,6 +18,7 @@ class IngestTable(StrEnum):
     subscribers = "subscribers"
     campaigns = "campaigns"
     assignments = "assignments"
+    orders = "orders"
 
 
 _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -34,6 +35,19 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def parse_constants(pairs: list[str]) -> dict[str, str]:
+    """``["event_type=purchase"]`` -> ``{"event_type": "purchase"}`` (the value may be empty)."""
+    constants: dict[str, str] = {}
+    for pair in pairs:
+        column, equals, value = pair.partition("=")
+        if not equals or not column.strip():
+            raise InputError(f"--set expects column=value, got {pair!r}")
+        if column.strip() in constants:
+            raise InputError(f"--set {column.strip()} is given twice")
+        constants[column.strip()] = value
+    return constants
+
+
 @command("ingest")
 def ingest(
     ctx: typer.Context,
@@ -42,6 +56,11 @@ def ingest(
     map_: Annotated[
         list[str] | None,
         typer.Option("--map", help="canonical=source_column, for columns named differently."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="column=value: a constant column for every row "
+                     "(e.g. event_type=purchase)."),
     ] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA zone for timestamps without an offset.")
@@ -57,6 +76,12 @@ def ingest(
 ) -> None:
     """Validate FILE and load it into TABLE; bad rows go to the quarantine table.
 
+    TABLE `orders` takes order (invoice) lines: order_id, subscriber_id, ts, quantity and
+    unit_price (or value), optionally product_id, product_name, category. Each order becomes one
+    purchase event (value = sum of quantity x unit_price); a cancellation or return becomes a
+    refund (negative value) linked to the order it undoes where the log allows it. The counts
+    are lines; lines without a customer are quarantined.
+
     Prints "read N, loaded L, duplicates skipped D, quarantined Q" (N = L + D + Q), plus
     "suppressed (forgotten) S" when rows of erased subscribers were skipped (then N = L + D + Q
     + S); --verbose adds the notes and quarantine reasons. Structural problems exit with code 2
@@ -66,13 +91,14 @@ def ingest(
 
     cli = state(ctx)
     mapping = parse_mapping(map_ or [])
+    constants = parse_constants(set_ or [])
     separator = _SEPARATOR_NAMES.get(sep, sep) if sep is not None else None
     with Workspace(cli.workspace) as workspace, progress_bar(
         f"ingest {table.value}", INGEST_PROGRESS_TOTAL, enabled=cli.show_progress
     ) as advance:
         report = workspace.ingest(
             table.value, file, mapping=mapping, tz=tz, sep=separator, progress=advance,
-            allow_reingest=allow_reingest,
+            allow_reingest=allow_reingest, constants=constants,
         )
     cli.echo(str(report))
     if cli.verbose:

@@ -80,20 +80,18 @@ def access_command(
     out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
 ) -> None:
     """Write everything held about SUBSCRIBER_ID (every table, quarantine, audit) as JSON."""
-    from segkit.io import Workspace
+    from segkit.io import Workspace, personal_data_note, write_private_file
     from segkit.privacy import access
 
     cli = state(ctx)
     with Workspace(cli.workspace, read_only=True) as workspace:
         held = access(workspace, subscriber_id)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(held, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"{out}: cannot write ({error.strerror})") from error
+    text = json.dumps(held, indent=2, ensure_ascii=False) + "\n"
+    target = write_private_file(out, lambda handle: handle.write(text), "access file")
     counts = ", ".join(f"{table} {n}" for table, n in held["row_counts"].items() if n)
-    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {out}"
-             + (f" ({counts})" if counts else " (nothing is held)"))
+    cli.echo(f"wrote {held['total_rows']:,} row(s) about {held['subscriber_id']} to {target.resolve()}"
+             + (f" ({counts})" if counts else " (nothing is held)") + "; "
+             + personal_data_note("everything held about one subscriber"))
 
 
 @command("prune")

@@ -32,6 +32,7 @@ def export_recommendations_command(
 ) -> None:
     """Write the top items per subscriber who may be emailed; print who was excluded and why."""
     import segkit.recommend as recommend
+    from segkit.consent import consent_tables
     from segkit.io import Workspace, read_interactions, write_export_csv
 
     if model not in MODELS:
@@ -41,14 +42,13 @@ def export_recommendations_command(
     suppressed = read_suppression_list(suppress)
     with Workspace(cli.workspace, read_only=True) as workspace:
         interactions = read_interactions(workspace)
-        subscribers = workspace.table("subscribers")
-        events = workspace.connection.sql(
-            "SELECT subscriber_id, event_type, ts FROM events WHERE event_type = 'unsubscribe'"
-        ).to_arrow_table().to_pandas()
+        gate_tables = consent_tables(workspace)  # the latest consent state, as the other exports read it
+        subscribers = gate_tables.subscribers
     estimator = getattr(recommend, MODELS[model])(exclude_bought=exclude_bought, recent_days=recent_days)
     recs = estimator.fit(recommend.weight_events(interactions), stamp).recommend(subscribers["subscriber_id"],
                                                                                  k=top)
-    table, gate = recommend.export_recommendations(recs, subscribers, stamp, events=events, suppressed=suppressed)
+    table, gate = recommend.export_recommendations(recs, subscribers, events=gate_tables.events,
+                                                         suppressed=suppressed)
     write_export_csv(table, out)
     fallback = int((table["model"] == recommend.FALLBACK_MODEL).sum())
     cli.echo(f"wrote {len(table):,} recommendations for {table['subscriber_id'].nunique():,} subscribers to "

@@ -7,10 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
-from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
+from segkit.cli._app import (
+    SoftBounceOption,
+    SuppressOption,
+    app,
+    command,
+    parse_as_of,
+    read_suppression_list,
+    state,
+)
+from segkit.consent import DEFAULT_SOFT_BOUNCE_LIMIT
 from segkit.errors import InputError
 
-export_app = typer.Typer(help="Export audiences (always filtered by the consent gate).",
+export_app = typer.Typer(help="Export audiences (always filtered by today's consent, whatever the as-of date).",
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -31,14 +40,18 @@ def _read_rules(path: Path | None) -> Any:
 def export_segment_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Rule name, or scheme:segment such as engagement:inactive.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="Date the segment is computed for (UTC if no zone given); consent is always today's.")],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (subscriber_id,email).")],
     rules: Annotated[Path | None, typer.Option("--rules", help="segments.yaml with rule segments.")] = None,
     suppress: SuppressOption = None,
+    soft_bounce_limit: SoftBounceOption = DEFAULT_SOFT_BOUNCE_LIMIT,
 ) -> None:
-    """Write the members of segment NAME who may be emailed; print who was excluded and why."""
+    """Write the members of segment NAME (as of a date) who may be emailed today; print who was
+    excluded and why."""
+    from segkit.consent import consent_tables
     from segkit.features import compute
-    from segkit.io import Workspace, write_export_csv
+    from segkit.io import Workspace, personal_data_note, write_export_csv
     from segkit.segments import check_segment_name, export_segment
 
     cli = state(ctx)
@@ -47,16 +60,13 @@ def export_segment_command(
     suppressed = read_suppression_list(suppress)
     check_segment_name(name, rule_set)
     with Workspace(cli.workspace, read_only=True) as workspace:
+        gate = consent_tables(workspace)  # before anything else: no subscribers, no export
         features = compute(workspace, stamp)
-        subscribers = workspace.table("subscribers")
-        events = (
-            workspace.ibis().table("events").filter(lambda t: t.event_type == "unsubscribe")
-            .select("subscriber_id", "event_type", "ts").to_pandas()
-        )
-    result = export_segment(name, features, subscribers, stamp, rules=rule_set, events=events,
-                            suppressed=suppressed)
-    write_export_csv(result.audience, out)
-    cli.echo(f"wrote {len(result.audience):,} subscribers to {out}")
+    result = export_segment(name, features, gate.subscribers, rules=rule_set, events=gate.events,
+                            suppressed=suppressed, soft_bounce_limit=soft_bounce_limit)
+    target = write_export_csv(result.audience, out)
+    cli.echo(f"wrote {len(result.audience):,} subscribers to {target.resolve()}; "
+             + personal_data_note("email addresses"))
     cli.echo(result.summary())
 
 
@@ -65,7 +75,8 @@ def audience_command(
     ctx: typer.Context,
     trigger: Annotated[str, typer.Argument(
         help="Trigger: cart_abandonment, inactivity, high_value_falling_engagement, new_subscriber.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Decision date (UTC if no zone given).")],
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="Date the triggers are evaluated for (UTC if no zone given); consent is always today's.")],
     out: Annotated[Path, typer.Option(
         "--out", help="CSV file to write (subscriber_id,email,trigger,trigger_time,action).")],
     suppress: SuppressOption = None,
@@ -73,10 +84,13 @@ def audience_command(
         "--cart-hours", help="Hours after a cart add without purchase before it is abandoned.")] = 24,
     inactive_days: Annotated[float, typer.Option(
         "--inactive-days", help="Days without a human open that make a subscriber inactive.")] = 90,
+    soft_bounce_limit: SoftBounceOption = DEFAULT_SOFT_BOUNCE_LIMIT,
 ) -> None:
-    """Write who should get the TRIGGER message as of a date; print who was excluded and why."""
+    """Write who should get the TRIGGER message (triggers as of a date, consent today); print who
+    was excluded and why."""
+    from segkit.consent import consent_tables
     from segkit.features import compute
-    from segkit.io import Workspace, write_export_csv
+    from segkit.io import Workspace, personal_data_note, write_export_csv
     from segkit.segments import TRIGGERS, check_triggers, trigger_audience, trigger_events
 
     cli = state(ctx)
@@ -85,19 +99,21 @@ def audience_command(
     suppressed = read_suppression_list(suppress)
     lookback_days = 7.0
     with Workspace(cli.workspace, read_only=True) as workspace:
+        subscribers = consent_tables(workspace).subscribers  # first: no subscribers, no audience
         features = compute(workspace, stamp)
-        subscribers = workspace.table("subscribers")
         events = trigger_events(workspace, stamp, cart_hours=cart_hours, cart_lookback_days=lookback_days)
     if "email" not in subscribers.columns:
         raise InputError("subscribers table lacks column 'email' needed for an audience")
     result = trigger_audience(
         features, events, subscribers, stamp, cart_hours=cart_hours, cart_lookback_days=lookback_days,
         inactive_days=inactive_days, suppressed=suppressed, triggers=[trigger],
+        soft_bounce_limit=soft_bounce_limit,
     )
     emails = subscribers.set_index(subscribers["subscriber_id"].astype(str))["email"]
     table = result.to_frame()
     table.insert(1, "email", emails.reindex(table["subscriber_id"]).to_numpy())
-    write_export_csv(table, out)
-    cli.echo(f"wrote {len(table):,} subscribers ({trigger} -> {TRIGGERS[trigger]}) to {out}")
+    target = write_export_csv(table, out)
+    cli.echo(f"wrote {len(table):,} subscribers ({trigger} -> {TRIGGERS[trigger]}) to {target.resolve()}; "
+             + personal_data_note("email addresses"))
     cli.echo(f"consent: {result.consent.summary()}")
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from segkit.cli._app import SuppressOption, app, command, parse_as_of, read_suppression_list, state
+from segkit.cli._app import (
+    SoftBounceOption,
+    SuppressOption,
+    app,
+    command,
+    parse_as_of,
+    read_suppression_list,
+    state,
+)
+from segkit.consent import DEFAULT_SOFT_BOUNCE_LIMIT
 
 sendtime_app = typer.Typer(help="Send-time recommendations.", no_args_is_help=True)
 app.add_typer(sendtime_app, name="sendtime")
@@ -21,20 +30,24 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     exposure_hours: Annotated[int, typer.Option(help="Hours after a send an open is attributed to it.")] = 72,
     suppress: SuppressOption = None,
+    soft_bounce_limit: SoftBounceOption = DEFAULT_SOFT_BOUNCE_LIMIT,
 ) -> None:
     """Write subscriber_id, recommended_utc_hour, recommended_local_hour, timezone for every
-    subscriber who may be emailed (consent gate applied)."""
-    from segkit.io import Workspace, write_export_csv
+    subscriber who may be emailed today (consent from the latest state, whatever --as-of)."""
+    from segkit.consent import consent_tables
+    from segkit.io import Workspace, personal_data_note, write_export_csv
     from segkit.sendtime import export_send_times, recommend
 
     cli = state(ctx)
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
     with Workspace(cli.workspace, read_only=True) as workspace:  # each table read once
-        tables = {"events": workspace.table("events"), "subscribers": workspace.table("subscribers")}
+        subscribers = consent_tables(workspace).subscribers  # first: no subscribers, no export
+        tables = {"events": workspace.table("events"), "subscribers": subscribers}
     recs = recommend(tables, stamp, exposure_hours=exposure_hours)
-    table, gate = export_send_times(recs, tables["subscribers"], stamp, events=tables["events"],
-                                    suppressed=suppressed)
-    write_export_csv(table, out)
-    cli.echo(f"wrote {len(table):,} send-time recommendations to {out} (UTC hours for {stamp.date()})")
+    table, gate = export_send_times(recs, subscribers, events=tables["events"], suppressed=suppressed,
+                                    soft_bounce_limit=soft_bounce_limit)
+    target = write_export_csv(table, out)
+    cli.echo(f"wrote {len(table):,} send-time recommendations (UTC hours for {stamp.date()}) to "
+             f"{target.resolve()}; " + personal_data_note("subscriber ids and time zones"))
     cli.echo(gate.summary())

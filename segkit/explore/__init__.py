@@ -4,12 +4,18 @@
 directly: :class:`ExplorerData` (features computed once per as-of date), :class:`ExplorerState`
 (what the analyst chose) and :func:`explore` (-> :class:`ExplorerResult`: sizes, performance with
 intervals, charts, the selection as :mod:`segkit.segments` rules), and :func:`export_audience`
-(the consent-safe export through :func:`segkit.segments.export_segment`).
+(the consent-safe export through :func:`segkit.segments.export_segment`, written by
+:func:`write_audience` to ``exports/`` under the repository root unless told otherwise).
 """
 
 from segkit.explore._app import SegmentExplorer
 from segkit.explore._data import ATTRIBUTE_COLUMNS, ExplorerData, Snapshot, subscriber_attributes
-from segkit.explore._export import export_audience, write_audience
+from segkit.explore._export import (
+    DEFAULT_EXPORT_NAME,
+    export_audience,
+    export_file_path,
+    write_audience,
+)
 from segkit.explore._params import (
     EXPLORER_SCHEMES,
     SCHEME_PARAMETERS,
@@ -22,6 +28,7 @@ from segkit.explore._state import DEFAULT_RULES, ExplorerResult, ExplorerState, 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
     "CONSENT_FILTERS",
+    "DEFAULT_EXPORT_NAME",
     "DEFAULT_RULES",
     "EXPLORER_SCHEMES",
     "ExplorerData",
@@ -35,6 +42,7 @@ __all__ = [
     "default_parameters",
     "explore",
     "export_audience",
+    "export_file_path",
     "subscriber_attributes",
     "write_audience",
 ]

@@ -19,10 +19,11 @@ from segkit._timestamps import decision_time, instant_text, is_date_only, utc_ti
 from segkit.charts import VegaChart
 from segkit.errors import SegkitError, ValidationError
 from segkit.explore._data import ExplorerData
-from segkit.explore._export import export_audience, write_audience
+from segkit.explore._export import export_audience, export_file_path, write_audience
 from segkit.explore._params import EXPLORER_SCHEMES, SCHEME_PARAMETERS, SchemeParameter
 from segkit.explore._rulefile import CONSENT_FILTERS
 from segkit.explore._state import DEFAULT_RULES, ExplorerResult, ExplorerState, explore
+from segkit.io import personal_data_note
 from segkit.segments import PERFORMANCE_METRICS, SegmentExport
 
 __all__ = ["SegmentExplorer"]
@@ -66,7 +67,10 @@ class SegmentExplorer:
     suppressed
         Ids or emails never to export (passed to :func:`segkit.consent.eligible`).
     export_path
-        Default CSV path of "Export audience".
+        CSV of "Export audience": absolute, or relative to the exports folder (default
+        ``audience.csv`` in ``exports/`` under the repository root, ignored by git; the current
+        directory's ``exports/`` outside a repository). The widget and the message show the full
+        path; the file holds email addresses and is created owner-only (mode 0600).
     index_events
         ``"open"`` (default): index the events while opening (:meth:`ExplorerData.index_events`;
         about 8 s more at 11M events, under a second for small lists), after which every
@@ -92,7 +96,7 @@ class SegmentExplorer:
         events: pd.DataFrame | None = None,
         rules: str | None = None,
         suppressed: Iterable[str] = (),
-        export_path: str | Path = "audience.csv",
+        export_path: str | Path | None = None,
         index_events: str = "open",
         prefetch_months: int = 0,
     ) -> None:
@@ -122,7 +126,7 @@ class SegmentExplorer:
         self._show_as_of_status()
 
     # ------------------------------------------------------------------ widgets
-    def _build_widgets(self, state: ExplorerState, export_path: str | Path) -> None:
+    def _build_widgets(self, state: ExplorerState, export_path: str | Path | None) -> None:
         snapshot = self.data.snapshot(state.as_of)
         self.scheme = widgets.Dropdown(options=list(EXPLORER_SCHEMES), value=state.scheme,
                                        description="scheme", style=_LABELS, layout=_FULL,
@@ -167,8 +171,9 @@ class SegmentExplorer:
         self.rule_output.add_class("segkit-rules")
         self.export_button = widgets.Button(description="Export audience", icon="download",
                                             tooltip="write the segment's consent-safe audience")
-        self.export_path = widgets.Text(value=str(export_path), description="CSV",
-                                        tooltip="where Export audience writes")
+        self.export_path = widgets.Text(value=str(export_file_path(export_path)), description="CSV",
+                                        layout=_FULL, tooltip="where Export audience writes (a relative "
+                                        "name goes into the exports folder)")
         self.message = widgets.HTML()
         self.sizes_html = widgets.HTML()
         self.performance_html = widgets.HTML()
@@ -375,7 +380,9 @@ class SegmentExplorer:
         return text
 
     def export(self, segment: str | None = None, path: str | Path | None = None) -> SegmentExport:
-        """Write the consent-safe audience of ``segment`` (default: the chosen one) as CSV."""
+        """Write the consent-safe audience of ``segment`` (default: the chosen one) as CSV to
+        ``path`` (default: the path in the widget; a relative one is inside the exports folder,
+        see :func:`segkit.explore.export_file_path`); the message shows the full path."""
         if self.result is None:
             raise ValidationError("nothing to export: the explorer has no valid selection")
         try:
@@ -384,11 +391,17 @@ class SegmentExplorer:
         except SegkitError as error:
             self._show_error(error)
             raise
-        target = write_audience(exported, path or self.export_path.value)
+        try:
+            target = write_audience(exported, path or self.export_path.value)
+        except SegkitError as error:
+            self._show_error(error)
+            raise
         self.last_export = exported
-        reasons = ", ".join(f"{n:,} {r}" for r, n in exported.consent.counts.items()) or "none"
-        self.message.value = (f"<p>wrote {len(exported.audience):,} of {exported.members:,} members "
-                              f"to {html.escape(str(target))}; excluded: {html.escape(reasons)}</p>")
+        self.message.value = (
+            f"<p>wrote {len(exported.audience):,} of {exported.members:,} members to "
+            f"<code>{html.escape(str(target))}</code>; {html.escape(personal_data_note('email addresses'))}."
+            f"<br>excluded {len(exported.consent.excluded):,}: {html.escape(exported.consent.reasons())} "
+            "(consent is today's, whatever the as-of date)</p>")
         return exported
 
     def _export_clicked(self) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from segkit._timestamps import utc_timestamp
+from segkit.consent import consent_events, consent_tables
 from segkit.errors import InputError, SegkitError, ValidationError
 from segkit.overview import DataShape
 from segkit.segments import PERFORMANCE_STEMS
@@ -235,7 +236,8 @@ class ExplorerData:
         self.index_error: str | None = None
         self._data_end: pd.Timestamp | None = None
         self.subscribers = subscribers
-        self.unsubscribe_events = None if events is None else _unsubscribes(events)
+        #: The events the consent gate reads (all dates: consent is today's), or None.
+        self.consent_events = None if events is None else consent_events(events)
         if isinstance(source, pd.DataFrame):
             self._features = source
             if events is not None and subscribers is not None:
@@ -245,7 +247,7 @@ class ExplorerData:
                 raise InputError("a mapping source needs an 'events' DataFrame (and 'subscribers')")
             self._tables = dict(source)
             self.subscribers = self._tables.get("subscribers", subscribers)
-            self.unsubscribe_events = _unsubscribes(self._tables["events"])
+            self.consent_events = consent_events(self._tables["events"])
         elif isinstance(source, str | Path):
             self._path = Path(source).expanduser()
             if not self._path.is_file():
@@ -300,12 +302,12 @@ class ExplorerData:
 
     def _load_workspace_tables(self) -> None:
         def load(workspace: Any) -> None:
-            self.subscribers = workspace.table("subscribers")
-            events = workspace.ibis().table("events")
-            self.unsubscribe_events = (
-                events.filter(events.event_type == "unsubscribe")
-                .select("subscriber_id", "event_type", "ts").to_pandas()
-            )
+            try:
+                tables = consent_tables(workspace)
+            except InputError:  # no subscribers: the explorer works, the export refuses
+                self.subscribers, self.consent_events = workspace.table("subscribers"), None
+            else:
+                self.subscribers, self.consent_events = tables.subscribers, tables.events
 
         self._with_workspace(load)
 
@@ -607,7 +609,4 @@ def _stop_prefetching() -> None:
         data.close(timeout=60.0)
 
 
-def _unsubscribes(events: pd.DataFrame) -> pd.DataFrame:
-    """Only the unsubscribe events (all the consent gate reads from the events)."""
-    return events.loc[events["event_type"] == "unsubscribe", ["subscriber_id", "event_type", "ts"]]
 

@@ -118,8 +118,9 @@ def compute(
         ``human_opens``, ``unique_opens`` (campaigns with a human open), ``clicks``,
         ``unique_clicks`` (campaigns clicked), ``open_rate`` = unique_opens / sends,
         ``click_rate`` = unique_clicks / sends, ``click_to_open_rate`` = unique_clicks /
-        unique_opens, ``purchase_count``, ``revenue``, ``average_order_value`` (mean value of
-        the purchases that have a value), ``web_visits``, ``pricing_page_visits`` (web visits whose
+        unique_opens, ``purchase_count``, ``revenue`` (net: purchase values plus the negative
+        values of ``refund`` events in the window), ``average_order_value`` (net revenue per
+        purchase that has a value), ``web_visits``, ``pricing_page_visits`` (web visits whose
         ``properties`` page/url/path mentions "pricing", see
         ``segkit.features._windows.PRICING_PAGE_PATTERN``), ``product_views``, ``cart_adds``,
         ``cart_abandonments`` (adds whose deadline passed by ``as_of`` without a purchase;

@@ -48,8 +48,8 @@ class CalibrationHoldout:
         :func:`segkit.features.compute` as of ``cutoff``.
     outcomes
         Indexed like ``features``: ``holdout_purchases`` (distinct UTC purchase days, i.e.
-        lifetimes' ``frequency_holdout``), ``holdout_purchase_events``, ``holdout_revenue``,
-        ``holdout_opens`` (human), ``holdout_clicks``, ``holdout_unsubscribed`` (an unsubscribe
+        lifetimes' ``frequency_holdout``), ``holdout_purchase_events``, ``holdout_revenue`` (net of
+        the refunds made in the holdout), ``holdout_opens`` (human), ``holdout_clicks``, ``holdout_unsubscribed`` (an unsubscribe
         event or ``unsubscribed_at`` in the holdout) and ``holdout_active`` (any human open,
         click, purchase, web visit, product view or cart add in the holdout).
     duration_holdout
@@ -124,7 +124,7 @@ def _outcome_expr(events: ir.Table, cutoff: pd.Timestamp, end: pd.Timestamp) -> 
     return held.group_by("subscriber_id").aggregate(
         holdout_purchases=utc_day(held.ts).nunique(where=is_purchase),
         holdout_purchase_events=kind.count(where=is_purchase),
-        holdout_revenue=held.value.sum(where=is_purchase),
+        holdout_revenue=held.value.sum(where=is_purchase | (kind == "refund")),  # net
         holdout_opens=kind.count(where=human_open),
         holdout_clicks=kind.count(where=kind == "click"),
         unsubscribe_events=kind.count(where=kind == "unsubscribe"),

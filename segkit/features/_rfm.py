@@ -11,6 +11,10 @@ lifetimes' ``summary_data_from_transaction_data(..., freq='D')``:
 * ``T`` = day of ``as_of`` - first purchase day;
 * ``monetary_value`` = mean value of the repeat purchase days (the first day excluded), and 0 when
   there is no repeat purchase, as in lifetimes (Gamma-Gamma fits use ``frequency > 0`` only).
+  Refunds (``refund`` events, negative values) are netted: those after the first purchase day
+  reduce the repeat value, those on the first day undo first-day purchases (excluded anyway);
+  a refund never adds or removes a purchase occasion, and a repeat value netted below zero
+  counts as 0 (an order fully cancelled on a later day leaves that day at value 0).
 
 ``recency`` and ``T`` are divided by the unit length (1 for ``"D"``, 7 for ``"W"``), which equals
 lifetimes with ``freq='D', freq_multiplier=7`` for weeks: purchase occasions stay days.
@@ -47,13 +51,10 @@ def rfm_expr(
     """RFM per customer with at least one purchase in ``[start, as_of]`` (an Ibis expression)."""
     length = unit_days(unit)
     as_of_day = int(as_of.timestamp() // SECONDS_PER_DAY)
-    keep = [
-        events.event_type == "purchase",
-        events.ts <= ibis.literal(as_of, type="timestamp('UTC')"),
-    ]
+    keep = [events.ts <= ibis.literal(as_of, type="timestamp('UTC')")]
     if start is not None:
         keep.append(events.ts >= ibis.literal(start, type="timestamp('UTC')"))
-    purchases = events.filter(*keep)
+    purchases = events.filter(events.event_type == "purchase", *keep)
     days = (
         purchases.mutate(day=utc_day(purchases.ts))
         .group_by(["subscriber_id", "day"])
@@ -66,15 +67,26 @@ def rfm_expr(
         total_value=days.day_value.sum(),
         first_value=days.day_value.argmin(days.day),
     )
+    refunds = _later_refunds(events.filter(events.event_type == "refund", *keep), per_customer)
+    per_customer = per_customer.left_join(refunds, "subscriber_id")
     frequency = per_customer.n_days - 1
-    repeat_value = per_customer.total_value - per_customer.first_value
+    repeat_value = (per_customer.total_value - per_customer.first_value
+                    + per_customer.later_refunds.fill_null(0.0))
     return per_customer.select(
         "subscriber_id",
         frequency=frequency.cast("float64"),
         recency=(per_customer.last_day - per_customer.first_day) / length,
         T=(as_of_day - per_customer.first_day) / length,
-        monetary_value=ibis.ifelse(frequency > 0, repeat_value / frequency, 0.0),
+        monetary_value=ibis.ifelse(frequency > 0, ibis.greatest(repeat_value / frequency, 0.0), 0.0),
     )
+
+
+def _later_refunds(refunds: ir.Table, per_customer: ir.Table) -> ir.Table:
+    """Sum of each buyer's refund values (negative) after their first purchase day."""
+    firsts = per_customer.select("subscriber_id", "first_day")
+    dated = refunds.mutate(day=utc_day(refunds.ts)).join(firsts, "subscriber_id")
+    later = dated.filter(dated.day > dated.first_day)
+    return later.group_by("subscriber_id").aggregate(later_refunds=later.value.sum())
 
 
 def rfm(
@@ -103,7 +115,7 @@ def rfm(
     pandas.DataFrame
         Indexed by ``subscriber_id`` (customers with a purchase in the period only), float
         columns ``frequency, recency, T, monetary_value``; ``attrs`` holds ``as_of``, ``unit``
-        and ``start`` (ISO 8601 strings). Definitions in the module docstring (Fader, Hardie & Lee 2005).
+        (also as ``rfm_unit``, the key of :func:`compute`) and ``start`` (ISO 8601 strings). Definitions in the module docstring (Fader, Hardie & Lee 2005).
     """
     as_of_ts = utc_timestamp(as_of)
     unit = check_unit(unit, "unit")
@@ -115,6 +127,7 @@ def rfm(
     frame.attrs.update(
         as_of=as_of_ts.isoformat(),
         unit=unit,
+        rfm_unit=unit,  # the key segkit.features.compute uses, read by the CLV models' fit_features
         start=None if start_ts is None else start_ts.isoformat(),
     )
     return frame

@@ -63,7 +63,7 @@ MICROS_PER_DAY = SECONDS_PER_DAY * MICROS_PER_SECOND
 #: into pricing-page and other visits; ``abandoned_cart`` repeats the abandoned cart adds.
 STREAMS = (
     "send", "machine_open", "human_open", "click", "purchase", "web_visit", "pricing_page_visit",
-    "product_view", "cart_add", "unsubscribe", "other", "abandoned_cart",
+    "product_view", "cart_add", "unsubscribe", "other", "abandoned_cart", "refund",
 )  # fmt: skip
 _STREAM = {name: code for code, name in enumerate(STREAMS)}
 #: Feature stem -> streams whose window counts it adds up.
@@ -185,9 +185,11 @@ class FeatureTimeline:
             (kind == "product_view", _STREAM["product_view"]),
             (kind == "cart_add", _STREAM["cart_add"]),
             (kind == "unsubscribe", _STREAM["unsubscribe"]),
+            (kind == "refund", _STREAM["refund"]),
             else_=_STREAM["other"],
         ).cast("int8")
-        value = ibis.ifelse(kind == "purchase", events.value, ibis.null("float64"))
+        money = kind.isin(["purchase", "refund"])
+        value = ibis.ifelse(money, events.value, ibis.null("float64"))
         rows = events.select("subscriber_id", "ts", stream=stream, value=value)
         abandoned = abandoned_adds(events, hours).select(
             "subscriber_id", "ts", stream=ibis.literal(_STREAM["abandoned_cart"], "int8"),
@@ -237,6 +239,9 @@ class FeatureTimeline:
             self._segments[name] = (segment[starts[mine]] % self._n, starts[mine],
                                     int(ends[-1]) if mine.any() else 0)
         self._index_purchases(ts, value, first_of_segment)
+        _, refund_starts, refund_end = self._segments["refund"]
+        self._refunds_from = int(refund_starts[0]) if len(refund_starts) else 0
+        self._refund_values = np.append(np.nan_to_num(value[self._refunds_from:refund_end]), 0.0)
 
     def _index_purchases(self, ts: np.ndarray, value: np.ndarray, first_of_segment: np.ndarray) -> None:
         """Values, value counts and UTC days of the purchase stream only (positions relative to
@@ -338,10 +343,12 @@ class FeatureTimeline:
         }
         counts["cart_abandonments"] = self._abandoned(starts, judged)
         purchases = self._purchase_positions(positions["purchase"])
+        refunds = np.clip(positions["refund"] - self._refunds_from, 0, None)
         counts["revenue"] = np.stack([
             _range_sums(self._values, purchases[:, j], purchases[:, -1])
+            + _range_sums(self._refund_values, refunds[:, j], refunds[:, -1])
             for j in range(len(self.windows), 0, -1)
-        ])
+        ])  # net of refunds
         counts["valued"] = np.stack([
             self._valued[purchases[:, -1]] - self._valued[purchases[:, j]]
             for j in range(len(self.windows), 0, -1)
@@ -360,7 +367,7 @@ class FeatureTimeline:
         times["first_event"] = first
         has_event = np.logical_or.reduce([count > 0 for count in up_to_now.values()])
         status, known = self._status(now, has_event)
-        rfm = self._rfm(purchases, as_of_ts)
+        rfm = self._rfm(purchases, as_of_ts, positions["refund"])
         local = self._local(now)
         any_unsubscribe = up_to_now["unsubscribe"] > 0
         index = pd.Index(self._ids[known], name="subscriber_id", dtype="str")
@@ -421,8 +428,25 @@ class FeatureTimeline:
         }
         return status, has_event | listed
 
-    def _rfm(self, positions: np.ndarray, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
-        """Fader, Hardie & Lee RFM on UTC purchase days (see ``segkit.features._rfm``)."""
+    def _later_refunds(self, refunds: np.ndarray, first_day: np.ndarray) -> np.ndarray:
+        """Each subscriber's refund values (up to now) after the UTC day ``first_day``."""
+        owners = np.flatnonzero(refunds[:, -1] > refunds[:, 0])
+        out = np.zeros(self._n)
+        if not len(owners):
+            return out
+        ranks = np.searchsorted(self._times, (first_day[owners] + 1) * MICROS_PER_DAY, side="left")
+        needles = (_STREAM["refund"] * self._n + owners) * self._span + ranks
+        _, starts, end = self._segments["refund"]
+        lo = int(starts[0])
+        after = np.searchsorted(self._keys[lo:end], needles) + lo
+        begin = np.minimum(after, refunds[owners, -1]) - self._refunds_from
+        out[owners] = _range_sums(self._refund_values, begin, refunds[owners, -1] - self._refunds_from)
+        return out
+
+    def _rfm(self, positions: np.ndarray, as_of: pd.Timestamp,
+             refunds: np.ndarray) -> dict[str, np.ndarray]:
+        """Fader, Hardie & Lee RFM on UTC purchase days, refunds after the first purchase day
+        netted in the monetary value (see ``segkit.features._rfm``)."""
         start, end = positions[:, 0], positions[:, -1]
         bought = end > start
         first, last = start, np.maximum(end - 1, 0)
@@ -435,8 +459,9 @@ class FeatureTimeline:
         first_value = _range_sums(self._values, start, first_day_end)
         length = unit_days(self.rfm_unit)
         as_of_day = int(as_of.timestamp() // SECONDS_PER_DAY)
+        repeat = total - first_value + self._later_refunds(refunds, self._days[first])
         with np.errstate(divide="ignore", invalid="ignore"):
-            monetary = np.where(frequency > 0, (total - first_value) / frequency, 0.0)
+            monetary = np.where(frequency > 0, np.maximum(repeat / frequency, 0.0), 0.0)
         nothing = np.full(self._n, np.nan)
         return {
             "frequency": np.where(bought, frequency, nothing),

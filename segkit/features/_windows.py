@@ -61,8 +61,8 @@ def bucket(ts: ir.TimestampValue, as_of: pd.Timestamp, windows: tuple[int, ...])
 
 def event_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...]) -> ir.Table:
     """Long table per (subscriber, bucket): event counts by type (``n_<type>``, plus
-    ``n_human_open`` and ``n_pricing_page_visit``, see :data:`PRICING_PAGE_PATTERN`), purchase
-    value sum and count, last human open / click / purchase time and first event time.
+    ``n_human_open`` and ``n_pricing_page_visit``, see :data:`PRICING_PAGE_PATTERN`), net
+    revenue (purchase values plus the negative refund values), the count of valued purchases, last human open / click / purchase time and first event time.
 
     Times stay timestamps (converted in pandas): on DuckDB ``epoch_seconds`` of a ``TIMESTAMPTZ``
     goes through a time-zone cast that cost more than the whole aggregation.
@@ -79,7 +79,7 @@ def event_summary(events: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...
     metrics["n_pricing_page_visit"] = keyed.count(
         where=(kind == "web_visit") & keyed.properties.re_search(PRICING_PAGE_PATTERN)
     )
-    metrics["value_sum"] = keyed.value.sum(where=is_purchase)
+    metrics["value_sum"] = keyed.value.sum(where=is_purchase | (kind == "refund"))  # net revenue
     metrics["value_n"] = keyed.value.count(where=is_purchase)
     metrics["last_open_ts"] = keyed.ts.max(where=is_human_open)
     metrics["last_click_ts"] = keyed.ts.max(where=kind == "click")

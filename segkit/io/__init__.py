@@ -13,7 +13,7 @@ from segkit.io._experiment import (
 )
 from segkit.io._ingest import INGEST_PROGRESS_TOTAL
 from segkit.io._interactions import INTERACTION_EVENT_TYPES, read_interactions
-from segkit.io._lists import read_id_list, write_export_csv
+from segkit.io._lists import personal_data_note, read_id_list, write_export_csv, write_private_file
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS, MACHINE_USER_AGENT_PATTERN
 from segkit.io._report import IngestReport
 from segkit.io._workspace import WORKSPACE_TABLES, Workspace
@@ -29,8 +29,10 @@ __all__ = [
     "Workspace",
     "experiment_units",
     "list_experiments",
+    "personal_data_note",
     "read_experiment_csv",
     "read_id_list",
     "read_interactions",
     "write_export_csv",
+    "write_private_file",
 ]

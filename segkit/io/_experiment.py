@@ -58,7 +58,8 @@ WITH camp AS (
            max(CASE WHEN event_type = 'click' THEN 1 ELSE 0 END) AS click,
            max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS conversion,
            sum(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS orders,
-           sum(CASE WHEN event_type = 'purchase' THEN coalesce(value, 0) ELSE 0 END) AS revenue
+           sum(CASE WHEN event_type IN ('purchase', 'refund') THEN coalesce(value, 0) ELSE 0 END)
+               AS revenue
     FROM ev JOIN first_send USING (subscriber_id)
     WHERE ev.event_type <> 'send' AND ev.ts >= first_send.sent_at
       AND ev.ts < first_send.sent_at + to_microseconds({window_us})

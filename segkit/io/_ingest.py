@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from segkit._schema import TABLES, TableSchema
+from segkit._schema import ORDER_LINES, TABLES, TableSchema
 from segkit._version import __version__
 from segkit.errors import InputError, ValidationError
 from segkit.io._load import load
 from segkit.io._machine import refresh_machine_opens
+from segkit.io._orders import check_order_columns, load_orders, prepare_order_lines
 from segkit.io._parse import check_tz_argument
 from segkit.io._read import RawInput, read_source
 from segkit.io._report import IngestReport, empty_quarantine
@@ -39,9 +40,16 @@ def _noop(advance: int = 1) -> None:
     return None
 
 
+#: Ingest targets that are not stored tables: order lines become purchase and refund events.
+ORDERS = "orders"
+
+
 def schema_for(table: str) -> TableSchema:
+    if table == ORDERS:
+        return ORDER_LINES
     if table not in TABLES:
-        raise ValidationError(f"unknown table {table!r}; valid: {', '.join(sorted(TABLES))}")
+        valid = ", ".join(sorted([*TABLES, ORDERS]))
+        raise ValidationError(f"unknown table {table!r}; valid: {valid}")
     return TABLES[table]
 
 
@@ -55,6 +63,7 @@ def run_ingest(
     sep: str | None,
     progress: Callable[[int], Any] | None,
     allow_reingest: bool = False,
+    constants: Mapping[str, object] | None = None,
 ) -> IngestReport:
     """See :meth:`segkit.io.Workspace.ingest`."""
     schema = schema_for(table)
@@ -65,29 +74,55 @@ def run_ingest(
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
     raw = read_source(source, sep=sep)
     advance(_STEP_READ)
-    mapped, provided, extras = map_columns(raw.frame, schema, mapping, raw.source)
+    frame = with_constants(raw.frame, constants, raw.source)
+    mapped, provided, extras = map_columns(frame, schema, mapping, raw.source)
     con = workspace.connection
+    if table == ORDERS:
+        check_order_columns(provided, raw.source)
     validated = validate(
         mapped, schema, provided=provided, extras=extras, tz=tz, source=raw.source, con=con
     )
+    if table == ORDERS:
+        validated = prepare_order_lines(validated)
     advance(_STEP_VALIDATE)
     suppressed = find_suppressed_rows(con, mapped)
     if not allow_reingest:
         validated = _drop_rows(validated, suppressed.positions)
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
-               "allow_reingest": allow_reingest}
+               "allow_reingest": allow_reingest, "set": {k: str(v) for k, v in (constants or {}).items()}}
     con.execute("BEGIN TRANSACTION")
     try:
         if allow_reingest:
-            _readmit(con, validated, suppressed, schema.name, started)
+            _readmit(con, validated, suppressed, table, started)
         dropped = 0 if allow_reingest else len(suppressed.positions)
-        report = _transaction(workspace, schema, raw, validated, options, started, advance, dropped)
+        report = _transaction(
+            workspace, table, schema, raw, validated, options, started, advance, dropped
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     advance(_STEP_FINISH)
     return report
+
+
+def with_constants(
+    frame: pd.DataFrame, constants: Mapping[str, object] | None, source: str
+) -> pd.DataFrame:
+    """``frame`` with one constant column per ``constants`` item (``--set column=value``); a
+    column the source already has (ignoring case) is an error rather than silently replaced."""
+    if not constants:
+        return frame
+    present = {str(c).strip().lower(): str(c) for c in frame.columns}
+    for name in constants:
+        if not str(name).strip():
+            raise InputError(f"{source}: --set needs a column name, got {name!r}")
+        if str(name).strip().lower() in present:
+            raise InputError(
+                f"{source}: --set {name}=... names a column the file already has "
+                f"({present[str(name).strip().lower()]!r}); drop --set or map another column"
+            )
+    return frame.assign(**{str(name).strip(): value for name, value in constants.items()})
 
 
 def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:
@@ -124,6 +159,7 @@ def _readmit(
 
 def _transaction(
     workspace: Workspace,
+    table: str,
     schema: TableSchema,
     raw: RawInput,
     validated: Validated,
@@ -134,7 +170,10 @@ def _transaction(
 ) -> IngestReport:
     con = workspace.connection
     ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
-    outcome = load(con, schema, validated)
+    if table == ORDERS:
+        outcome = load_orders(con, validated, int(ingest_id))
+    else:
+        outcome = load(con, schema, validated)
     advance(_STEP_LOAD)
     if schema.name == "events" and outcome.loaded:
         refresh_machine_opens(con, "_segkit_affected", workspace.machine_open_seconds)
@@ -142,9 +181,9 @@ def _transaction(
     advance(_STEP_MACHINE)
     problems = pd.concat([validated.problems, outcome.problems]).sort_index()
     quarantine = _quarantine_frame(problems)
-    notes = tuple(raw.notes + validated.notes)
+    notes = tuple(raw.notes + validated.notes + outcome.notes)
     report = IngestReport(
-        table=schema.name,
+        table=table,
         source=raw.source,
         ingest_id=int(ingest_id),
         rows_read=len(raw.frame),

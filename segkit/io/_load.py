@@ -16,7 +16,7 @@ Rules (documented in :meth:`segkit.io.Workspace.ingest`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -39,6 +39,7 @@ class LoadOutcome:
     loaded: int
     duplicates: int
     problems: pd.DataFrame  # index: row position; columns: column, value, reason
+    notes: list[str] = field(default_factory=list)
 
 
 def load(con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated) -> LoadOutcome:

@@ -82,8 +82,11 @@ def _canonical_event_type(raw: str) -> str | None:
     return EVENT_TYPE_ALIASES.get(key)
 
 
-def parse_numbers(values: pd.Series, *, column: str) -> tuple[pd.Series, Problems]:
-    """Non-negative finite numbers no larger than :data:`MAX_VALUE`."""
+def parse_numbers(
+    values: pd.Series, *, column: str, signed: bool = False
+) -> tuple[pd.Series, Problems]:
+    """Finite numbers no larger than :data:`MAX_VALUE` in magnitude, non-negative unless
+    ``signed`` (returns and cancellations)."""
     if pd.api.types.is_bool_dtype(values):
         values = values.astype(object)
     if pd.api.types.is_numeric_dtype(values):
@@ -98,8 +101,9 @@ def parse_numbers(values: pd.Series, *, column: str) -> tuple[pd.Series, Problem
         problems = [
             (unparsed, f"{column} is not a number"),
             (np.isinf(array), f"{column} is not a finite number"),
-            (array < 0, f"{column} is negative; values must be >= 0"),
-            (array > MAX_VALUE, f"{column} is implausibly large (> {MAX_VALUE:.0e})"),
+            (np.zeros(len(array), dtype=bool) if signed else array < 0,
+             f"{column} is negative; values must be >= 0"),
+            (np.abs(array) > MAX_VALUE, f"{column} is implausibly large (> {MAX_VALUE:.0e})"),
         ]
     return numbers, problems
 

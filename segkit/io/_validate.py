@@ -16,9 +16,18 @@ from segkit.io._read import header_hint
 
 #: Columns derived at ingest, never read from the source (a source ``machine_open`` column is kept
 #: as a property, where the machine-open detection reads it).
-DERIVED_COLUMNS: dict[str, frozenset[str]] = {"events": frozenset({"machine_open"})}
+DERIVED_COLUMNS: dict[str, frozenset[str]] = {
+    "events": frozenset({"machine_open"}),
+    "order_lines": frozenset({"line_id", "ingest_id"}),
+}
 #: Where extra source columns go, per table; tables not listed ignore them (with a note).
-EXTRA_COLUMNS_INTO: dict[str, str] = {"events": "properties", "subscribers": "attributes"}
+EXTRA_COLUMNS_INTO: dict[str, str] = {
+    "events": "properties", "subscribers": "attributes", "order_lines": "attributes"
+}
+#: Numeric columns that may be negative: returns and cancellations (an event's value is
+#: negative only on a refund; see :func:`_refund_signs`).
+SIGNED_COLUMNS = frozenset({("events", "value"), ("order_lines", "quantity"),
+                            ("order_lines", "value")})
 MISSING_REASON = "required value is missing"
 
 
@@ -118,7 +127,12 @@ def validate(
     required = set(schema.required)
     types = {c.name: c.sql_type for c in schema.columns}
     for column in provided:
-        converted, problems = _convert(frame[column], column, types[column], tz, source, con)
+        signed = (schema.name, column) in SIGNED_COLUMNS
+        converted, problems = _convert(
+            frame[column], column, types[column], tz, source, con, signed=signed
+        )
+        if schema.name == "events" and column == "value" and "event_type" in clean:
+            problems = [*problems, _negative_non_money(converted, clean["event_type"])]
         if column in required:
             # after the parser's problems, so only truly absent values remain NaN here
             problems = [*problems, (np.asarray(converted.isna(), dtype=bool), MISSING_REASON)]
@@ -142,16 +156,44 @@ def validate(
     )
     problems.insert(1, "value", _cell_text(frame, problems["column"]))
     notes = _extra_notes(schema.name, extras)
-    return Validated(clean[~bad], problems, provided, extras, notes)
+    clean = clean[~bad]
+    if schema.name == "events" and {"event_type", "value"} <= set(clean.columns):
+        clean = _refund_signs(clean, notes)
+    return Validated(clean, problems, provided, extras, notes)
+
+
+def _negative_non_money(value: pd.Series, event_type: pd.Series) -> tuple[np.ndarray, str]:
+    """Negative values on events other than purchases and refunds."""
+    money = np.asarray(event_type.isin(["purchase", "refund"]), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        negative = np.asarray(value.to_numpy(dtype=float, na_value=np.nan) < 0, dtype=bool)
+    return negative & ~money, "value is negative; only refunds (and returned purchases) may be"
+
+
+def _refund_signs(clean: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """A purchase with a negative value is a return: loaded as a ``refund``; a refund's value is
+    stored negative whichever sign the source used, so sums of ``value`` are net revenue."""
+    value = clean["value"]
+    returned = (clean["event_type"] == "purchase") & (value < 0)
+    positive_refund = (clean["event_type"] == "refund") & (value > 0)
+    if returned.any():
+        clean = clean.assign(event_type=clean["event_type"].astype(object).where(~returned, "refund"))
+        notes.append(f"{int(returned.sum())} purchase(s) with a negative value loaded as refunds")
+    if positive_refund.any():
+        clean = clean.assign(value=value.where(~positive_refund, -value))
+        notes.append(f"{int(positive_refund.sum())} refund value(s) given as positive amounts "
+                     "stored negative (refunds reduce revenue)")
+    return clean
 
 
 def _convert(
-    values: pd.Series, column: str, sql_type: str, tz: str | None, source: str, con
+    values: pd.Series, column: str, sql_type: str, tz: str | None, source: str, con,
+    *, signed: bool = False,
 ) -> tuple[pd.Series, _parse.Problems]:
     if sql_type == "TIMESTAMPTZ":
         return _parse.parse_timestamps(values, column=column, tz=tz, source=source)
     if sql_type == "DOUBLE":
-        return _parse.parse_numbers(values, column=column)
+        return _parse.parse_numbers(values, column=column, signed=signed)
     if sql_type == "BOOLEAN":
         return _parse.parse_booleans(values)
     if sql_type == "JSON":

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from segkit._pause import pause_point
-from segkit._schema import TABLES, Column, TableSchema
+from segkit._schema import ORDER_LINES, TABLES, Column, TableSchema
 from segkit.errors import InputError, ValidationError
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._pending import (
@@ -65,7 +65,7 @@ QUARANTINE = TableSchema(
 
 #: Everything :meth:`Workspace.table` can return.
 WORKSPACE_TABLES: dict[str, TableSchema] = {
-    **TABLES, "ingest_log": INGEST_LOG, "quarantine": QUARANTINE, **PRIVACY_TABLES
+    **TABLES, "order_lines": ORDER_LINES, "ingest_log": INGEST_LOG, "quarantine": QUARANTINE, **PRIVACY_TABLES
 }
 #: Columns added after a table was first released: ``(table, column, type and default)``, added
 #: to older workspace files when opened for writing.
@@ -192,13 +192,21 @@ class Workspace:
         sep: str | None = None,
         progress: Callable[[int], Any] | None = None,
         allow_reingest: bool = False,
+        constants: Mapping[str, object] | None = None,
     ) -> IngestReport:
         """Validate ``source`` and load it into ``table`` in one transaction.
 
         Parameters
         ----------
         table
-            One of ``events``, ``subscribers``, ``campaigns``, ``assignments``.
+            One of ``events``, ``subscribers``, ``campaigns``, ``assignments``, or ``orders``:
+            order (invoice) lines with ``order_id``, ``subscriber_id``, ``ts`` and
+            ``quantity`` + ``unit_price`` (or ``value``), optionally ``product_id``,
+            ``product_name``, ``category``. The lines are kept in ``order_lines`` and each order
+            becomes ONE ``purchase`` event (value = sum of quantity x unit_price), or a
+            ``refund`` with a negative value for a cancellation or return, linked to the order
+            it undoes where the log allows it (see :mod:`segkit.io._orders`). The counts are
+            lines; lines without a customer are quarantined.
         source
             A DataFrame, or a path to a CSV (optionally gzipped; detected from the bytes) or
             Parquet file.
@@ -213,6 +221,10 @@ class Workspace:
             CSV delimiter; detected from the header (``,``, ``;``, tab, ``|``) when omitted.
         progress
             Called with increments summing to :data:`segkit.io.INGEST_PROGRESS_TOTAL`.
+        constants
+            ``{column: value}`` columns filled with one value for every row (``--set
+            column=value``), e.g. ``{"event_type": "purchase"}`` for a purchase-only log; the
+            column may be canonical or an extra one, but not one the source already has.
         allow_reingest
             Load rows of subscribers erased by :func:`segkit.privacy.forget` (and lift their
             suppression, with a ``reingest`` audit entry). By default such rows are skipped:
@@ -243,7 +255,8 @@ class Workspace:
         timestamps between 1990-01-01 and 2100-01-01; ``event_type`` in
         :data:`segkit._schema.EVENT_TYPES` after :data:`~segkit._schema.EVENT_TYPE_ALIASES`
         (case-insensitive, spaces and hyphens read as underscores); ``value`` a finite number in
-        [0, 1e9] written with a decimal point (``12,5`` and ``$12`` are rejected); ``properties``
+        [0, 1e9] written with a decimal point (a ``refund`` is stored negative; a purchase with a
+        negative value is loaded as a refund) (``12,5`` and ``$12`` are rejected); ``properties``
         and ``attributes`` JSON objects; ``timezone`` an IANA name; ``consent`` a boolean
         (true/false, yes/no, 1/0); ``email`` containing ``@``; an assignment's subscriber
         already in ``subscribers``. A purchase without ``value`` is accepted (unknown revenue).
@@ -268,7 +281,7 @@ class Workspace:
 
         return run_ingest(
             self, table, source, mapping=mapping, tz=tz, sep=sep, progress=progress,
-            allow_reingest=allow_reingest,
+            allow_reingest=allow_reingest, constants=constants,
         )
 
     def compact(self) -> None:

@@ -30,7 +30,6 @@ def weight_events(interactions: pd.DataFrame, weights: dict[str, float] | None =
 def export_recommendations(
     recs: pd.DataFrame,
     subscribers: pd.DataFrame,
-    as_of: object,
     *,
     events: pd.DataFrame | None = None,
     suppressed: Iterable[str] = (),
@@ -43,7 +42,7 @@ def export_recommendations(
     """
     if "subscriber_id" not in recs.columns:
         raise InputError("recommendations need a subscriber_id column; pass a recommender's recommend() output")
-    consent = eligible(recs["subscriber_id"], subscribers, as_of, events=events, suppressed=suppressed)
+    consent = eligible(recs["subscriber_id"], subscribers, events=events, suppressed=suppressed)
     columns = [c for c in EXPORT_COLUMNS if c in recs.columns]
     kept = recs.loc[recs["subscriber_id"].astype(str).isin(consent.eligible), columns]
     return kept.reset_index(drop=True), consent

@@ -1,4 +1,4 @@
-"""Behavioural triggers evaluated as of a date, turned into consent-checked audiences."""
+"""Behavioural triggers evaluated as of a date, turned into audiences through today's consent."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 from segkit._suggest import did_you_mean
 from segkit._timestamps import utc_timestamp
-from segkit.consent import ConsentResult, eligible
+from segkit.consent import DEFAULT_SOFT_BOUNCE_LIMIT, ConsentResult, eligible
 from segkit.errors import ValidationError
 
 __all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience", "trigger_events"]
@@ -30,19 +30,23 @@ def trigger_events(
 ) -> pd.DataFrame:
     """The events :func:`trigger_audience` (with the same ``cart_hours`` and
     ``cart_lookback_days``) needs, selected in the database rather than loading every event:
-    ``subscriber_id, event_type, ts`` of every unsubscribe up to ``as_of`` and of the cart adds
-    and purchases of the cart lookback plus ``cart_hours`` (older ones cannot change a trigger)."""
+    ``subscriber_id, event_type, ts`` of the cart adds and purchases of the cart lookback plus
+    ``cart_hours`` up to ``as_of`` (older ones cannot change a trigger), and every event the
+    consent gate reads, at any date (:func:`segkit.consent.read_consent_events`: consent is
+    today's)."""
     import ibis
+
+    from segkit.consent import read_consent_events
 
     stamp = utc_timestamp(as_of)
     since = stamp - pd.Timedelta(days=cart_lookback_days, hours=cart_hours)
     literal = lambda value: ibis.literal(value, type="timestamp('UTC')")  # noqa: E731
     events = workspace.ibis().table("events")
-    carts = events.event_type.isin(["cart_add", "purchase"]) & (events.ts > literal(since))
-    keep = (carts | (events.event_type == "unsubscribe")) & (events.ts <= literal(stamp))
-    frame = events.filter(keep).select("subscriber_id", "event_type", "ts").to_pandas()
+    carts = (events.event_type.isin(["cart_add", "purchase"]) & (events.ts > literal(since))
+             & (events.ts <= literal(stamp)))
+    frame = events.filter(carts).select("subscriber_id", "event_type", "ts").to_pandas()
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return frame
+    return pd.concat([frame, read_consent_events(workspace)], ignore_index=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +140,7 @@ def trigger_audience(
     value_quantile: float = 0.8,
     suppressed: Iterable[str] = (),
     triggers: Sequence[str] | None = None,
+    soft_bounce_limit: int = DEFAULT_SOFT_BOUNCE_LIMIT,
 ) -> TriggerAudience:
     """Evaluate the behavioural triggers as of ``as_of`` and keep only who may be emailed.
 
@@ -151,7 +156,8 @@ def trigger_audience(
     A subscriber can have several triggers (one row each). ``triggers`` limits the evaluation to
     those names (default: all; an unknown name raises listing the valid ones), so the consent
     decision counts only their candidates. Everyone passes through
-    :func:`segkit.consent.eligible` (unsubscribe events from ``events`` included).
+    :func:`segkit.consent.eligible`, which reads the latest state in ``subscribers`` and
+    ``events`` (events after ``as_of`` included: consent is today's, whatever the trigger date).
     """
     chosen = check_triggers(triggers)
     stamp = utc_timestamp(as_of)
@@ -164,7 +170,8 @@ def trigger_audience(
     table = pd.concat([cart, *_from_features(features, stamp, inactive_days, new_days, value_quantile)],
                       ignore_index=True)
     table = table[table["trigger"].isin(chosen)]
-    decision = eligible(table["subscriber_id"], subscribers, stamp, events=events, suppressed=suppressed)
+    decision = eligible(table["subscriber_id"], subscribers, events=events, suppressed=suppressed,
+                        soft_bounce_limit=soft_bounce_limit)
     table = table[table["subscriber_id"].isin(decision.eligible)]
     table = table.assign(action=table["trigger"].map(TRIGGERS))
     table = table[["subscriber_id", "trigger", "trigger_time", "action"]].sort_values(

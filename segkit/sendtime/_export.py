@@ -41,16 +41,17 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
 def export_send_times(
     recs: pd.DataFrame,
     subscribers: pd.DataFrame,
-    as_of: object,
     *,
     events: pd.DataFrame | None = None,
     suppressed: Iterable[str] = (),
+    soft_bounce_limit: int = 3,
 ) -> tuple[pd.DataFrame, ConsentResult]:
-    """The send-time export restricted to subscribers who may be emailed.
+    """The send-time export restricted to subscribers who may be emailed today.
 
-    Applies :func:`segkit.consent.eligible` (subscribed, consented, not suppressed as of
-    ``as_of``) to the recommendations, then :func:`export_frame`. Use this for anything that
-    leaves segkit; :func:`export_frame` alone only selects columns.
+    Applies :func:`segkit.consent.eligible` to the recommendations (whatever their as-of date,
+    consent is the latest state in ``subscribers`` and ``events``), then :func:`export_frame`.
+    Use this for anything that leaves segkit; :func:`export_frame` alone only selects columns.
+    ``soft_bounce_limit``: consecutive soft bounces that exclude an address (see ``eligible``).
 
     Returns
     -------
@@ -61,5 +62,6 @@ def export_send_times(
 
     if "subscriber_id" not in recs.columns:
         raise InputError("recommendations need a subscriber_id column; pass segkit.sendtime.recommend's output")
-    consent = eligible(recs["subscriber_id"], subscribers, as_of, events=events, suppressed=suppressed)
+    consent = eligible(recs["subscriber_id"], subscribers, events=events, suppressed=suppressed,
+                       soft_bounce_limit=soft_bounce_limit)
     return export_frame(recs.loc[recs["subscriber_id"].isin(consent.eligible)]), consent

@@ -26,7 +26,8 @@ CORPUS = [
      "column 'ts' has timestamps without a time zone (e.g. '2024-07-01 10:00:00' on row 1)", None),
     ("naive_timestamps.csv", "events", ["--tz", "America/New_York"], 0, "loaded 2", (2, 2, 0, 0)),
     ("unparseable_dates.csv", "events", [], 0, "ts: not an ISO 8601 timestamp", (4, 1, 0, 3)),
-    ("negative_amounts.csv", "events", [], 0, "value is negative", (4, 1, 0, 3)),
+    # a purchase with a negative value is a return: loaded as a refund, not quarantined
+    ("negative_amounts.csv", "events", [], 0, "value is not a number", (4, 2, 0, 2)),
     ("nan_ids.csv", "events", [], 0, "subscriber_id: required value is missing", (4, 1, 0, 3)),
     ("duplicate_ids.csv", "events", [], 0, "duplicate event_id with different values (first on row 1)",
      (4, 2, 1, 1)),
@@ -155,3 +156,28 @@ def test_real_subprocess(tmp_path):
     assert bad.stderr.strip().splitlines() == [
         f"error: {BAD / 'latin1.csv'}: line 3 is not valid UTF-8 (byte 0xe9); re-save the file as UTF-8"
     ]
+
+
+def test_set_fills_a_constant_column(tmp_path):
+    file = tmp_path / "orders.csv"
+    file.write_text("customer,date,total\nc1,2024-01-01 10:00:00,12.5\nc2,2024-01-02 11:00:00,-4\n")
+    workspace = tmp_path / "ws.duckdb"
+    result = run(workspace, "ingest", "events", str(file), "--set", "event_type=purchase",
+                 "--map", "subscriber_id=customer", "--map", "ts=date", "--map", "value=total",
+                 "--tz", "Europe/London")
+    assert result.exit_code == 0, result.output
+    assert "read 2, loaded 2" in result.output
+    assert "1 purchase(s) with a negative value loaded as refunds" in result.output
+    with Workspace(workspace) as ws:
+        assert sorted(ws.table("events")["event_type"]) == ["purchase", "refund"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--set", "event_type"], "--set expects column=value, got 'event_type'"),
+    (["--set", "a=1", "--set", "a=2"], "--set a is given twice"),
+])  # fmt: skip
+def test_set_rejects_malformed_pairs(tmp_path, args, message):
+    file = tmp_path / "e.csv"
+    file.write_text("subscriber_id,ts\ns1,2024-01-01T10:00:00Z\n")
+    result = run(tmp_path / "ws.duckdb", "ingest", "events", str(file), *args)
+    assert result.exit_code == 2 and message in result.output

@@ -27,7 +27,7 @@ def planted_tables(planted) -> dict[str, pd.DataFrame]:
 def planted():
     """Synthetic tables (400 subscribers) with planted exclusions among consented subscribers:
     no consent, unsubscribed_at before the date, an unsubscribe event before the date, a
-    suppressed email, and one unsubscribing only after the date (stays eligible)."""
+    suppressed email, and one unsubscribing only after the date (excluded too: consent is today's)."""
     from segkit.datasets import synthetic
 
     data = synthetic(n_subscribers=400, seed=5)

@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import stat
 
 import pandas as pd
 import pytest
 
 from segkit.errors import InputError, ValidationError
-from segkit.explore import ExplorerData, ExplorerState, SegmentExplorer, explore, export_audience
+from segkit.explore import (
+    ExplorerData,
+    ExplorerState,
+    SegmentExplorer,
+    explore,
+    export_audience,
+    export_file_path,
+)
 
 from .conftest import AS_OF
 
 
 def expected_reasons(planted, candidates: pd.Index) -> pd.Series:
-    """Reason per candidate, computed with pandas from the raw tables ('' when eligible)."""
+    """Reason per candidate, computed with pandas from the raw tables ('' when eligible): the
+    latest state, at any date (the planted list has no complaints, bounces or re-subscribes)."""
     candidates = pd.Index(candidates)
     subs = planted["subscribers"].set_index("subscriber_id").reindex(candidates)
     events = planted["events"]
-    gone = set(events.loc[(events["event_type"] == "unsubscribe") & (events["ts"] <= AS_OF), "subscriber_id"])
-    unsubscribed = (subs["unsubscribed_at"] <= AS_OF).fillna(False) | candidates.isin(gone)
+    gone = set(events.loc[events["event_type"] == "unsubscribe", "subscriber_id"])
+    unsubscribed = subs["unsubscribed_at"].notna() | candidates.isin(gone)
     suppressed = subs["email"].str.lower().isin([e.lower() for e in planted["suppressed"]])
     reasons = pd.Series("", index=candidates)
     reasons[suppressed.to_numpy()] = "suppressed"
-    reasons[~subs["consent"].fillna(False).astype(bool).to_numpy()] = "no_consent"
+    reasons[~subs["consent"].fillna(False).astype(bool).to_numpy()] = "no consent"
     reasons[unsubscribed.to_numpy()] = "unsubscribed"
     return reasons
 
@@ -46,10 +56,10 @@ def test_export_excludes_planted_subscribers(data, planted, tmp_path):
     assert members == len(explorer.features)  # the segments cover everyone once
     groups = planted["groups"]
     planted_out = {*groups["no_consent"], *groups["unsubscribed_at"], *groups["unsubscribe_event"],
-                   *groups["suppressed"]}
+                   *groups["suppressed"], *groups["unsubscribes_later"]}
     assert not planted_out & set(audience)
-    assert set(groups["unsubscribes_later"]) <= set(audience)
-    assert "excluded" in explorer.message.value and "no_consent" in explorer.message.value
+    assert explorer.result.state.as_of == AS_OF  # unsubscribed after the explorer's date: still out
+    assert "excluded" in explorer.message.value and "no consent" in explorer.message.value
 
 
 def test_export_of_filtered_segment_reports_exclusions(data, planted):
@@ -58,7 +68,7 @@ def test_export_of_filtered_segment_reports_exclusions(data, planted):
     exported = export_audience(data, result, "active")
     assert exported.members == int((result.members.astype(str) == "active").sum())
     assert len(exported.audience) == 0  # nobody without consent may be emailed
-    assert exported.consent.counts["no_consent"] == exported.members - exported.consent.counts["unsubscribed"]
+    assert exported.consent.counts["no consent"] == exported.members - exported.consent.counts["unsubscribed"]
 
 
 def test_export_needs_subscribers_and_a_known_segment(features, data):
@@ -89,3 +99,41 @@ def test_export_button_writes_the_chosen_segment(data, planted, tmp_path):
     finally:
         data.subscribers = saved
     assert "needs the subscribers table" in explorer.message.value
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A repository (a ``.git`` folder) whose ``notebooks/`` is the working directory."""
+    repo = (tmp_path / "repo").resolve()
+    (repo / ".git").mkdir(parents=True)
+    (repo / "notebooks").mkdir()
+    monkeypatch.chdir(repo / "notebooks")
+    return repo
+
+
+def test_export_paths_default_to_the_repositorys_exports_folder(repository, tmp_path, monkeypatch):
+    assert export_file_path() == repository / "exports" / "audience.csv"
+    assert export_file_path("vip.csv") == repository / "exports" / "vip.csv"
+    assert export_file_path("  ") == repository / "exports" / "audience.csv"
+    assert export_file_path(tmp_path / "x.csv") == tmp_path / "x.csv"  # absolute: as given
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    monkeypatch.chdir(plain)  # outside a repository: the working directory's exports/
+    assert export_file_path() == plain.resolve() / "exports" / "audience.csv"
+
+
+def test_export_button_writes_into_exports_and_says_where(data, repository):
+    with contextlib.redirect_stdout(io.StringIO()):
+        explorer = SegmentExplorer(data, as_of=AS_OF)
+    target = repository / "exports" / "audience.csv"
+    assert explorer.export_path.value == str(target)  # shown in full before anything is written
+    explorer.segment.value = "inactive"
+    explorer.export_button.click()
+    assert target.is_file() and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    message = explorer.message.value
+    assert str(target) in message and "personal data (email addresses)" in message
+    assert "owner only" in message
+    assert list((repository / "notebooks").iterdir()) == []  # never silently beside the notebook
+    explorer.export_path.value = "lapsed.csv"  # a relative name lands in exports/ too
+    explorer.export_button.click()
+    assert (repository / "exports" / "lapsed.csv").is_file()

@@ -40,7 +40,7 @@ SPAN_US = int((pd.Timestamp("2025-12-31", tz="UTC") - FIRST) / US)
 HOURS = (0.5, 2.5, 24.0, 48.0)
 EVENT_TYPES = (
     "send", "open", "click", "purchase", "web_visit", "product_view", "cart_add",
-    "unsubscribe", "survey",
+    "unsubscribe", "refund", "survey",
 )  # fmt: skip
 PROPERTIES = (
     None,
@@ -71,6 +71,15 @@ def offsets(draw, windows: tuple[int, ...], hours: float) -> pd.Timedelta:
             st.integers(-400 * 86_400 * 10**6, 400 * 86_400 * 10**6).map(lambda us: us * US),
         )
     )
+
+
+def _value(draw, kind: str, values: tuple[float, ...]) -> float | None:
+    """A purchase's value (maybe missing), a refund's negative value, else none."""
+    if kind == "purchase":
+        return draw(st.none() | st.sampled_from(values))
+    if kind == "refund":
+        return -abs(draw(st.sampled_from(values)))
+    return None
 
 
 @st.composite
@@ -106,7 +115,7 @@ def scenarios(draw):
             "event_type": kind,
             "ts": instant(),
             "campaign_id": draw(st.sampled_from([None, *campaigns])),
-            "value": draw(st.none() | st.sampled_from(values)) if kind == "purchase" else None,
+            "value": _value(draw, kind, values),
             "machine_open": draw(st.booleans()) if kind == "open" else False,
             "properties": draw(st.sampled_from(PROPERTIES)),
         })  # fmt: skip

@@ -37,7 +37,7 @@ def test_reopening_keeps_data_and_timestamps_are_utc(tmp_path):
 def test_unknown_table_lists_valid_names(workspace):
     with pytest.raises(ValidationError, match="unknown table 'event'; valid: assignments"):
         workspace.table("event")
-    with pytest.raises(ValidationError, match="valid: assignments, campaigns, events, subscribers"):
+    with pytest.raises(ValidationError, match="valid: assignments, campaigns, events, orders, subscribers"):
         workspace.ingest("event", pd.DataFrame())
 
 

@@ -67,6 +67,10 @@ def build(path: Path) -> Path:
         con = ws.connection
         con.execute("CREATE TABLE feature_cache AS SELECT subscriber_id, 1.5 AS score, "
                     "subscriber_id || '-snapshot' AS note FROM subscribers")
+        con.execute(  # a stored invoice line (orders ingest), without its order event
+            "INSERT INTO order_lines (line_id, order_id, subscriber_id, ts, quantity, unit_price, "
+            "value, product_id) VALUES ('l1', 'o1', ?, '2024-02-01T10:00:00Z', 2, 5.0, 10.0, 'P1')",
+            [PLANTED_ID])
         con.execute("CREATE TABLE bounce_list (email VARCHAR, bounced_at TIMESTAMPTZ)")
         con.execute("INSERT INTO bounce_list VALUES (?, '2024-01-01'), ('z@example.com', NULL)",
                     [PLANTED_EMAIL.title()])

@@ -27,6 +27,7 @@ def test_access_returns_every_row_in_every_table(ws_path):
             "bounce_list": ws.connection.execute(
                 "SELECT count(*) FROM bounce_list WHERE lower(email) = ?", [PLANTED_EMAIL]).fetchall()[0][0],
             "quarantine": 3,
+            "order_lines": 1,
         }
         event_ids = set(ws.table("events").query("subscriber_id in @ids")["event_id"])
     assert held["row_counts"] == expected and held["total_rows"] == sum(expected.values())

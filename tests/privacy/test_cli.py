@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 
@@ -55,6 +56,8 @@ def test_access_command(ws_path, tmp_path):
     held = json.loads(out.read_text(encoding="utf-8"))
     assert held["row_counts"]["events"] == 36 and f"wrote {held['total_rows']} row(s)" in result.output
     assert PLANTED_EMAIL in out.read_text(encoding="utf-8")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # holds an email address: owner-only
+    assert str(out.resolve()) in result.output and "personal data" in result.output
     nobody = run(ws_path, "access", "nobody", "--out", str(tmp_path / "n.json"))
     assert nobody.exit_code == 0 and "nothing is held" in nobody.output
     no_out = run(ws_path, "access", PLANTED_ID)

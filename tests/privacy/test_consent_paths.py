@@ -64,7 +64,7 @@ def _report_sendtime(ws: Path, tmp: Path) -> set[str]:
     with Workspace(ws, read_only=True) as workspace:
         recs = recommend(workspace, STAMP)
         subscribers, events = workspace.table("subscribers"), workspace.table("events")
-    written = write_sendtime_export(recs, subscribers, events, STAMP, tmp / f"report-{ws.stem}",
+    written = write_sendtime_export(recs, subscribers, events, tmp / f"report-{ws.stem}",
                                     include_pii=True)  # written only with --include-pii
     return set(pd.read_csv(written.path)["subscriber_id"])
 

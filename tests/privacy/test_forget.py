@@ -44,7 +44,8 @@ def test_forget_removes_every_trace_from_tables_and_file(ws_path):
     with Workspace(ws_path) as ws:
         before = _traces(ws)
         assert {t for t, n in before.items() if n} == {
-            "events", "subscribers", "assignments", "quarantine", "feature_cache", "bounce_list"}
+            "events", "subscribers", "assignments", "quarantine", "feature_cache", "bounce_list",
+            "order_lines"}
         events_before = len(ws.table("events"))
         report = forget(ws, [PLANTED_ID], at=AT)
         assert sum(_traces(ws).values()) == 0
@@ -56,7 +57,7 @@ def test_forget_removes_every_trace_from_tables_and_file(ws_path):
     assert not ws_path.with_name(ws_path.name + ".compact").exists()
     removed = report.to_frame().set_index("table")["rows"]
     assert removed.to_dict() == {"assignments": 1, "bounce_list": 1, "events": 36, "feature_cache": 2,
-                                 "subscribers": 2, "quarantine": 3}
+                                 "order_lines": 1, "subscribers": 2, "quarantine": 3}
     assert report.erased == 1 and report.linked == 1 and report.compacted and not report.unknown
 
 

@@ -54,7 +54,7 @@ def _export(ws: Path, out: Path, *extra: str) -> pd.DataFrame:
     result = CliRunner().invoke(app, ["--workspace", str(ws), "export", "recommendations", "--as-of", AS_OF,
                                       "--top", "5", "--out", str(out), *extra])
     assert result.exit_code == 0, result.output
-    assert "eligible" in result.output
+    assert "consent is decided" in result.output
     return pd.read_csv(out, dtype={"subscriber_id": str})
 
 
@@ -65,8 +65,7 @@ def test_export_holds_only_eligible_subscribers(data, tmp_path):
     assert tuple(table.columns) == EXPORT_COLUMNS
     assert table.groupby("subscriber_id")["rank"].apply(list).map(lambda r: r == [1, 2, 3, 4, 5]).all()
     # the gate exactly as the other exports call it (segkit.segments.export_segment)
-    gate = eligible(data.subscribers["subscriber_id"], data.subscribers, pd.Timestamp(AS_OF, tz="UTC"),
-                    events=data.events)
+    gate = eligible(data.subscribers["subscriber_id"], data.subscribers, events=data.events)
     assert set(table["subscriber_id"]) == set(gate.eligible)
     # plant: exported subscribers lose consent / unsubscribe / get suppressed -> never exported again
     chosen = sorted(table["subscriber_id"].unique())[:3]
@@ -94,7 +93,7 @@ def test_export_function_and_event_weights():
     subs = pd.DataFrame({"subscriber_id": ["a", "b"], "consent": [True, False], "unsubscribed_at": [None, None]})
     recs = pd.DataFrame({"subscriber_id": ["a", "b"], "rank": [1, 1], "product_id": ["x", "y"],
                          "score": [1.0, 1.0], "model": ["ease", "ease"]})
-    table, gate = export_recommendations(recs, subs, "2024-01-01T00:00Z")
-    assert table["subscriber_id"].tolist() == ["a"] and gate.counts["no_consent"] == 1
+    table, gate = export_recommendations(recs, subs)
+    assert table["subscriber_id"].tolist() == ["a"] and gate.counts["no consent"] == 1
     frame = pd.DataFrame({"event_type": ["purchase", "product_view", "open"]})
     assert weight_events(frame)["weight"].tolist() == [EVENT_WEIGHTS["purchase"], EVENT_WEIGHTS["product_view"]]

@@ -21,7 +21,7 @@ def build_small_workspace(path: Path, n_subscribers: int = 500, seed: int = 1) -
     events = tables["events"]
     bad = events.head(3).copy()
     bad["event_id"] = ["bad-1", "bad-2", "bad-3"]
-    bad["event_type"] = ["teleport", "open", "purchase"]
+    bad["event_type"] = ["teleport", "open", "click"]  # a negative click value is quarantined
     bad["value"] = [None, None, -5.0]
     bad["ts"] = [bad["ts"].iloc[0], "not a date", bad["ts"].iloc[2]]
     with Workspace(path) as ws:

@@ -123,7 +123,7 @@ def test_churn_backtest_and_risk_list_match_segkit_churn(report, direct):
     ids = numbers["top_risk_ids"]  # pseudonyms: no raw id without --include-pii
     assert 0 < len(ids) <= 25 and all(re.fullmatch("p-[0-9a-f]{16}", i) for i in ids)
     scores = score_current(result, events, subscribers, end, windows=[30, 90])
-    allowed = eligible(scores["subscriber_id"], subscribers, end, events=events).eligible
+    allowed = eligible(scores["subscriber_id"], subscribers, events=events).eligible
     expected = scores.loc[scores["subscriber_id"].isin(allowed), "subscriber_id"].head(25).tolist()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PSEUDONYM_SALT_ENV, SALT)

@@ -149,7 +149,7 @@ def test_triggers_match_trigger_audience_after_consent(report, direct, suppresse
     assert numbers["triggered"] == {t: int(counts.get(t, 0)) for t in numbers["triggered"]}
     assert numbers["trigger_eligible_subscribers"] == len(audience.consent.eligible)
     assert numbers["trigger_excluded"] == audience.consent.counts.astype(int).to_dict()
-    assert numbers["trigger_excluded"]["unsubscribed"] + numbers["trigger_excluded"]["no_consent"] > 0
+    assert numbers["trigger_excluded"]["unsubscribed"] + numbers["trigger_excluded"]["no consent"] > 0
 
 
 def test_clusters_and_method_cards(report):

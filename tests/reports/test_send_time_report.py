@@ -32,8 +32,7 @@ def tables(small_workspace):
 def suppressed(tables):
     """One id and one (upper-cased) email of subscribers who could otherwise be emailed."""
     subscribers = tables["subscribers"]
-    gate = eligible(subscribers["subscriber_id"], subscribers, tables["events"]["ts"].max(),
-                    events=tables["events"])
+    gate = eligible(subscribers["subscriber_id"], subscribers, events=tables["events"])
     first, second = gate.eligible[:2]
     email = subscribers.set_index("subscriber_id").loc[second, "email"]
     return {"ids": {first, second}, "lines": [first, email.upper()]}
@@ -91,9 +90,8 @@ def test_export_is_consent_safe_and_has_no_email(report, tables, suppressed):
     export = pd.read_csv(path, dtype={"subscriber_id": str})
     assert tuple(export.columns) == EXPORT_COLUMNS and len(export) == numbers["export_rows"]
     assert export["recommended_local_hour"].between(0, 23).all()
-    as_of = pd.Timestamp(numbers["as_of"])
     subscribers = tables["subscribers"]
-    gate = eligible(subscribers["subscriber_id"], subscribers, as_of, events=tables["events"],
+    gate = eligible(subscribers["subscriber_id"], subscribers, events=tables["events"],
                     suppressed=suppressed["lines"])
     assert set(export["subscriber_id"]) == set(gate.eligible)
     assert not suppressed["ids"] & set(export["subscriber_id"]) and numbers["export_excluded"]["suppressed"] == 2

@@ -66,7 +66,7 @@ def test_cli_export(workspace, tmp_path):
     assert tuple(table.columns) == EXPORT_COLUMNS
     assert 0 < len(table) <= 300
     assert table["recommended_utc_hour"].between(0, 23).all()
-    assert "eligible" in result.output
+    assert "may be emailed" in result.output and "excluded" in result.output
 
 
 def test_cli_export_errors(workspace, tmp_path):

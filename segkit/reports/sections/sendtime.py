@@ -158,22 +158,22 @@ def write_sendtime_export(
     recs: pd.DataFrame,
     subscribers: pd.DataFrame,
     events: pd.DataFrame | None,
-    as_of: object,
     directory: str | Path | None,
     *,
     suppressed: Iterable[str] = (),
     include_pii: bool = False,
 ) -> SendTimeExport:
     """Write :data:`EXPORT_FILE` into ``directory``: the recommendations of every subscriber the
-    consent gate (:func:`segkit.consent.eligible`, unsubscribe events included) lets through,
-    in :func:`segkit.sendtime.export_frame` columns (the ``segkit sendtime export`` file).
+    consent gate (:func:`segkit.consent.eligible`: the latest state in ``subscribers`` and
+    ``events``, whatever the report's as-of date) lets through, in
+    :func:`segkit.sendtime.export_frame` columns (the ``segkit sendtime export`` file).
 
     The file is a list of subscriber ids to send to, personal data that report runs keep only
     with ``--include-pii``: without ``include_pii``, or with ``directory`` None (a notebook run
     by hand, outside the report runner), nothing is written and ``path`` is None; the row
     count and the consent decision are still returned.
     """
-    table, gate = export_send_times(recs, subscribers, as_of, events=events, suppressed=suppressed)
+    table, gate = export_send_times(recs, subscribers, events=events, suppressed=suppressed)
     if directory is None or not include_pii:
         return SendTimeExport(None, len(table), gate)
     return SendTimeExport(write_export_csv(table, Path(directory) / EXPORT_FILE), len(table), gate)

@@ -29,7 +29,11 @@ SELECT
     )
     AND REGEXP_MATCHES("t1"."properties", '(?i)"(page|url|path)"\s*:\s*"[^"]*pricing')) AS "n_pricing_page_visit",
   SUM("t1"."value") FILTER(WHERE
-    "t1"."event_type" = 'purchase') AS "value_sum",
+    (
+      "t1"."event_type" = 'purchase'
+    ) OR (
+      "t1"."event_type" = 'refund'
+    )) AS "value_sum",
   COUNT("t1"."value") FILTER(WHERE
     "t1"."event_type" = 'purchase') AS "value_n",
   MAX("t1"."ts") FILTER(WHERE

@@ -5,7 +5,11 @@ SELECT
   COUNT("t1"."event_type") FILTER(WHERE
     "t1"."event_type" = 'purchase') AS "holdout_purchase_events",
   SUM("t1"."value") FILTER(WHERE
-    "t1"."event_type" = 'purchase') AS "holdout_revenue",
+    (
+      "t1"."event_type" = 'purchase'
+    ) OR (
+      "t1"."event_type" = 'refund'
+    )) AS "holdout_revenue",
   COUNT("t1"."event_type") FILTER(WHERE
     (
       "t1"."event_type" = 'open'
