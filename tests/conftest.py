@@ -1,4 +1,4 @@
-"""Real faults for tests: a small tmpfs (disk full), a read-only bind mount, a filled disk.
+"""Fixtures shared across the test packages: real faults for tests, a small tmpfs (disk full), a read-only bind mount, a filled disk.
 
 Both mounts need root (the tests run as root in CI); elsewhere the tests using them are skipped.
 """
@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 
@@ -74,3 +75,19 @@ def _fill_disk(directory: Path, leave: int = 0) -> Path:
 def fill_disk() -> Callable[..., Path]:
     """``fill_disk(directory, leave=0)``: fill its file system, leaving ``leave`` bytes free."""
     return _fill_disk
+
+
+@pytest.fixture(scope="session")
+def online_retail_purchases() -> pd.DataFrame:
+    """The vendored UCI Online Retail log as canonical purchase events: one purchase per invoice
+    (value = sum of quantity x price), cancellations and lines without a customer left out."""
+    from segkit.datasets import online_retail
+
+    lines = online_retail()
+    lines = lines[lines["CustomerID"].notna() & ~lines["InvoiceNo"].str.startswith("C")]
+    lines = lines.assign(value=lines["Quantity"] * lines["UnitPrice"])
+    orders = lines.groupby("InvoiceNo").agg(
+        subscriber_id=("CustomerID", "first"), ts=("InvoiceDate", "min"), value=("value", "sum"))
+    local = orders["ts"].dt.tz_localize("Europe/London")
+    return orders.reset_index(drop=True).assign(
+        event_type="purchase", campaign_id=None, properties=None, ts=local.dt.tz_convert("UTC").to_numpy())

@@ -20,6 +20,7 @@ from segkit._timestamps import utc_timestamp
 from segkit.churn._align import align_labels
 from segkit.churn._backtest_result import ChurnBacktest, mean_metrics
 from segkit.churn._baselines import BetaGeoBaseline, RecencyRule
+from segkit.churn._compare import paired_bootstrap
 from segkit.churn._evaluate import ChurnEvaluation, evaluate
 from segkit.churn._features import churn_features, feature_matrix
 from segkit.churn._labels import (
@@ -44,6 +45,8 @@ RECENCY_COLUMNS = {
     "click": "days_since_last_click",
     "purchase": "days_since_last_purchase",
 }
+#: Resamples of the paired bootstrap behind the verdict.
+N_BOOTSTRAP = 200
 
 
 def _check_cutoffs(cutoffs: Iterable[object], horizon: int) -> tuple[pd.Timestamp, ...]:
@@ -65,13 +68,11 @@ def _check_cutoffs(cutoffs: Iterable[object], horizon: int) -> tuple[pd.Timestam
     return stamps
 
 
-def _recency_column(types: tuple[str, ...]) -> str:
-    """The recency rule's column: days since the last human open when opens are engagement,
-    else since the last click or purchase."""
-    for event_type, column in RECENCY_COLUMNS.items():
-        if event_type in types:
-            return column
-    return RECENCY_COLUMNS["open"]
+def _recency_columns(types: tuple[str, ...]) -> tuple[str, ...]:
+    """The recency rule's candidate columns: days since the last human open, click or purchase,
+    for the engagement types counted, in that order (the rule uses the first with data)."""
+    columns = tuple(column for event_type, column in RECENCY_COLUMNS.items() if event_type in types)
+    return columns or (RECENCY_COLUMNS["open"],)
 
 
 def _kinds(kind: str | Sequence[str]) -> tuple[str, ...]:
@@ -117,6 +118,7 @@ def backtest(
     windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
     threshold: float = 0.5,
     n_repeats: int = 5,
+    n_bootstrap: int = N_BOOTSTRAP,
     random_state: int = 0,
 ) -> ChurnBacktest:
     """Train churn classifiers at each cutoff and evaluate them at the next, with baselines.
@@ -141,8 +143,11 @@ def backtest(
         Probability at which the threshold metrics flag churn.
     n_repeats
         Shuffles per feature in the permutation importance.
+    n_bootstrap
+        Resamples of the paired bootstrap over customers (within each evaluation cutoff) that
+        compares the best classifier with the best baseline (``comparison``, ``verdict``).
     random_state
-        Seed of the models and of the permutation importance.
+        Seed of the models, the permutation importance and the bootstrap.
 
     Returns
     -------
@@ -155,8 +160,9 @@ def backtest(
     stamps = _check_cutoffs(cutoffs, horizon)
     kinds = _kinds(kind)
     types = tuple(event_types) if not isinstance(event_types, str) else (event_types,)
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 1:
-        raise ValidationError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
+    for name, value, least in (("n_repeats", n_repeats, 1), ("n_bootstrap", n_bootstrap, 20)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValidationError(f"{name} must be an integer >= {least}, got {value!r}")
     windows = tuple(windows)
     for cutoff in (stamps[0], stamps[-1]):  # refuse before the (slower) feature queries
         check_label_window(events, cutoff, horizon)
@@ -209,8 +215,9 @@ def backtest(
         lookback_days=lookback,
         event_types=types,
         recency_k=tuple(step.recency_k for step in steps),
-        recency_column=_recency_column(types),
+        recency_column=steps[0].recency_column,
         notes=tuple(dict.fromkeys(notes)),
+        comparison=_comparison(steps, means, n_bootstrap, random_state),
     )
 
 
@@ -224,6 +231,7 @@ class _Step:
     y: np.ndarray
     scores: dict[str, np.ndarray]
     recency_k: float
+    recency_column: str
     notes: tuple[str, ...]
 
 
@@ -239,14 +247,14 @@ def _step(
     """Fit the classifiers and baselines on ``train`` (features, labels) and evaluate on ``test``."""
     (train_x, train_y), (eval_x, eval_y) = train, test
     models = {k: ChurnModel(k, **options).fit(train_x, train_y) for k in kinds}
-    rule = RecencyRule(_recency_column(types)).fit(train_x, train_y)
+    rule = RecencyRule(_recency_columns(types)).fit(train_x, train_y)
     bgnbd = BetaGeoBaseline().fit(train_x, train_y)
     population, y = align_labels(eval_x, eval_y)
     scores = {k: m.predict_proba(population)[:, 1] for k, m in models.items()}
     scores["recency_rule"] = rule.predict_proba(population)[:, 1]
     scores["bgnbd_inactive"] = bgnbd.predict_proba(population)[:, 1]
     periods = horizon / (7 if eval_x.attrs.get("rfm_unit") == "W" else 1)
-    scores["bgnbd_no_purchase"] = bgnbd.probability_no_purchase(population, periods)
+    scores["bgnbd_no_purchase"] = bgnbd.no_purchase_score(population, periods)
     scores["base_rate"] = np.full(len(y), next(iter(models.values())).base_rate_)
     return _Step(
         evaluation=evaluate(y, scores, threshold, baselines=BASELINES),
@@ -255,8 +263,17 @@ def _step(
         y=y,
         scores=scores,
         recency_k=rule.k_,
+        recency_column=rule.column_,
         notes=bgnbd.warnings_,
     )
+
+
+def _comparison(steps: list[_Step], means: pd.DataFrame, n_bootstrap: int, seed: int) -> pd.DataFrame:
+    """Paired bootstrap of the best classifier against the best baseline (mean ROC-AUC)."""
+    best = {role: str(means.loc[means["role"] == role, "model"].iloc[0]) for role in ("model", "baseline")}
+    populations = [(step.y, step.scores) for step in steps]
+    return paired_bootstrap(populations, best["model"], best["baseline"], n_resamples=n_bootstrap,
+                            random_state=seed)
 
 
 def _scored(

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from segkit.churn._compare import PRIMARY_METRIC
 from segkit.churn._evaluate import ChurnEvaluation
 from segkit.churn._model import ChurnModel
+from segkit.errors import ValidationError
 
 __all__ = ["ChurnBacktest"]
 
@@ -51,6 +53,10 @@ class ChurnBacktest:
         Tuned k (days) of the recency rule at each training cutoff, and the feature it reads.
     notes
         Warnings raised on the way (e.g. thin BG/NBD data), in words.
+    comparison
+        The best classifier against the best baseline (by mean ROC-AUC), one row per metric:
+        the difference averaged over the evaluation cutoffs with a 95% paired-bootstrap interval
+        (:func:`segkit.churn._compare.paired_bootstrap`); what ``verdict`` reads.
     """
 
     table: pd.DataFrame
@@ -66,6 +72,7 @@ class ChurnBacktest:
     recency_k: tuple[float, ...]
     recency_column: str = "days_since_last_open"
     notes: tuple[str, ...] = ()
+    comparison: pd.DataFrame | None = None
     method: str = METHOD
 
     @property
@@ -84,8 +91,14 @@ class ChurnBacktest:
 
     @property
     def verdict(self) -> str:
-        """Which model wins, in plain words."""
-        return _verdict(self.table, self.mean_metrics())
+        """Which model wins, in plain words: a classifier "wins" only when its ROC-AUC is above
+        the best baseline's with the whole 95% interval of the difference above zero and no other
+        metric (PR-AUC, top-decile lift, Brier score, log loss) is worse with its interval;
+        otherwise the verdict names the leader and says the difference is within noise (or that
+        the metrics disagree)."""
+        if self.comparison is None:
+            raise ValidationError("this backtest has no comparison table; rerun segkit.churn.backtest")
+        return _verdict(self.comparison, self.table["eval_cutoff"].nunique())
 
     def summary(self) -> str:
         """Design, the mean metrics and the verdict."""
@@ -128,21 +141,49 @@ def mean_metrics(table: pd.DataFrame) -> pd.DataFrame:
     return means.sort_values("roc_auc", ascending=False, kind="stable").reset_index()
 
 
-def _verdict(table: pd.DataFrame, means: pd.DataFrame) -> str:
-    models = means[means["role"] == "model"]
-    baselines = means[means["role"] == "baseline"]
-    best, base = models.iloc[0], baselines.iloc[0]
-    n_eval = table["eval_cutoff"].nunique()
-    per_cut = table.pivot_table(index="eval_cutoff", columns="model", values="roc_auc")
-    wins = int((per_cut[best["model"]] > per_cut[list(baselines["model"])].max(axis=1)).sum())
-    if best["roc_auc"] > base["roc_auc"]:
-        return (
-            f"{best['model']} wins: mean ROC-AUC {best['roc_auc']:.3f} vs {base['roc_auc']:.3f} for "
-            f"the best baseline ({base['model']}), ahead of every baseline at {wins} of {n_eval} "
-            f"evaluation cutoff(s); PR-AUC {best['pr_auc']:.3f} vs {base['pr_auc']:.3f}."
-        )
-    return (
-        f"The baseline {base['model']} wins: mean ROC-AUC {base['roc_auc']:.3f} vs "
-        f"{best['roc_auc']:.3f} for the best classifier ({best['model']}); the classifiers do "
-        "not beat the simple rule on this data, so prefer the baseline."
+METRIC_NAMES = {
+    "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "top_decile_lift": "top-decile lift",
+    "brier": "Brier score", "log_loss": "log loss",
+}  # fmt: skip
+
+
+def _listing(names: list[str]) -> str:
+    words = [METRIC_NAMES[n] for n in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _verdict(comparison: pd.DataFrame, n_eval: int) -> str:
+    rows = comparison.set_index("metric")
+    primary = rows.loc[PRIMARY_METRIC]
+    model, base = str(primary["first"]), str(primary["second"])
+    others = rows.drop(index=PRIMARY_METRIC)
+    worse = [m for m in others.index if others.loc[m, "first_worse"]]
+    better = [m for m in others.index if others.loc[m, "first_better"]]
+    evidence = (
+        f"ROC-AUC {primary['value_first']:.3f} for {model} vs {primary['value_second']:.3f} for the "
+        f"best baseline ({base}), difference {primary['difference']:+.3f} (95% interval "
+        f"{primary['lower']:+.3f} to {primary['upper']:+.3f}; paired bootstrap over customers, "
+        f"{n_eval} evaluation cutoff(s))"
     )
+    if primary["first_better"] and not worse:
+        return f"{model} wins: {evidence}; not worse on the other metrics."
+    if primary["first_worse"] and not better:
+        return (f"The baseline {base} wins: {evidence}; the classifiers do not beat the simple rule "
+                "on this data, so prefer the baseline.")
+    if primary["first_better"]:
+        return (f"No clear winner: {model} ranks better ({evidence}) but is worse on "
+                f"{_listing(worse)}.")
+    if primary["first_worse"]:
+        return (f"No clear winner: {base} ranks better ({evidence}) but {model} is better on "
+                f"{_listing(better)}.")
+    leader = model if primary["difference"] > 0 else base
+    tail = ""
+    if worse and better:
+        tail = (f" {model} is worse on {_listing(worse)} and better on {_listing(better)}: no clear "
+                f"winner; the simpler {base} ranks as well.")
+    elif worse:
+        tail = f" {model} is worse on {_listing(worse)}, so prefer the simpler {base}."
+    elif better:
+        tail = f" {model} is better on {_listing(better)}."
+    return (f"{leader} has the highest ROC-AUC, but the difference is within noise: {evidence}."
+            + tail)

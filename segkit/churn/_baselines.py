@@ -1,8 +1,9 @@
 """The baselines every churn model must beat, with the same ``fit``/``predict_proba`` surface.
 
-* :class:`RecencyRule`: "churn if days since the last human open > k", k tuned on the training
-  cutoff to maximise Youden's J = TPR - FPR (Youden 1950). Its probability is the training churn
-  rate of the flagged or of the unflagged group, so Brier score and log loss are defined.
+* :class:`RecencyRule`: "churn if days since the last human open > k" (click, else purchase,
+  when the data hold no opens), k tuned on the training cutoff to maximise Youden's J = TPR - FPR
+  (Youden 1950). Its probability is the training churn rate of the flagged or of the unflagged
+  group, so Brier score and log loss are defined.
 * :class:`BetaGeoBaseline`: 1 - P(alive) from :class:`segkit.clv.BetaGeo` (Fader, Hardie & Lee
   2005) fitted on the purchase RFM of every buyer at the training cutoff and applied to the RFM
   at the scoring date. P(alive) is undefined for subscribers who never purchased; they get the
@@ -12,13 +13,16 @@
   probability of no purchase in the next t periods,
   ``P(Y(t) = 0 | x, t_x, T) = 1 - P(alive) + P(alive) ((alpha + T) / (alpha + T + t))^(r + x)``
   (an alive customer's posterior rate is gamma(r + x, alpha + T) and, without a purchase, no
-  dropout can happen), which :meth:`BetaGeoBaseline.probability_no_purchase` returns.
+  dropout can happen), which :meth:`BetaGeoBaseline.probability_no_purchase` returns. Both
+  probabilities are mapped into [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR] (order kept), so a
+  wrong certainty costs a bounded log loss.
 * The base rate (the training churn rate for everyone) needs no class: see ``backtest``.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +32,7 @@ from segkit.churn._align import align_labels, by_subscriber
 from segkit.clv import BetaGeo
 from segkit.errors import NotFittedError, ValidationError
 
-__all__ = ["BetaGeoBaseline", "RecencyRule"]
+__all__ = ["PROBABILITY_FLOOR", "RECENCY_COLUMNS", "BetaGeoBaseline", "RecencyRule"]
 
 RFM_COLUMNS = ("frequency", "recency", "T")
 
@@ -37,27 +41,59 @@ def _two_columns(p: np.ndarray) -> np.ndarray:
     return np.column_stack([1.0 - p, p])
 
 
-class RecencyRule:
-    """Flag churn when ``column`` (days since the last human open by default) exceeds k days.
+#: the recency rule's candidate columns, in order of preference (the first with data is used).
+RECENCY_COLUMNS = ("days_since_last_open", "days_since_last_click", "days_since_last_purchase")
+#: the BG/NBD baselines' probabilities are mapped into [FLOOR, 1 - FLOOR] (order kept): a model of
+#: purchases is never certain about the engagement label, and a 0 or 1 that turns out wrong
+#: would make the log loss explode (-log of machine epsilon = 36 per such subscriber).
+PROBABILITY_FLOOR = 0.01
 
-    Subscribers who never opened (NaN) are always flagged. Attributes after ``fit``: ``k_``
-    (days), ``youden_j_``, ``rate_flagged_``, ``rate_unflagged_`` (training churn rates).
+
+def _soften(p: np.ndarray) -> np.ndarray:
+    """``FLOOR + (1 - 2 FLOOR) p``: strictly increasing, so every ranking metric is unchanged."""
+    return PROBABILITY_FLOOR + (1.0 - 2.0 * PROBABILITY_FLOOR) * np.clip(p, 0.0, 1.0)
+
+
+class RecencyRule:
+    """Flag churn when the days since the last engagement exceed k days.
+
+    ``column`` is a feature column or a sequence of them in order of preference; ``fit`` uses
+    the first one present with at least one value among the labelled subscribers (by default:
+    days since the last human open, else click, else purchase), so on a purchase-only log the
+    rule reads purchases instead of scoring everyone alike. Subscribers without a value (never
+    engaged that way) are always flagged. Attributes after ``fit``: ``column_``, ``k_`` (days),
+    ``youden_j_``, ``rate_flagged_``, ``rate_unflagged_`` (training churn rates).
     """
 
-    def __init__(self, column: str = "days_since_last_open") -> None:
+    def __init__(self, column: str | Sequence[str] = RECENCY_COLUMNS) -> None:
         self.column = column
 
-    def _days(self, features: pd.DataFrame) -> np.ndarray:
+    def _candidates(self) -> tuple[str, ...]:
+        return (self.column,) if isinstance(self.column, str) else tuple(self.column)
+
+    def _choose(self, table: pd.DataFrame) -> str:
+        present = [c for c in self._candidates() if c in table.columns]
+        if not present:
+            raise ValidationError(
+                f"the recency rule needs one of the columns {', '.join(self._candidates())} in the features"
+            )
+        for column in present:
+            if pd.to_numeric(table[column]).notna().any():
+                return column
+        return present[0]
+
+    def _days(self, features: pd.DataFrame, column: str) -> np.ndarray:
         table = by_subscriber(features, "features")
-        if self.column not in table.columns:
-            raise ValidationError(f"the recency rule needs column {self.column!r} in the features")
-        days = pd.to_numeric(table[self.column]).to_numpy(dtype=float, na_value=np.nan)
+        if column not in table.columns:
+            raise ValidationError(f"the recency rule needs column {column!r} in the features")
+        days = pd.to_numeric(table[column]).to_numpy(dtype=float, na_value=np.nan)
         return np.where(np.isnan(days), np.inf, days)
 
     def fit(self, features: pd.DataFrame, labels: Any) -> RecencyRule:
         """Tune k over whole days on the labelled subscribers (ties: the smallest k)."""
         table, y = align_labels(features, labels)
-        days = self._days(table)
+        self.column_ = self._choose(table)
+        days = self._days(table, self.column_)
         finite = days[np.isfinite(days)]
         candidates = np.unique(np.floor(finite)) if len(finite) else np.array([0.0])
         pos, neg = np.sort(days[y == 1]), np.sort(days[y == 0])
@@ -77,7 +113,7 @@ class RecencyRule:
         """``[[1 - p, p]]`` with p the training churn rate of the row's group."""
         if not hasattr(self, "k_"):
             raise NotFittedError("This RecencyRule instance is not fitted yet. Call 'fit' first.")
-        flagged = self._days(features) > self.k_
+        flagged = self._days(features, self.column_) > self.k_
         return _two_columns(np.where(flagged, self.rate_flagged_, self.rate_unflagged_))
 
     def __repr__(self) -> str:
@@ -121,7 +157,8 @@ class BetaGeoBaseline:
         return self
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """``[[P(alive), 1 - P(alive)]]`` for buyers; the non-buyer rate for the others."""
+        """``[[1 - q, q]]`` with ``q`` = 1 - P(alive) mapped into [PROBABILITY_FLOOR,
+        1 - PROBABILITY_FLOOR] for buyers; the non-buyer rate for the others."""
         table, buyer, first_day = self._rfm(features)
         churn = np.full(len(table), self.non_buyer_rate_)
         if buyer.any():
@@ -130,9 +167,9 @@ class BetaGeoBaseline:
                 rows["frequency"].to_numpy(float), rows["recency"].to_numpy(float),
                 rows["T"].to_numpy(float),
             )  # fmt: skip
-            churn[buyer] = 1.0 - np.asarray(alive, dtype=float)
-        churn[first_day] = 0.0  # first purchase on the scoring day: alive by definition
-        return _two_columns(np.clip(churn, 0.0, 1.0))
+            churn[buyer] = _soften(1.0 - np.asarray(alive, dtype=float))
+        churn[first_day] = _soften(0.0)  # first purchase on the scoring day: alive by definition
+        return _two_columns(churn)
 
     def _rfm(self, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """The RFM rows of ``features``, who has bought before the scoring day, and who first
@@ -148,7 +185,8 @@ class BetaGeoBaseline:
 
     def probability_no_purchase(self, features: pd.DataFrame, t: float) -> np.ndarray:
         """P(no purchase in the next ``t`` periods | x, t_x, T) under the fitted BG/NBD (time unit
-        of the RFM columns, days by default); non-buyers get ``non_buyer_rate_``."""
+        of the RFM columns, days by default); non-buyers get ``non_buyer_rate_``. The exact model
+        probability: :meth:`no_purchase_score` is the same mapped away from 0 and 1."""
         if not np.isfinite(t) or t < 0:
             raise ValidationError(f"t must be a finite number of periods >= 0, got {t!r}")
         table, buyer, first_day = self._rfm(features)
@@ -168,6 +206,14 @@ class BetaGeoBaseline:
         quiet_if_alive = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
         out[buyer | first_day] = 1.0 - alive + alive * quiet_if_alive
         return np.clip(out, 0.0, 1.0)
+
+    def no_purchase_score(self, features: pd.DataFrame, t: float) -> np.ndarray:
+        """:meth:`probability_no_purchase` with buyers' values mapped into [PROBABILITY_FLOOR,
+        1 - PROBABILITY_FLOOR] (order kept): the churn probability the backtest scores."""
+        out = self.probability_no_purchase(features, t)
+        _, buyer, first_day = self._rfm(features)
+        out[buyer | first_day] = _soften(out[buyer | first_day])
+        return out
 
     def __repr__(self) -> str:
         return "BetaGeoBaseline()"

@@ -16,6 +16,19 @@ from segkit.errors import DataSufficiencyWarning, NotFittedError, ValidationErro
 _NUMBER = (int, float, np.integer, np.floating)
 
 
+def _invert(info: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Inverse of an observed information matrix, and whether it is a usable covariance
+    (positive definite, finite); NaN when not."""
+    try:
+        np.linalg.cholesky(info)
+        inverse = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan), False
+    if not (np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0)):
+        return np.full_like(info, np.nan), False
+    return inverse, True
+
+
 class _MaximumLikelihoodModel:
     """Parameters, uncertainty and reporting common to the CLV models.
 
@@ -95,12 +108,12 @@ class _MaximumLikelihoodModel:
         self.optimizer_ = optimum.optimizer
         self.fit_attempts_ = optimum.attempts
         limit = self._limit_coordinates(coords)
-        self._store_uncertainty(objective, coords, total_weight, limit)
+        limit = self._store_uncertainty(objective, coords, total_weight, limit)
         on_bound = np.abs(coords) > LOG_BOUND - 1e-3
         self.parameters_at_bound_ = tuple(
             n for n, row in zip(self.param_names, matrix, strict=True) if np.any((row != 0) & on_bound)
         )
-        self.notes_ = self._fit_notes(coords)
+        self.notes_ = self._fit_notes(coords) + self._held_dropout_note(coords, limit)
         for note in self.notes_:
             warnings.warn(f"{type(self).__name__}: {note}", DataSufficiencyWarning, stacklevel=3)
         names = self.coordinate_names or self.param_names
@@ -113,31 +126,41 @@ class _MaximumLikelihoodModel:
                 stacklevel=3,
             )
 
+    #: the optimiser's coordinates of the dropout process: when the Hessian is singular with them
+    #: free (dropout not identified), they are held at the estimate for the others' uncertainty.
+    _dropout_coordinates: ClassVar[tuple[int, ...]] = ()
+
     def _store_uncertainty(
         self, objective: Objective, coords: np.ndarray, total_weight: float, limit: tuple[int, ...] = ()
-    ) -> None:
+    ) -> tuple[int, ...]:
         """Inverse observed information in the optimiser's coordinates, mapped to the log-parameters.
 
         Coordinates in ``limit`` are held fixed: their rows are NaN, and so are those of every
-        log-parameter that depends on them; the others are conditional on the limit.
+        log-parameter that depends on them; the others are conditional on the limit. When the
+        information is not positive definite and the dropout coordinates are free, they are held
+        at the estimate as well (the purchase side, r and alpha, is usually well identified when
+        the dropout side is not: the likelihood is then flat along a and b). Returns the
+        coordinates held.
         """
-        names = list(self.param_names)
         free = np.array([i not in limit for i in range(len(coords))])
-        info = hessian(objective, coords, free=free) * total_weight
-        try:
-            inverse = np.linalg.inv(info)
-            ok = bool(np.all(np.isfinite(inverse)) and np.all(np.diag(inverse) > 0))
-            np.linalg.cholesky(info)
-        except np.linalg.LinAlgError:
-            ok = False
+        info = self._information(objective, coords, free) * total_weight
+        inverse, ok = _invert(info)
+        held_dropout = tuple(sorted(set(limit) | set(self._dropout_coordinates)))
+        if not ok and held_dropout != tuple(sorted(limit)):
+            # holding coordinates fixed leaves the information of the others: a sub-block
+            keep = np.array([i not in held_dropout for i in np.flatnonzero(free)])
+            retry, retry_ok = _invert(info[np.ix_(keep, keep)])
+            if retry_ok:
+                inverse, ok, limit = retry, True, held_dropout
         if not ok:
-            inverse = np.full_like(info, np.nan)
             warnings.warn(
                 f"{type(self).__name__}: the Hessian of the log-likelihood is not positive definite at "
                 "the estimate, so standard errors and intervals are unavailable (NaN)",
                 DataSufficiencyWarning,
                 stacklevel=4,
             )
+        free = np.array([i not in limit for i in range(len(coords))])
+        names = list(self.param_names)
         cov_coords = np.full((len(coords), len(coords)), np.nan)
         cov_coords[np.ix_(free, free)] = inverse
         self._coordinate_covariance = cov_coords
@@ -153,6 +176,34 @@ class _MaximumLikelihoodModel:
         self.confidence_intervals_ = pd.DataFrame(
             {"lower": np.exp(theta - z * se_log), "upper": np.exp(theta + z * se_log)}, index=names
         )
+        return tuple(limit)
+
+    def _information(self, objective: Objective, coords: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """Observed information of the mean log-likelihood over the ``free`` coordinates (models
+        with a closed form at a limit override this)."""
+        return hessian(objective, coords, free=free)
+
+    def _held_dropout_note(self, coords: np.ndarray, held: tuple[int, ...]) -> tuple[str, ...]:
+        """The note when the dropout coordinates were held because the full Hessian is singular
+        (not when they are a limit the model reports itself, see ``_limit_coordinates``)."""
+        dropout = set(self._dropout_coordinates)
+        if not dropout or not dropout <= set(held) or dropout <= set(self._limit_coordinates(coords)):
+            return ()
+        matrix = self._coordinate_matrix()
+        fixed = [n for n, row in zip(self.param_names, matrix, strict=True)
+                 if np.any(row[list(dropout)] != 0)]
+        free = [n for n in self.param_names if n not in fixed]
+        values = ", ".join(f"{n} = {self.params_[n]:.3g}" for n in fixed)
+        return (
+            f"dropout is not identified: the likelihood is flat along the dropout parameters at the "
+            f"estimate ({values}; {self._dropout_reading()}), so their standard errors are undefined "
+            f"(NaN); those of {' and '.join(free)} are conditional on {' and '.join(fixed)} held at "
+            "their estimates.",
+        )
+
+    def _dropout_reading(self) -> str:
+        """What the dropout estimate means, in a few words (models override)."""
+        return "the data do not pin down how customers drop out"
 
     # ----------------------------------------------------------------- uncertainty draws
     def sample_params(self, n_draws: int, random_state: int | np.random.Generator | None = None) -> np.ndarray:

@@ -137,8 +137,13 @@ class BetaGeo(_TransactionModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    _dropout_coordinates = (2, 3)
     #: dropout chances beyond the repeat purchases: 0 for BG/NBD, 1 for MBG/NBD.
     _shift = 0
+
+    def _dropout_reading(self) -> str:
+        a, b = self.params_["a"], self.params_["b"]
+        return f"a mean dropout probability per purchase a/(a+b) = {a / (a + b):.3g}"
 
     def _objective(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) -> Objective:
         return _objective(x, tx, T, share, self._shift)

@@ -9,9 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.clv._transactions import _TransactionModel
 from segkit.clv._validation import _as_float, _fail_where, check_rfm
 from segkit.errors import ValidationError
+
+#: holdout purchase rates more than this far (relative) from the calibration rate are reported.
+RATE_CHANGE_LIMIT = 0.2
 
 
 def _bucket_labels(x: np.ndarray, max_frequency: int) -> pd.Categorical:
@@ -32,6 +36,14 @@ class CalibrationHoldoutResult:
     ``table`` columns: ``calibration_frequency`` (bucket, the last one open-ended), ``customers``,
     ``actual_mean``, ``predicted_mean``. ``mae`` and ``correlation`` compare predicted and actual
     holdout purchases per customer; ``relative_error`` is (predicted - actual) / actual in total.
+
+    Whether the two periods are alike: ``calibration_rate`` is the customers' repeat purchases per
+    week (per time unit when it is unknown) over their time in the calibration period (sum of x
+    over sum of T), ``holdout_rate`` their purchases per week in the holdout, ``predicted_rate``
+    the model's; ``rate_change`` = holdout_rate / calibration_rate - 1. ``unseen_months``: calendar
+    months that make up at least a week of the holdout but none of the calibration period (known
+    when ``cutoff`` is given): a season the model never saw. ``period_note`` says in words when
+    the periods differ (a change beyond ``RATE_CHANGE_LIMIT`` or unseen months), else is empty.
     """
 
     table: pd.DataFrame
@@ -43,7 +55,36 @@ class CalibrationHoldoutResult:
     holdout_length: float
     time_unit: str | None
     model: str
+    calibration_rate: float = float("nan")
+    holdout_rate: float = float("nan")
+    predicted_rate: float = float("nan")
+    unseen_months: tuple[str, ...] = ()
     method: str = "conditional expected purchases E[Y(t) | x, t_x, T] over the holdout length"
+
+    @property
+    def rate_change(self) -> float:
+        """Holdout purchase rate relative to the calibration period's, minus one."""
+        return self.holdout_rate / self.calibration_rate - 1 if self.calibration_rate > 0 else float("nan")
+
+    @property
+    def period_note(self) -> str:
+        """Why calibration and holdout may not be comparable (season, trend), or ""."""
+        per = {"D": "week", "W": "week"}.get(self.time_unit or "", "time unit")
+        parts = []
+        if self.unseen_months:
+            months = self.unseen_months
+            named = months[0] if len(months) == 1 else ", ".join(months[:-1]) + " and " + months[-1]
+            parts.append(f"the holdout covers {named}, which the calibration "
+                         "period does not contain, so a seasonal peak or trough there is unknown to the model")
+        if abs(self.rate_change) > RATE_CHANGE_LIMIT:
+            parts.append(
+                f"customers bought {self.calibration_rate:.3g} times a {per} in the calibration period and "
+                f"{self.holdout_rate:.3g} in the holdout ({100 * self.rate_change:+.0f}%; the model "
+                f"expected {self.predicted_rate:.3g}): the purchase rate changed between the periods "
+                "(season or trend)")
+        if not parts:
+            return ""
+        return "Calibration and holdout differ: " + "; ".join(parts) + ". Read the holdout error with that in mind."
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -54,7 +95,9 @@ class CalibrationHoldoutResult:
             f"{self.model}: over a {self.holdout_length:.4g}-{unit} holdout, customers made "
             f"{self.total_actual:,.0f} purchases; the model predicted {self.total_predicted:,.1f} "
             f"({100 * self.relative_error:+.1f}%). Per customer: MAE {self.mae:.3f}, correlation "
-            f"{self.correlation:.3f}."
+            f"{self.correlation:.3f}. Purchase rate per {'week' if self.time_unit else 'time unit'}: "
+            f"calibration {self.calibration_rate:.3g}, holdout {self.holdout_rate:.3g}, model "
+            f"{self.predicted_rate:.3g}." + (f" {self.period_note}" if self.period_note else "")
         )
 
     def _repr_html_(self) -> str:
@@ -70,9 +113,15 @@ def calibration_vs_holdout(
     holdout_length: float,
     *,
     max_frequency: int = 7,
+    cutoff: object | None = None,
 ) -> CalibrationHoldoutResult:
     """Compare holdout purchases with the model's conditional expectations (Fader, Hardie & Lee
     2005, Figure 4): group customers by calibration frequency (``max_frequency`` and above pooled).
+
+    ``cutoff`` (the end of the calibration period, time-zone aware; needs the model's time unit)
+    places both periods on the calendar: the calibration period starts at the oldest customer's
+    first purchase (``cutoff - max(T)``), the holdout ends ``holdout_length`` after the cutoff,
+    and holdout months the calibration never saw are reported as ``unseen_months``.
     """
     _check_max_frequency(max_frequency)
     if not (np.isfinite(holdout_length) and holdout_length > 0):
@@ -101,7 +150,38 @@ def calibration_vs_holdout(
         holdout_length=float(holdout_length),
         time_unit=getattr(model, "time_unit_", None),
         model=type(model).__name__,
+        **_period_rates(x, age, actual, predicted, float(holdout_length), getattr(model, "time_unit_", None)),
+        unseen_months=_unseen_months(cutoff, float(age.max()), float(holdout_length), getattr(model, "time_unit_", None)),
     )
+
+
+def _period_rates(x: np.ndarray, age: np.ndarray, actual: np.ndarray, predicted: np.ndarray, length: float,
+                  unit: str | None) -> dict[str, float]:
+    """Purchases per week (per unit when unknown): calibration sum(x)/sum(T), holdout and model."""
+    weeks = {"D": 1 / 7, "W": 1.0}.get(unit or "", 1.0)  # time units per week -> weeks per unit
+    exposure = float(age.sum()) * weeks
+    holdout_exposure = len(actual) * length * weeks
+    return {
+        "calibration_rate": float(x.sum()) / exposure if exposure > 0 else float("nan"),
+        "holdout_rate": float(actual.sum()) / holdout_exposure,
+        "predicted_rate": float(predicted.sum()) / holdout_exposure,
+    }
+
+
+def _unseen_months(cutoff: object | None, max_age: float, length: float, unit: str | None) -> tuple[str, ...]:
+    """Calendar months with at least seven holdout days and no calibration day."""
+    if cutoff is None:
+        return ()
+    if unit not in ("D", "W"):
+        raise ValidationError("cutoff needs the model's time unit (fit with time_unit='D' or 'W')")
+    days = 7.0 if unit == "W" else 1.0
+    end = utc_timestamp(cutoff, "cutoff")
+    start = end - pd.Timedelta(days=max_age * days)
+    seen = set(pd.date_range(start.normalize(), end, freq="D").strftime("%m"))
+    holdout = pd.date_range(end, end + pd.Timedelta(days=length * days), freq="D", inclusive="right")
+    counts = pd.Series(holdout.strftime("%m")).value_counts()
+    months = [m for m in dict.fromkeys(holdout.strftime("%m")) if m not in seen and counts[m] >= 7]
+    return tuple(pd.Timestamp(2000, int(m), 1).strftime("%B") for m in months)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
+from segkit.clv._nbd import fit_nbd, nbd_information
 from segkit.clv._optimize import LOG_BOUND, Objective, Optimum, finite_difference_gradient, minimize
 from segkit.clv._pareto_nbd_tail import log_survival, log_tail
 from segkit.clv._transactions import _horizon, _TransactionModel
@@ -32,6 +33,11 @@ COORDINATE_NAMES = ("r", "alpha", "mu = s/beta", "1/s")
 COORDINATE_MAP = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, -1.0], [0, 0, -1.0, -1.0]])
 #: index of log kappa among the coordinates.
 KAPPA = 3
+#: index of log mu among the coordinates.
+MU = 2
+#: a first optimiser run that reaches mu * max(T) below this (fewer than 1 in 1,000 customers
+#: could have dropped out by the longest age) is stopped and compared with the no-dropout limit.
+NO_DROPOUT_STOP = 1e-3
 #: the fit on the homogeneous-dropout bound is kept when its mean -log-likelihood is at most this
 #: much above the other fit's (they are then indistinguishable; the bound is the simpler model).
 BOUND_TIE = 1e-10
@@ -114,7 +120,9 @@ def _objective(x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) 
             total = -(float(share @ rows) - gammaln(r) + r * np.log(alpha))
         return total if np.isfinite(total) else np.inf
 
-    return finite_difference_gradient(value)
+    objective = finite_difference_gradient(value)
+    objective.nbd = (x, T, share)  # type: ignore[attr-defined]  # for the no-dropout limit
+    return objective
 
 
 def at_homogeneous_bound(coords: np.ndarray) -> bool:
@@ -123,25 +131,40 @@ def at_homogeneous_bound(coords: np.ndarray) -> bool:
     return bool(coords[KAPPA] <= -LOG_BOUND + 1e-3)
 
 
-class _HeadingForBound(Exception):
-    """Raised by :func:`_guarded` at the first point with kappa below RIDGE_STOP_KAPPA."""
+def at_no_dropout_bound(coords: np.ndarray) -> bool:
+    """mu = s/beta on its lower bound (1e-8 per time unit): the no-dropout (NBD) limit."""
+    return bool(coords[MU] <= -LOG_BOUND + 1e-3)
 
-    def __init__(self, coords: np.ndarray) -> None:
-        super().__init__("heading for the homogeneous-dropout bound")
+
+class _HeadingForBound(Exception):
+    """Raised by :func:`_guarded` at the first point with kappa below RIDGE_STOP_KAPPA, or (with
+    ``no_dropout``) with mu times the longest customer age below NO_DROPOUT_STOP."""
+
+    def __init__(self, coords: np.ndarray, no_dropout: bool = False) -> None:
+        super().__init__("heading for the " + ("no-dropout" if no_dropout else "homogeneous-dropout") + " bound")
         self.coords = np.array(coords, dtype=float)
+        self.no_dropout = no_dropout
 
 
 def _guarded(objective: Objective) -> Objective:
-    """The objective, stopping the optimiser once it reaches kappa < RIDGE_STOP_KAPPA: along the
-    ridge the gradient in log kappa shrinks like kappa, and the optimiser would crawl."""
+    """The objective, stopping the optimiser once it reaches kappa < RIDGE_STOP_KAPPA (along the
+    ridge the gradient in log kappa shrinks like kappa, and the optimiser would crawl) or mu so
+    small that hardly anyone could have dropped out (towards mu = 0 the tail integrals are at
+    their slowest, scipy's hyp2f1 near z = 1, and the fit ends on the NBD limit anyway)."""
     value = objective.value  # type: ignore[attr-defined]
+    data = getattr(objective, "nbd", None)  # None: an objective without data, no no-dropout stop
+    log_mu_stop = -np.inf if data is None else np.log(NO_DROPOUT_STOP / float(data[1].max()))
 
     def guarded(coords: np.ndarray) -> float:
         if coords[KAPPA] < np.log(RIDGE_STOP_KAPPA):
             raise _HeadingForBound(coords)
+        if coords[MU] < log_mu_stop:
+            raise _HeadingForBound(coords, no_dropout=True)
         return value(coords)
 
-    return finite_difference_gradient(guarded)
+    guarded_objective = finite_difference_gradient(guarded)
+    guarded_objective.nbd = data  # type: ignore[attr-defined]
+    return guarded_objective
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,7 @@ class _Run:
     optimum: Optimum | None = None
     failure: str = ""
     heading: np.ndarray | None = None
+    no_dropout: bool = False
 
     @property
     def attempts(self) -> tuple[str, ...]:
@@ -164,9 +188,30 @@ def _run(objective: Objective, start: np.ndarray, max_iter: int) -> _Run:
     except ConvergenceError as error:
         return _Run(failure=str(error))
     except _HeadingForBound as stop:
+        if stop.no_dropout:
+            mu = float(np.exp(stop.coords[MU]))
+            return _Run(failure=f"stopped at s/beta = {mu:.2g}, heading for no dropout",
+                        heading=stop.coords, no_dropout=True)
         kappa = float(np.exp(stop.coords[KAPPA]))
         return _Run(failure=f"stopped at 1/s = {kappa:.2g}, heading for the homogeneous-dropout bound",
                     heading=stop.coords)
+
+
+def _no_dropout_limit(objective: Objective, first: _Run, max_iter: int) -> Optimum:
+    """The fit on the no-dropout bound (mu = 1e-8; r and alpha by the closed-form NBD fit, kappa
+    held where the first run stopped) when it is at least as good as where the first run stopped
+    (within BOUND_TIE); else the first run resumed without the stop."""
+    x, T, share = objective.nbd  # type: ignore[attr-defined]
+    stop = first.heading
+    r_alpha = fit_nbd(x, T, share, stop[:MU])
+    coords = np.concatenate([r_alpha, [-LOG_BOUND, stop[KAPPA]]])
+    value, reference = objective.value(coords), objective.value(stop)  # type: ignore[attr-defined]
+    if value <= reference + BOUND_TIE:
+        verdict = (f"no-dropout limit (NBD fit of r, alpha; s/beta = 1e-8): mean -loglik {value:.12g}, "
+                   f"not above {reference:.12g} where the first run stopped")
+        return Optimum(coords, value, True, 0, "NBD limit", (*first.attempts, verdict))
+    resumed = _run(objective, stop, max_iter)
+    return _best_of([first, _Run(failure="no-dropout limit worse than the stop point"), resumed])
 
 
 def minimize_with_homogeneous_bound(objective: Objective, start: np.ndarray, max_iter: int) -> Optimum:
@@ -184,6 +229,8 @@ def minimize_with_homogeneous_bound(objective: Objective, start: np.ndarray, max
         When no run converges.
     """
     first = _run(_guarded(objective), start, max_iter)
+    if first.no_dropout:
+        return _no_dropout_limit(objective, first, max_iter)
     if first.optimum is not None and first.optimum.log_params[KAPPA] > -np.log(RIDGE_CHECK_S):
         return first.optimum
     origin = first.heading if first.heading is not None else (
@@ -291,10 +338,35 @@ class ParetoNBD(_TransactionModel):
     def _minimize(self, objective: Objective, start: np.ndarray) -> Optimum:
         return minimize_with_homogeneous_bound(objective, start, self.max_iter)
 
+    _dropout_coordinates = (2, KAPPA)
+
+    def _dropout_reading(self) -> str:
+        s, beta = self.params_["s"], self.params_["beta"]
+        per = _UNIT_NAMES.get(getattr(self, "time_unit_", None) or "", "time unit")
+        return f"a mean dropout rate s/beta = {s / beta:.3g} per {per}"
+
     def _limit_coordinates(self, coords: np.ndarray) -> tuple[int, ...]:
+        if at_no_dropout_bound(coords):
+            return (MU, KAPPA)
         return (KAPPA,) if at_homogeneous_bound(coords) else ()
 
+    def _information(self, objective: Objective, coords: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """On the no-dropout bound the likelihood of r and alpha is the NBD's (to O(mu T)): its
+        closed-form information, instead of finite differences of the slow tail integrals."""
+        if at_no_dropout_bound(coords) and not free[MU] and not free[KAPPA]:
+            x, T, share = objective.nbd  # type: ignore[attr-defined]
+            r, alpha = np.exp(coords[:MU])
+            return nbd_information(r, alpha, x, T, share)
+        return super()._information(objective, coords, free)
+
     def _fit_notes(self, coords: np.ndarray) -> tuple[str, ...]:
+        if at_no_dropout_bound(coords):
+            return (
+                "dropout is not identified: the likelihood rises towards no dropout at all (mean "
+                "dropout rate s/beta -> 0; the fit stops at the bound s/beta = 1e-8, where the model "
+                "is the NBD: every customer keeps buying at their own rate). Standard errors of s and "
+                "beta are undefined (NaN); those of r and alpha are conditional on no dropout.",
+            )
         if not at_homogeneous_bound(coords):
             return ()
         return (homogeneous_dropout_note(coords, self._coordinate_covariance, self.confidence_level,

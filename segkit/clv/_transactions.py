@@ -17,6 +17,7 @@ from segkit.clv._validation import (
     check_time_unit,
     compress,
     feature_columns,
+    rfm_unit,
     wrap_like,
 )
 from segkit.errors import DataSufficiencyWarning, ValidationError
@@ -83,9 +84,10 @@ class _TransactionModel(_MaximumLikelihoodModel):
 
     def fit_features(self, df: pd.DataFrame) -> _TransactionModel:
         """Fit on a segkit feature table (columns ``frequency``, ``recency``, ``T``; the time unit
-        is read from ``df.attrs["rfm_unit"]`` when present)."""
+        is read from ``df.attrs["rfm_unit"]`` (:func:`segkit.features.compute`) or
+        ``df.attrs["unit"]`` (:func:`segkit.features.rfm`) when present)."""
         cols = feature_columns(df, FEATURE_COLUMNS)
-        return self.fit(cols["frequency"], cols["recency"], cols["T"], time_unit=df.attrs.get("rfm_unit"))
+        return self.fit(cols["frequency"], cols["recency"], cols["T"], time_unit=rfm_unit(df))
 
     @staticmethod
     def _nbd_start(x: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple[float, float]:

@@ -62,8 +62,12 @@ def check_rfm(
     """Validate repeat-purchase data and return float arrays ``(x, t_x, T, weights)``.
 
     Rules: equal lengths, at least one row, finite, ``frequency`` a non-negative integer,
-    ``0 <= recency <= T``, ``T > 0``, ``recency == 0`` when ``frequency == 0``, and at least one
+    ``0 <= recency <= T``, ``T >= 0``, ``recency == 0`` when ``frequency == 0``, and at least one
     customer with a repeat purchase (when ``require_repeat``; predictions do not need one).
+    ``T == 0`` (first purchase on the last day of the period, as
+    :func:`segkit.features.calibration_holdout` returns for a first purchase on the cutoff day)
+    is accepted, as lifetimes does: with ``x = t_x = T = 0`` the likelihood is 1 (the row adds
+    nothing to the fit), P(alive) is 1 and the forecast is that of a new customer.
     """
     x, tx, age = (_as_float(v, n) for v, n in ((frequency, "frequency"), (recency, "recency"), (T, "T")))
     if not len(x) == len(tx) == len(age):
@@ -77,7 +81,7 @@ def check_rfm(
     _fail_where(x < 0, "frequency must be >= 0", cols)
     _fail_where(x != np.round(x), "frequency must be a whole number of repeat purchases", cols)
     _fail_where(tx < 0, "recency must be >= 0", cols)
-    _fail_where(age <= 0, "T (customer age) must be > 0", cols)
+    _fail_where(age < 0, "T (customer age) must be >= 0", cols)
     _fail_where(tx > age * (1 + RECENCY_TOLERANCE), "recency must be <= T", cols)
     _fail_where((x == 0) & (tx != 0), "recency must be 0 when frequency is 0", cols)
     w = check_weights(weights, len(x))
@@ -145,6 +149,12 @@ def feature_columns(df: pd.DataFrame, required: tuple[str, ...]) -> dict[str, np
             f"(have: {', '.join(map(str, df.columns))})"
         )
     return {name: df[name].to_numpy(dtype=float, na_value=np.nan) for name in required}
+
+
+def rfm_unit(df: pd.DataFrame) -> str | None:
+    """The time unit of a feature table's ``recency`` and ``T``: ``attrs["rfm_unit"]``
+    (:func:`segkit.features.compute`) or ``attrs["unit"]`` (:func:`segkit.features.rfm`)."""
+    return df.attrs.get("rfm_unit", df.attrs.get("unit"))
 
 
 def wrap_like(values: np.ndarray, *likes: Any, name: str | None = None) -> np.ndarray | pd.Series:

@@ -115,7 +115,7 @@ def rfm(
     pandas.DataFrame
         Indexed by ``subscriber_id`` (customers with a purchase in the period only), float
         columns ``frequency, recency, T, monetary_value``; ``attrs`` holds ``as_of``, ``unit``
-        and ``start`` (ISO 8601 strings). Definitions in the module docstring (Fader, Hardie & Lee 2005).
+        (also as ``rfm_unit``, the key of :func:`compute`) and ``start`` (ISO 8601 strings). Definitions in the module docstring (Fader, Hardie & Lee 2005).
     """
     as_of_ts = utc_timestamp(as_of)
     unit = check_unit(unit, "unit")
@@ -127,6 +127,7 @@ def rfm(
     frame.attrs.update(
         as_of=as_of_ts.isoformat(),
         unit=unit,
+        rfm_unit=unit,  # the key segkit.features.compute uses, read by the CLV models' fit_features
         start=None if start_ts is None else start_ts.isoformat(),
     )
     return frame

@@ -12,6 +12,7 @@ from segkit.io._experiment import (
     read_experiment_csv,
 )
 from segkit.io._ingest import INGEST_PROGRESS_TOTAL
+from segkit.io._interactions import INTERACTION_EVENT_TYPES, read_interactions
 from segkit.io._lists import personal_data_note, read_id_list, write_export_csv, write_private_file
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS, MACHINE_USER_AGENT_PATTERN
 from segkit.io._report import IngestReport
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_MACHINE_OPEN_SECONDS",
     "EXPERIMENT_METRICS",
     "INGEST_PROGRESS_TOTAL",
+    "INTERACTION_EVENT_TYPES",
     "IngestReport",
     "MACHINE_USER_AGENT_PATTERN",
     "WORKSPACE_TABLES",
@@ -30,6 +32,7 @@ __all__ = [
     "personal_data_note",
     "read_experiment_csv",
     "read_id_list",
+    "read_interactions",
     "wait_for_workspace",
     "write_export_csv",
     "write_private_file",

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from segkit.churn import BetaGeoBaseline, RecencyRule
+from segkit.churn._baselines import PROBABILITY_FLOOR
 from segkit.clv import BetaGeo
 from segkit.errors import NotFittedError
 
@@ -72,7 +73,7 @@ def test_probability_of_no_purchase_matches_simulation():
         assert predicted[group].mean() == pytest.approx(1 - bought[group].mean(), abs=0.02)
     # limits: t = 0 -> 1; t -> infinity -> 1 - P(alive)
     np.testing.assert_allclose(baseline.probability_no_purchase(features, 0.0), 1.0)
-    far = baseline.probability_no_purchase(features, 1e12)
+    far = baseline.no_purchase_score(features, 1e12)
     np.testing.assert_allclose(far, baseline.predict_proba(features)[:, 1], atol=1e-6)
 
 
@@ -85,4 +86,4 @@ def test_non_buyers_get_the_training_rate():
     baseline.model_.params_ = pd.Series(PARAMS)
     baseline.non_buyer_rate_ = 0.4
     churn = baseline.predict_proba(features)[:, 1]
-    assert churn[0] == 0.4 and churn[1] == 0.0 and 0 < churn[2] < 1
+    assert churn[0] == 0.4 and churn[1] == PROBABILITY_FLOOR and 0 < churn[2] < 1

@@ -21,6 +21,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from segkit.churn import backtest
+from segkit.churn._baselines import PROBABILITY_FLOOR
 from segkit.datasets import cdnow
 
 CUTOFFS = [pd.Timestamp("1997-06-30", tz="UTC"), pd.Timestamp("1997-12-31", tz="UTC")]
@@ -38,7 +39,7 @@ def test_classifier_vs_p_alive_side_by_side(cdnow_result):
     table = cdnow_result.to_frame().set_index("model")
     auc = table["roc_auc"]
     scored = cdnow_result.scored
-    repeat = scored["score_bgnbd_inactive"] > 0  # P(alive) < 1 only with a repeat purchase
+    repeat = scored["score_bgnbd_inactive"] > PROBABILITY_FLOOR  # P(alive) < 1 only with a repeat purchase
     auc_repeat = roc_auc_score(
         scored.loc[repeat, "churned"], scored.loc[repeat, "score_bgnbd_inactive"]
     )
@@ -87,7 +88,7 @@ def test_holdout_year_label_classifier_vs_one_minus_p_alive():
     churned = table["churned"].astype(int)
     auc = {column: roc_auc_score(churned, table[column])
            for column in ("churn_probability", "one_minus_p_alive", "p_no_purchase")}
-    repeat = table["one_minus_p_alive"] > 0
+    repeat = table["one_minus_p_alive"] > PROBABILITY_FLOOR
     auc_repeat = roc_auc_score(churned[repeat], table.loc[repeat, "one_minus_p_alive"])
     print(f"\nCDNOW churn = no purchase 1997-07-01..1998-06-30 (base rate {churned.mean():.3f}); "
           f"ROC-AUC: logistic {auc['churn_probability']:.4f}, 1 - P(alive) {auc['one_minus_p_alive']:.4f} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import polygamma
 
 
 def simulate_bgnbd(
@@ -66,3 +67,12 @@ def simulate_common_dropout(
         tx[idx[bought]] = clock[idx[bought]]
         active[idx[~bought]] = False
     return x, tx, ages
+
+
+def nbd_standard_errors(r: float, alpha: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Standard errors of (r, alpha) from the closed-form Hessian of the NBD log-likelihood."""
+    h = np.empty((2, 2))
+    h[0, 0] = np.sum(polygamma(1, r + x) - polygamma(1, r))
+    h[0, 1] = h[1, 0] = np.sum(1 / alpha - 1 / (alpha + T))
+    h[1, 1] = np.sum(-r / alpha**2 + (r + x) / (alpha + T) ** 2)
+    return np.sqrt(np.diag(np.linalg.inv(-h)))

@@ -59,3 +59,4 @@ def pnbd(cdnow_summary) -> ParetoNBD:
 @pytest.fixture(scope="session")
 def gamma_gamma(cdnow_spend) -> GammaGamma:
     return GammaGamma().fit(cdnow_spend["x"], cdnow_spend["zbar"])
+

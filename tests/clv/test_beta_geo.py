@@ -137,7 +137,7 @@ def test_fit_features_reads_unit(cdnow_summary):
         ([0, 0], [0, 0], [10, 10], "no customer made a repeat purchase"),
         ([1, np.nan], [5, 5], [10, 10], "finite"),
         ([0, 1], [3, 5], [10, 10], "recency must be 0 when frequency is 0"),
-        ([1, 1], [5, 5], [10, 0], "T .* must be > 0"),
+        ([1, 0], [5, 0], [10, -1], "T .* must be >= 0"),
         ([1, 1], [5, 5], [10], "same length"),
     ],
 )

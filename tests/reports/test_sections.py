@@ -363,6 +363,6 @@ def test_fit_models_names_each_note_once_and_keeps_the_pareto_nbd_ridge_note():
     customers = pd.DataFrame({"frequency": x, "recency": tx, "T": age,
                               "monetary_value": np.where(x > 0, 30.0 + 5 * np.random.default_rng(2).random(len(x)), np.nan)})
     fitted = fit_models(customers, pareto_nbd=True)
-    ridge = [n for n in fitted.notes if "not identified" in n]
+    ridge = [n for n in fitted.notes if "heterogeneity is not identified" in n]
     assert ridge and all(n.startswith("Pareto/NBD: dropout heterogeneity") for n in ridge), fitted.notes
     assert not any("ParetoNBD:" in n or "BetaGeo:" in n for n in fitted.notes)

@@ -142,18 +142,25 @@ def validation_table(
     """Each transaction model's holdout forecast against what happened.
 
     ``holdout_purchases`` is indexed by subscriber (missing customers made none). Columns:
-    ``model, customers, actual, predicted, relative_error, mae, correlation``.
+    ``model, customers, actual, predicted, relative_error, mae, correlation, calibration_rate,
+    holdout_rate`` (purchases per customer-week); ``attrs["period_notes"]``: each model's
+    :attr:`~segkit.clv.CalibrationHoldoutResult.period_note` (season or trend differences,
+    dated by ``customers.attrs["as_of"]``, the cutoff).
     """
     actual = holdout_purchases.reindex(customers.index).fillna(0.0).astype(float)
     results, rows = {}, []
     for name, model in fitted.transaction.items():
         result = calibration_vs_holdout(model, customers["frequency"], customers["recency"],
-                                        customers["T"], actual, holdout_length)
+                                        customers["T"], actual, holdout_length,
+                                        cutoff=customers.attrs.get("as_of") if model.time_unit_ else None)
         results[name] = result
         rows.append({"model": name, "customers": len(customers), "actual": result.total_actual,
                      "predicted": result.total_predicted, "relative_error": result.relative_error,
-                     "mae": result.mae, "correlation": result.correlation})
-    return pd.DataFrame(rows), results
+                     "mae": result.mae, "correlation": result.correlation,
+                     "calibration_rate": result.calibration_rate, "holdout_rate": result.holdout_rate})
+    table = pd.DataFrame(rows)
+    table.attrs["period_notes"] = {name: result.period_note for name, result in results.items()}
+    return table, results
 
 
 def validation_verdict(table: pd.DataFrame, fitted: FittedModels) -> Sufficiency:
@@ -178,9 +185,11 @@ def validation_verdict(table: pd.DataFrame, fitted: FittedModels) -> Sufficiency
                                    + fitted.parameters["estimate"].map("{:.3g}".format)) + "); "
             "the data cannot pin the models down."))
     best = finite.loc[finite["relative_error"].abs().idxmin()]
+    note = table.attrs.get("period_notes", {}).get(best["model"], "")
+    note = f" {note}" if note else ""
     return Sufficiency(True, (
         f"{fitted.verdict.message} Over the holdout, {best['model']} forecast {best['predicted']:,.0f} "
-        f"purchase days against {actual:,.0f} observed ({best['relative_error']:+.1%})."))
+        f"purchase days against {actual:,.0f} observed ({best['relative_error']:+.1%}).{note}"))
 
 
 @dataclass(frozen=True)

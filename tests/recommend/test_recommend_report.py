@@ -1,0 +1,60 @@
+"""The recommendations report's sections (numbers tested here, not in the notebook)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from segkit.errors import ValidationError
+from segkit.recommend import evaluate
+from segkit.reports.sections.recommendations import (
+    example_lists,
+    holdout_verdict,
+    lift_by_segment,
+    load_interactions,
+    report_models,
+    resolve_split,
+)
+
+from .test_recommend_evaluate import CUTOFF, _split_data
+
+
+@pytest.fixture(scope="module")
+def run():
+    data = _split_data()
+    models = report_models()
+    result = evaluate(models, data, CUTOFF, CUTOFF + pd.Timedelta(days=40), k=3, n_boot=200)
+    return data, models, result
+
+
+def test_lift_by_segment_adds_up(run):
+    data, models, result = run
+    table = lift_by_segment(result, models).set_index("segment")
+    assert table["subscribers"].sum() == len(result.per_subscriber)
+    assert table.loc["cold start (no history)", "subscribers"] == result.cold_start
+    recall = result.per_subscriber.xs("recall", axis=1, level="metric")
+    weighted = (table["buy_again"] * table["subscribers"]).sum() / table["subscribers"].sum()
+    assert weighted == pytest.approx(recall["buy_again"].mean())
+    assert table["buy_again lift"].equals(table["buy_again"] - table["popularity"])
+
+
+def test_examples_are_pseudonymous_and_verdict_reads_the_interval(run):
+    data, models, result = run
+    lists = example_lists(models[1], result, n=2, k=3)
+    assert lists["subscriber"].nunique() == 2
+    assert not set(lists["subscriber"]) & set(data["subscriber_id"])
+    verdict = holdout_verdict(result, min_subscribers=10)
+    assert verdict.sufficient == bool(result.table.drop(index="popularity")["recall_lift_low"].max() > 0)
+    assert not holdout_verdict(result, min_subscribers=10_000).sufficient
+
+
+def test_split_and_source_checks():
+    data = _split_data()
+    start, stop = resolve_split(data, "", "", 10)
+    assert stop == data["ts"].max() and stop - start == pd.Timedelta(days=10)
+    start, _ = resolve_split(data, "2024-03-01", "", 10)
+    assert start == pd.Timestamp("2024-03-01T23:59:59.999999Z")
+    with pytest.raises(ValidationError, match="must be before end"):
+        resolve_split(data, "2024-05-01", "2024-04-01", 10)
+    with pytest.raises(ValidationError, match="valid: workspace, online_retail"):
+        load_interactions("csv")
