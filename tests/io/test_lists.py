@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segkit.errors import InputError
+from segkit.errors import StorageError
 from segkit.io import personal_data_note, write_export_csv
 
 TABLE = pd.DataFrame({"subscriber_id": ["a", "b"], "email": ["a@example.org", "b@example.org"]})
@@ -58,7 +58,7 @@ def test_failures_leave_nothing_behind(tmp_path, monkeypatch) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
-    with pytest.raises(InputError, match="cannot write the export .No space left on device"):
+    with pytest.raises(StorageError, match="cannot write the export: .*No space left on device"):
         write_export_csv(TABLE, tmp_path / "audience.csv")
     assert list(tmp_path.iterdir()) == []
 
