@@ -36,6 +36,11 @@ def _positive_or_none(value: object) -> bool:
 class Recommender:
     """Base class: ``fit(interactions, as_of)`` then ``recommend(k=...)``.
 
+    Item-to-item models (:class:`Cooccurrence`, :class:`EASE` with ``neighbours``) score
+    sparsely: a subscriber's candidates are the items linked to what they bought, ranked in
+    batches of subscribers on two threads without a dense subscribers x items matrix (1M
+    subscribers x 20k items in ``benchmarks/recommend.py``); the others score densely in batches.
+
     Parameters (shared by every model, keyword-only)
     ----------
     exclude_bought
@@ -45,7 +50,8 @@ class Recommender:
         (drops discontinued items); None keeps every item seen.
     max_per_category
         At most this many items of one category in a subscriber's list (diversity); needs a
-        ``category`` column. None: no limit.
+        ``category`` column. None: no limit. With a limit every model ranks through dense
+        subscribers x items batches (fine for thousands of subscribers, slow for millions).
     half_life_days
         Time decay of interaction weights (an interaction ``half_life_days`` old counts half);
         None: no decay.
