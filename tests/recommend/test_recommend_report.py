@@ -9,9 +9,9 @@ import pytest
 from segkit.errors import ValidationError
 from segkit.recommend import evaluate
 from segkit.reports.sections.recommendations import (
+    NO_FEATURES,
     example_lists,
     holdout_verdict,
-    NO_FEATURES,
     lift_by_scheme,
     lift_by_segment,
     load_interactions,
