@@ -28,6 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
@@ -86,9 +87,16 @@ def _whole_seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
 
 def _rows(
     backend: ibis.BaseBackend, as_of: pd.Timestamp
-) -> tuple[ir.Table, pd.DataFrame, str, ir.Table]:
-    """Used events up to ``as_of`` and the subscriber rows in ``prepare``'s order: the
-    subscribers table, then ids seen only in events (sorted); zones filled as ``prepare`` does."""
+) -> tuple[ir.Table, pd.DataFrame, str, pa.Table, object]:
+    """Used events (with each subscriber's zone) up to ``as_of``, the subscriber rows in
+    ``prepare``'s order (the subscribers table, then ids seen only in events, sorted; zones
+    filled as ``prepare`` does), the per-subscriber tallies and the first event time.
+
+    One scan of the events gives the tallies (``n_opens`` human opens, ``n_sends``), which also
+    name every subscriber with a used event, and the first time (for the offset table).
+    """
+    from segkit.sendtime._inputs import _base_subscribers
+
     events = backend.table("events")
     used = events.filter(
         events.event_type.cast("string").isin(USED_TYPES),
@@ -100,20 +108,20 @@ def _rows(
         ts=events.ts,
         machine_open=events.machine_open.cast("boolean").fill_null(False),
     )
+    kind = used.event_type
+    tallies = used.group_by("subscriber_id").aggregate(
+        n_opens=used.count(where=(kind == "open") & ~used.machine_open),
+        n_sends=used.count(where=kind == "send"),
+        first=used.ts.min(),
+    ).to_pyarrow()
+    first = pc.min(tallies.column("first")).as_py()
     zones = _subscriber_zones(backend)
-    if zones is None:
-        base = pd.DataFrame({"subscriber_id": pd.Series([], dtype="str"),
-                             "timezone": pd.Series([], dtype="string")})  # fmt: skip
-        extra_ids = used.select("subscriber_id").distinct()
-    else:
-        base = zones.to_pyarrow().to_pandas()
-        extra_ids = used.select("subscriber_id").distinct().anti_join(zones, "subscriber_id")
-    from segkit.sendtime._inputs import _base_subscribers
-
-    base = _base_subscribers(base)
-    extra = extra_ids.to_pyarrow().column("subscriber_id").to_pandas()
-    extra = pd.DataFrame({"subscriber_id": np.sort(extra.astype("str").to_numpy()),
-                          "timezone": pd.Series(None, index=range(len(extra)), dtype="string")})  # fmt: skip
+    base = _base_subscribers(None if zones is None else zones.to_pyarrow().to_pandas())
+    seen = tallies.column("subscriber_id").to_pandas().astype("str")
+    only_events = seen[pd.Index(base["subscriber_id"]).get_indexer(seen) < 0]
+    extra = pd.DataFrame({"subscriber_id": np.sort(only_events.to_numpy()),
+                          "timezone": pd.Series(None, index=range(len(only_events)),
+                                                dtype="string")})  # fmt: skip
     subs = pd.concat([base, extra], ignore_index=True)
     filled, fallback, dominant = resolve_zones(subs["timezone"])
     subs["timezone"] = filled.to_numpy()
@@ -126,7 +134,7 @@ def _rows(
         joined = used.left_join(named, used.subscriber_id == named.zone_owner)
         raw = joined.zone_raw.nullif("")
         zoned = joined.select(*used.columns, zone=raw.fill_null(dominant))
-    return zoned, subs, dominant, used
+    return zoned, subs, dominant, tallies.rename_columns(["sub", "n_opens", "n_sends", "first"]), first
 
 
 def _local(events: ir.Table, offsets: pd.DataFrame) -> ir.Table:
@@ -199,19 +207,13 @@ def engine_profiles(
     backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int
 ) -> tuple[EngineInputs, Profiles]:
     """Subscribers, zones and :class:`Profiles` equal to ``_exposure.profiles(prepare(...))``."""
-    zoned, subs, dominant, used = _rows(backend, as_of)
+    zoned, subs, dominant, tallies, first = _rows(backend, as_of)
     as_of_s = as_of.value // 10**9
     index = pd.Index(subs["subscriber_id"].astype("str"))
     n = len(index)
-    kind = used.event_type
-    human = (kind == "open") & ~used.machine_open
-    tallies = used.group_by("subscriber_id").aggregate(
-        n_opens=used.count(where=human), n_sends=used.count(where=kind == "send")
-    ).rename(sub="subscriber_id")
-    counts = _counts(tallies.to_pyarrow(), index, n)
+    counts = _counts(tallies, index, n)
     subs["segment"] = pd.Series(pd.NA, index=subs.index, dtype="string").to_numpy()
     inputs = EngineInputs(subscribers=subs, dominant_zone=dominant)
-    first = used.aggregate(first=used.ts.min()).to_pyarrow().column("first")[0].as_py()
     first_year = as_of.year if first is None else pd.Timestamp(first).year
     zones = sorted(set(subs["timezone"]) | {dominant})
     offsets = offset_table(zones, first_year, as_of.year)
