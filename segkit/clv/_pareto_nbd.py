@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import digamma, gammaln
 
-from segkit.clv._nbd import fit_nbd, nbd_information
+from segkit.clv._nbd import fit_nbd, nbd_information, nbd_mean_nll
 from segkit.clv._optimize import LOG_BOUND, Objective, Optimum, minimize
 from segkit.clv._pareto_nbd_tail import log_over_kappa, log_survival, log_tail, log_tail_gradient
 from segkit.clv._transactions import _horizon, _TransactionModel
@@ -250,9 +250,13 @@ def _no_dropout_limit(objective: Objective, first: _Run, max_iter: int) -> Optim
     coords = np.concatenate([r_alpha, [-LOG_BOUND, stop[KAPPA]]])
     value, reference = objective.value(coords), objective.value(stop)  # type: ignore[attr-defined]
     if value <= reference + BOUND_TIE:
+        # the likelihood rises towards mu = 0, where the model IS the NBD: its maximum is the
+        # supremum (the value at the bound mu = 1e-8 is below it by about mu times the mean age)
+        limit = nbd_mean_nll(r_alpha, x, T, share)
         verdict = (f"no-dropout limit (NBD fit of r, alpha; s/beta = 1e-8): mean -loglik {value:.12g}, "
-                   f"not above {reference:.12g} where the first run stopped")
-        return Optimum(coords, value, True, 0, "NBD limit", (*first.attempts, verdict))
+                   f"not above {reference:.12g} where the first run stopped; {limit:.12g} in the limit "
+                   "s/beta -> 0 (the NBD's), reported")
+        return Optimum(coords, min(limit, value), True, 0, "NBD limit", (*first.attempts, verdict))
     resumed = _run(objective, stop, max_iter)
     return _best_of([first, _Run(failure="no-dropout limit worse than the stop point"), resumed])
 
@@ -408,7 +412,8 @@ class ParetoNBD(_TransactionModel):
             return (
                 "dropout is not identified: the likelihood rises towards no dropout at all (mean "
                 "dropout rate s/beta -> 0; the fit stops at the bound s/beta = 1e-8, where the model "
-                "is the NBD: every customer keeps buying at their own rate). Standard errors of s and "
+                "is the NBD: every customer keeps buying at their own rate; the log-likelihood reported is "
+                "the NBD's, the limit). Standard errors of s and "
                 "beta are undefined (NaN); those of r and alpha are conditional on no dropout.",
             )
         if not at_homogeneous_bound(coords):
