@@ -110,7 +110,8 @@ def test_pareto_nbd_heading_for_no_dropout_finishes_on_the_nbd_limit(calibration
 @pytest.mark.skipif(not HAS_LIFETIMES, reason="lifetimes not installed")
 def test_pareto_nbd_on_the_no_dropout_limit_equals_lifetimes(whole_log):
     """lifetimes ends at s -> 0 (no dropout, like s/beta -> 0): the same r, alpha and the same
-    log-likelihood, the NBD's (segkit's value AT its bound s/beta = 1e-8 was 7e-4 lower)."""
+    log-likelihood, the NBD's, up to lifetimes' own convergence (measured 1e-7 to 1e-4 above
+    it; segkit's value AT its bound s/beta = 1e-8 was 7e-4 below)."""
     from lifetimes import ParetoNBDFitter
 
     from segkit.clv import ParetoNBD
@@ -122,7 +123,7 @@ def test_pareto_nbd_on_the_no_dropout_limit_equals_lifetimes(whole_log):
         theirs = ParetoNBDFitter().fit(x.astype(int), tx, T)
     at_theirs = ours._log_likelihood_rows(theirs.params_[["r", "alpha", "s", "beta"]].to_numpy(), x, tx, T).sum()
     assert ours.optimizer_ == "NBD limit"
-    assert ours.log_likelihood_ == pytest.approx(at_theirs, abs=1e-5)
+    assert at_theirs - 1e-5 <= ours.log_likelihood_ <= at_theirs + 1e-3
     np.testing.assert_allclose(ours.params_[["r", "alpha"]], theirs.params_[["r", "alpha"]], rtol=1e-4)
 
 
