@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -243,16 +244,32 @@ def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
 
 @contextmanager
 def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's ``memory_limit`` set to ``limit`` for the block, then restored."""
-    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    con.execute(f"SET memory_limit = {literal(limit)}")
+    """DuckDB's ``memory_limit`` lowered to ``limit`` for the block (unless it is lower
+    already), then restored."""
+    before = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    lower = _size_bytes(before) > _size_bytes(limit)
+    if lower:
+        con.execute(f"SET memory_limit = {literal(limit)}")
     try:
         yield
     finally:
-        try:
-            con.execute(f"SET memory_limit = {literal(str(before))}")
-        except duckdb.Error:
-            pass
+        if lower:
+            try:
+                con.execute(f"SET memory_limit = {literal(before)}")
+            except duckdb.Error:
+                pass
+
+
+_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+          "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _size_bytes(text: str) -> float:
+    """``'18.8 GiB'`` -> bytes (DuckDB's spelling of a memory size); unknown text is infinite."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).lower() not in _UNITS:
+        return float("inf")
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

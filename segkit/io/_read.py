@@ -69,6 +69,7 @@ class ChunkedInput:
     notes: list[str]
     _whole: RawInput | None = None
     _csv: dict[str, object] | None = None
+    _parquet: dict[str, object] | None = None
     rows_read: int = 0
     _last: pd.DataFrame | None = None
 
@@ -78,15 +79,20 @@ class ChunkedInput:
             self.rows_read = len(self._whole.frame)
             yield self._whole.frame
             return
-        assert self._csv is not None
         self.rows_read, count = 0, 0
-        for chunk in _csv_chunks(**self._csv):  # type: ignore[arg-type]
+        for chunk in self._read():
             self.rows_read += len(chunk)
             count += 1
             self._last = chunk if count == 1 else None
             yield chunk
-        if self.rows_read == 0:
+        if self.rows_read == 0 and self._csv is not None:
             self.notes.append("the file has a header but no data rows")
+
+    def _read(self) -> Iterator[pd.DataFrame]:
+        if self._csv is not None:
+            return _csv_chunks(**self._csv)  # type: ignore[arg-type]
+        assert self._parquet is not None
+        return _parquet_chunks(**self._parquet)  # type: ignore[arg-type]
 
     def rows(self, positions: pd.Index) -> pd.DataFrame:
         """The raw rows at ``positions`` (for quarantine), reading the file again if it came in
@@ -96,8 +102,7 @@ class ChunkedInput:
         if self._last is not None:
             return self._last.loc[positions]
         wanted = positions.sort_values()
-        parts = [chunk.loc[chunk.index.intersection(wanted)]
-                 for chunk in _csv_chunks(**self._csv)]  # type: ignore[arg-type]
+        parts = [chunk.loc[chunk.index.intersection(wanted)] for chunk in self._read()]
         return pd.concat(parts).loc[positions]
 
 
@@ -107,16 +112,21 @@ def open_chunks(
 ) -> ChunkedInput:
     """Check ``source`` as :func:`read_source` does and return it as a :class:`ChunkedInput`;
     a CSV is read ``chunk_rows`` data rows at a time (default :data:`CHUNK_ROWS`; ``0`` reads it
-    whole, as orders need: their lines are grouped across the whole file)."""
+    whole, as orders need: their lines are grouped across the whole file). So is a Parquet file
+    whose columns convert to pandas the same way in any chunk (see :func:`_parquet_streamable`);
+    another one is read whole."""
+    rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
     if isinstance(source, (str, Path)):
         path = Path(source)
         head = _check_file(path)
+        if head.startswith(_PARQUET_MAGIC) and rows > 0 and _parquet_streamable(path, numeric):
+            return ChunkedInput(str(path), file_sha256(path), False, [],
+                                _parquet={"path": path, "chunk_rows": rows})
         if not head.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)) and path.suffix.lower() not in {
             ".parquet", ".pq"
         }:
             gzipped = head.startswith(_GZIP_MAGIC)
             options, notes = _csv_options(path, sep=sep, gzipped=gzipped, numeric=numeric)
-            rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
             if rows > 0:
                 return ChunkedInput(str(path), file_sha256(path), True, notes,
                                     _csv={**options, "chunk_rows": rows})
@@ -173,6 +183,62 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _parquet_streamable(path: Path, numeric: Collection[str]) -> bool:
+    """Whether every column of the Parquet file becomes the same pandas dtype in any chunk as in
+    the whole file, so validation sees the same values: text, timestamps, and numbers only in
+    columns that may become numeric (``numeric``; read as float there whatever the chunk).
+    Numbers elsewhere are not: an integer column with a null in one chunk turns float there (an
+    extra column's JSON would change), and a float id prints without ``.0`` only when its whole
+    column is integral."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # a corrupt file: read_source gives the message
+        return False
+    wanted = {name.strip().lower() for name in numeric}
+    for field_ in schema:
+        kind = field_.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        text = pa.types.is_string(kind) or pa.types.is_large_string(kind) or (
+            hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))
+        number = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        if not (text or pa.types.is_timestamp(kind)
+                or (number and str(field_.name).strip().lower() in wanted)):
+            return False
+    return True
+
+
+def _parquet_chunks(path: Path, *, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The Parquet file in chunks of ``chunk_rows`` rows, numbered across chunks."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+        schema = handle.schema_arrow
+        start = 0
+        batches = handle.iter_batches(batch_size=chunk_rows)
+        first = True
+        while True:
+            batch = next(batches, None)
+            if batch is None and not first:
+                return
+            table = (pa.Table.from_batches([batch], schema=schema) if batch is not None
+                     else schema.empty_table())
+            frame = table.to_pandas().reset_index(drop=True)  # as pd.read_parquet, then numbered
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            first = False
+            yield frame
+            if batch is None:
+                return
+    except Exception as error:  # pyarrow raises many types for corrupt files
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(error)})") from error
 
 
 def _read_parquet(path: Path) -> RawInput:
