@@ -100,6 +100,7 @@ def run_ingest(
     advance = progress or _noop
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
     reader = open_chunks(source, sep=sep, numeric=_numeric_sources(schema, mapping),
+                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"),
                          chunk_rows=0 if table == ORDERS else None)
     advance(_STEP_READ)
     con = workspace.connection
@@ -281,9 +282,12 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _numeric_sources(schema: TableSchema, mapping: Mapping[str, str] | None) -> set[str]:
-    """Source column names that may become a numeric column (by name or by ``mapping``)."""
-    numeric = {c.name for c in schema.columns if c.sql_type == "DOUBLE"}
+def _numeric_sources(
+    schema: TableSchema, mapping: Mapping[str, str] | None, sql_type: str = "DOUBLE"
+) -> set[str]:
+    """Source column names that may become a numeric (or ``sql_type``) column (by name or by
+    ``mapping``)."""
+    numeric = {c.name for c in schema.columns if c.sql_type == sql_type}
     return numeric | {source for target, source in (mapping or {}).items() if target in numeric}
 
 

@@ -108,7 +108,7 @@ class ChunkedInput:
 
 def open_chunks(
     source: pd.DataFrame | str | Path, *, sep: str | None = None, numeric: Collection[str] = (),
-    chunk_rows: int | None = None,
+    booleans: Collection[str] = (), chunk_rows: int | None = None,
 ) -> ChunkedInput:
     """Check ``source`` as :func:`read_source` does and return it as a :class:`ChunkedInput`;
     a CSV is read ``chunk_rows`` data rows at a time (default :data:`CHUNK_ROWS`; ``0`` reads it
@@ -119,7 +119,8 @@ def open_chunks(
     if isinstance(source, (str, Path)):
         path = Path(source)
         head = _check_file(path)
-        if head.startswith(_PARQUET_MAGIC) and rows > 0 and _parquet_streamable(path, numeric):
+        if head.startswith(_PARQUET_MAGIC) and rows > 0 and _parquet_streamable(path, numeric,
+                                                                               booleans):
             return ChunkedInput(str(path), file_sha256(path), False, [],
                                 _parquet={"path": path, "chunk_rows": rows})
         if not head.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)) and path.suffix.lower() not in {
@@ -185,10 +186,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _parquet_streamable(path: Path, numeric: Collection[str]) -> bool:
+def _parquet_streamable(path: Path, numeric: Collection[str], booleans: Collection[str]) -> bool:
     """Whether every column of the Parquet file becomes the same pandas dtype in any chunk as in
     the whole file, so validation sees the same values: text, timestamps, and numbers only in
-    columns that may become numeric (``numeric``; read as float there whatever the chunk).
+    columns that may become numeric (``numeric``; read as float there whatever the chunk), and
+    booleans only in those that may become boolean (``booleans``: ``bool``, or ``object`` in a
+    chunk with nulls, parse to the same values; as an extra column they would not).
     Numbers elsewhere are not: an integer column with a null in one chunk turns float there (an
     extra column's JSON would change), and a float id prints without ``.0`` only when its whole
     column is integral."""
@@ -200,6 +203,7 @@ def _parquet_streamable(path: Path, numeric: Collection[str]) -> bool:
     except Exception:  # a corrupt file: read_source gives the message
         return False
     wanted = {name.strip().lower() for name in numeric}
+    flags = {name.strip().lower() for name in booleans}
     for field_ in schema:
         kind = field_.type
         if pa.types.is_dictionary(kind):
@@ -207,8 +211,9 @@ def _parquet_streamable(path: Path, numeric: Collection[str]) -> bool:
         text = pa.types.is_string(kind) or pa.types.is_large_string(kind) or (
             hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))
         number = pa.types.is_integer(kind) or pa.types.is_floating(kind)
-        if not (text or pa.types.is_timestamp(kind)
-                or (number and str(field_.name).strip().lower() in wanted)):
+        name = str(field_.name).strip().lower()
+        if not (text or pa.types.is_timestamp(kind) or (number and name in wanted)
+                or (pa.types.is_boolean(kind) and name in flags)):
             return False
     return True
 

@@ -154,6 +154,23 @@ def test_subscribers_in_chunks_equal_one_chunk(tmp_path, monkeypatch):
     )
 
 
+def test_subscribers_parquet_with_booleans_in_chunks(tmp_path, monkeypatch):
+    frame = pd.DataFrame({
+        "subscriber_id": [f"s{i}" for i in range(9)],
+        "consent": [True, False, None, True, True, False, None, None, True],  # object by chunk
+        "signup_at": pd.date_range("2024-01-01", periods=9, freq="D", tz="UTC"),
+    })
+    frame.loc[4, "subscriber_id"] = None
+    frame.to_parquet(tmp_path / "subscribers.parquet")
+    source = tmp_path / "subscribers.parquet"
+    one = _ingest_with(monkeypatch, 10**6, tmp_path / "one.duckdb", "subscribers", source)
+    many = _ingest_with(monkeypatch, 2, tmp_path / "many.duckdb", "subscribers", source)
+    assert (one[2], many[2]) == (1, 5)
+    _assert_same(_comparable(*one[:2]), _comparable(*many[:2]))
+    stored = many[1]["subscribers"].set_index("subscriber_id")["consent"]
+    assert stored["s1"] == False and pd.isna(stored["s2"]) and stored["s8"] == True  # noqa: E712
+
+
 def test_structural_errors_in_a_later_chunk_name_the_file_line(tmp_path, monkeypatch):
     monkeypatch.setattr(_read, "CHUNK_ROWS", 2)
     ragged = tmp_path / "ragged.csv"
