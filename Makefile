@@ -9,7 +9,7 @@ STAMP := $(VENV)/.segkit-installed
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench,spark]"
 	$(PY) -m ipykernel install --sys-prefix --name segkit --display-name "Python (segkit)" >/dev/null
 	@# plain `.venv/bin/jupyter lab` also opens notebooks clean and saves tracked ones without outputs
 	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d

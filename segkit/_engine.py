@@ -31,10 +31,10 @@ def session_time_zone(backend: Any) -> str | None:
         if engine == "pyspark":
             return str(backend._session.conf.get("spark.sql.session.timeZone"))
         if engine == "duckdb":
-            return str(backend.con.execute("SELECT current_setting('TimeZone')").fetchone()[0])
+            return str(backend.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])
         if engine == "postgres":
             with backend._safe_raw_sql("SHOW TIME ZONE") as cursor:
-                return str(cursor.fetchone()[0])
+                return str(cursor.fetchall()[0][0])
     except Exception:  # a session that cannot answer is one whose zone is unknown
         return None
     return None
