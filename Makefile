@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,bench,spark]"
+	@# test-only reference: gbstats 0.8.0 pins pandas<2/numpy<2 but runs on segkit's (tests/stats)
+	$(PY) -m pip install --quiet --no-deps "gbstats==0.8.0"
 	$(PY) -m ipykernel install --sys-prefix --name segkit --display-name "Python (segkit)" >/dev/null
 	@# plain `.venv/bin/jupyter lab` also opens notebooks clean and saves tracked ones without outputs
 	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d

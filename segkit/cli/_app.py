@@ -15,7 +15,7 @@ import typer
 
 from segkit._config import BACKEND_ENV, WORKSPACE_ENV, default_workspace_path
 from segkit._progress import progress_enabled
-from segkit.errors import environment_fault
+from segkit.errors import CorruptWorkspaceError, environment_fault
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -136,11 +136,17 @@ _CLI_SIGNALS = (typer.Exit, typer.Abort,
                 next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"))
 
 
-def _verbose(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether the command (its ``ctx`` argument) runs with ``--verbose``."""
+def _cli_state(args: tuple[Any, ...], kwargs: dict[str, Any]) -> CliState | None:
+    """The global options of the command (from its ``ctx`` argument), if it takes one."""
     contexts = [a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")]
     obj = contexts[0].find_root().obj if contexts else None
-    return isinstance(obj, CliState) and obj.verbose
+    return obj if isinstance(obj, CliState) else None
+
+
+def _verbose(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether the command runs with ``--verbose``."""
+    state = _cli_state(args, kwargs)
+    return state is not None and state.verbose
 
 
 def one_line_errors(func: F) -> F:
@@ -166,10 +172,20 @@ def one_line_errors(func: F) -> F:
             message = str(known) if known is not None else (
                 f"unexpected {type(error).__name__}: {_first_line(error)} (a bug in segkit; rerun "
                 "with --verbose for the traceback)")
+            if isinstance(known, CorruptWorkspaceError):
+                message = _name_workspace(message, args, kwargs)
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(known.exit_code if known is not None else 1) from error
 
     return run  # type: ignore[return-value]
+
+
+def _name_workspace(message: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """``message`` naming the command's workspace file (DuckDB's corruption errors do not)."""
+    state = _cli_state(args, kwargs)
+    if state is None or str(state.workspace) in message:
+        return message
+    return message.replace("the workspace file is", f"the workspace file {state.workspace} is", 1)
 
 
 def _first_line(error: BaseException) -> str:

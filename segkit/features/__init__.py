@@ -1,6 +1,7 @@
 """Subscriber features as of a date, built from portable Ibis expressions.
 
 :func:`compute` returns the full feature table (one row per subscriber known at ``as_of``),
+:func:`compute_expr` the same table as one Ibis expression that stays in the engine,
 :func:`rfm` the BG/NBD-style RFM summary used by CLV models (Fader, Hardie & Lee 2005) and
 :func:`calibration_holdout` features up to a cutoff plus outcomes in ``(cutoff, end]``.
 :class:`FeatureTimeline` reads the events once and then gives :func:`compute`'s table at any
@@ -19,6 +20,7 @@ Conventions
 """
 
 from segkit.features._compute import compute, feature_columns
+from segkit.features._expr import compute_expr
 from segkit.features._holdout import CalibrationHoldout, calibration_holdout
 from segkit.features._params import RFM_UNITS
 from segkit.features._rfm import rfm
@@ -30,6 +32,7 @@ __all__ = [
     "RFM_UNITS",
     "calibration_holdout",
     "compute",
+    "compute_expr",
     "feature_columns",
     "rfm",
 ]

@@ -17,7 +17,7 @@ from segkit._timestamps import utc_timestamp
 from segkit.features._assemble import assemble, column_order
 from segkit.features._cart import cart_abandonments
 from segkit.features._fetch import fetch
-from segkit.features._local_time import local_opens, offset_table, zones_in_use
+from segkit.features._local_time import local_open_slots, local_opens, offset_table, zones_in_use
 from segkit.features._params import check_hours, check_unit, check_windows
 from segkit.features._rfm import rfm_expr
 from segkit.features._source import Source, Tables, resolve
@@ -56,11 +56,14 @@ def feature_queries(
     windows: tuple[int, ...],
     rfm_unit: str,
     cart_abandon_hours: float,
+    local_slots: bool = False,
 ) -> dict[str, ir.Table]:
     """The Ibis expressions behind :func:`compute`, by name (validated arguments expected).
 
     Building them runs two tiny queries (time zones in use, first event year) for the local-time
-    offset table. Every expression reads only events with ``ts <= as_of``.
+    offset table. Every expression reads only events with ``ts <= as_of``. With ``local_slots``,
+    ``local_opens`` is one row per human open with its local ``slot`` (see
+    :func:`~segkit.features._local_time.local_open_slots`) instead of one list per subscriber.
     """
     events = tables.events.filter(tables.events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
     zones, first_year = zones_in_use(events, tables.subscribers)
@@ -70,7 +73,9 @@ def feature_queries(
         "campaigns": campaign_summary(events, as_of, windows),
         "cart_abandonments": cart_abandonments(events, as_of, windows, cart_abandon_hours),
         "rfm": rfm_expr(events, as_of, unit=rfm_unit),
-        "local_opens": local_opens(events, tables.subscribers, offsets),
+        "local_opens": (local_open_slots if local_slots else local_opens)(
+            events, tables.subscribers, offsets
+        ),
     }
     subscribers = _subscriber_attributes(tables, as_of)
     if subscribers is not None:

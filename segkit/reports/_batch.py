@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from segkit._config import DEFAULT_REPORTS_DIR
-from segkit.errors import InputError, ValidationError
+from segkit.errors import InputError, ValidationError, WorkspaceLockedError
 from segkit.reports._index import build_index
 from segkit.reports._runner import (
     LOCK_WAIT_SECONDS,
     WORKSPACE_PARAMETER,
     ReportRun,
     prepare_parameters,
+    record_unstarted_run,
     run_report,
     wait_for_workspace,
 )
@@ -113,7 +114,8 @@ def run_batch(
     """Run every report of the manifest and regenerate the index after each.
 
     A report that fails is recorded (``status == "failed"``, executed notebook kept) and the
-    batch goes on; check :attr:`BatchResult.ok`. ``timeout_seconds`` limits each cell.
+    batch goes on; check :attr:`BatchResult.ok`. So is one whose workspace another process
+    locked after the batch began (it is waited for up to ``lock_wait_seconds`` first). ``timeout_seconds`` limits each cell.
     ``jobs`` reports run at once (each in its own kernel process; kernel start-up and imports
     dominate small reports, so 2 jobs on 2 cores overlap them); results keep manifest order.
 
@@ -139,10 +141,15 @@ def run_batch(
     index_lock = threading.Lock()
 
     def run_one(entry: Mapping[str, Any]) -> ReportRun:
-        run = run_report(entry["report"], parameters=entry["parameters"], workspace=workspace,
-                         out_dir=out_dir, include_pii=include_pii, notebooks=notebooks,
-                         timeout_seconds=timeout_seconds, update_index=False,
-                         lock_wait_seconds=lock_wait_seconds)
+        try:
+            run = run_report(entry["report"], parameters=entry["parameters"], workspace=workspace,
+                             out_dir=out_dir, include_pii=include_pii, notebooks=notebooks,
+                             timeout_seconds=timeout_seconds, update_index=False,
+                             lock_wait_seconds=lock_wait_seconds)
+        except WorkspaceLockedError as error:  # taken by another process since the batch began
+            values = prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
+                                        notebooks=notebooks)
+            run = record_unstarted_run(entry["report"], values, out_dir, str(error))
         with index_lock:
             build_index(out_dir)
             if progress is not None:

@@ -387,6 +387,29 @@ def _instant(text: Any) -> str:
     return instant_text(stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC"))
 
 
+def _new_run_directory(name: str, out_dir: str | Path) -> tuple[datetime, str, Path]:
+    """Create ``<out_dir>/<name>/<run_id>/``; return the start time, run id and directory."""
+    started = datetime.now(UTC).replace(microsecond=0)
+    run_id = _new_run_id(started)
+    run_dir = Path(out_dir).resolve() / name / run_id
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as error:
+        raise StorageError(f"cannot create the run directory: {environment_fault(error)}") from error
+    return started, run_id, run_dir
+
+
+def record_unstarted_run(name: str, parameters: Mapping[str, Any], out_dir: str | Path,
+                         reason: str) -> ReportRun:
+    """Record a run of ``name`` that failed before its kernel started (``reason``: for example
+    the workspace was locked by another process), so that a batch lists it as failed."""
+    started, run_id, run_dir = _new_run_directory(name, out_dir)
+    run = ReportRun(name, run_id, "failed", dict(parameters), run_dir, started.isoformat(), 0.0,
+                    reason)
+    _record(run)
+    return run
+
+
 def _new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -429,13 +452,7 @@ def run_report(
     if WORKSPACE_PARAMETER in values:  # before the kernel: a locked workspace fails at once
         wait_for_workspace(values[WORKSPACE_PARAMETER], wait_seconds=lock_wait_seconds)
     kernel = _kernel_name()
-    started = datetime.now(UTC).replace(microsecond=0)
-    run_id = _new_run_id(started)
-    run_dir = Path(out_dir).resolve() / name / run_id
-    try:
-        run_dir.mkdir(parents=True)
-    except OSError as error:
-        raise StorageError(f"cannot create the run directory: {environment_fault(error)}") from error
+    started, run_id, run_dir = _new_run_directory(name, out_dir)
     clock = time.perf_counter()
     error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
     if not include_pii:

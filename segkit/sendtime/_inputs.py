@@ -45,8 +45,14 @@ class SendTimeData:
     dominant_zone: str
 
 
-def read_tables(source: Any) -> dict[str, Any]:
-    """``{"events": df, "subscribers": df | None, "segments": Series | DataFrame | None}``."""
+def read_tables(source: Any, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
+    """``{"events": df, "subscribers": df | None, "segments": Series | DataFrame | None}``.
+
+    A workspace (or an Ibis backend) is read through the engine: only the event columns and
+    types the send-time models use (:data:`EVENT_COLUMNS`, ``machine_open``; ``send``, ``open``,
+    ``click``, ``unsubscribe``) and only events at or before ``as_of``, never every column
+    (``properties`` and ids are most of an event log's bytes).
+    """
     if isinstance(source, Mapping):
         unknown = sorted(set(source) - {"events", "subscribers", "segments"})
         if unknown:
@@ -57,13 +63,54 @@ def read_tables(source: Any) -> dict[str, Any]:
         if source.get("events") is None:
             raise InputError("no 'events' table given; pass {'events': DataFrame, ...}")
         return {k: source.get(k) for k in ("events", "subscribers", "segments")}
+    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
+    if _is_ibis_backend(backend):
+        return _engine_tables(backend, as_of)
     if callable(getattr(source, "table", None)):
         return {"events": source.table("events"), "subscribers": source.table("subscribers"),
                 "segments": None}
     raise ValidationError(
-        "source must be a segkit Workspace (anything with .table(name)) or a mapping "
-        f"{{'events': DataFrame, 'subscribers': DataFrame, 'segments': Series}}; got {type(source).__name__}"
+        "source must be a segkit Workspace (anything with .table(name)), an Ibis backend or a "
+        "mapping {'events': DataFrame, 'subscribers': DataFrame, 'segments': Series}; got "
+        f"{type(source).__name__}"
     )
+
+
+def _is_ibis_backend(value: Any) -> bool:
+    try:
+        import ibis
+    except ImportError:  # pragma: no cover - ibis is a dependency
+        return False
+    return isinstance(value, ibis.BaseBackend)
+
+
+def _engine_tables(backend: Any, as_of: pd.Timestamp | None) -> dict[str, Any]:
+    """The events and subscribers the models need, selected and filtered in the engine."""
+    import ibis
+
+    events = backend.table("events")
+    require_columns(events.columns, "events", EVENT_COLUMNS)
+    columns = [*EVENT_COLUMNS]
+    types = list(USED_TYPES)
+    if "machine_open" in events.columns:
+        columns.append("machine_open")
+    else:  # with_machine_flag needs campaigns, properties and deliveries for the ingest rule
+        columns += [c for c in ("campaign_id", "properties") if c in events.columns]
+        types.append("delivery")
+    keep = [events.event_type.isin(types)]
+    if as_of is not None:
+        keep.append(events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
+    frame = events.filter(*keep).select(*columns).to_pyarrow().to_pandas()
+    from ibis.common.exceptions import TableNotFound
+
+    try:
+        table = backend.table("subscribers")
+    except TableNotFound:
+        return {"events": frame, "subscribers": None, "segments": None}
+    else:
+        wanted = [c for c in ("subscriber_id", "timezone") if c in table.columns]
+        subscribers = table.select(*wanted).to_pyarrow().to_pandas()
+    return {"events": frame, "subscribers": subscribers, "segments": None}
 
 
 def with_machine_flag(events: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +221,7 @@ def _with_zones(base: pd.DataFrame, extra: pd.Index) -> tuple[pd.DataFrame, str]
 
 def prepare(source: Any, as_of: pd.Timestamp) -> SendTimeData:
     """Read, cut at ``as_of``, drop machine opens and encode subscribers and zones."""
-    tables = read_tables(source)
+    tables = read_tables(source, as_of)
     events = tables["events"]
     if not isinstance(events, pd.DataFrame):
         raise ValidationError(f"'events' must be a pandas DataFrame, got {type(events).__name__}")

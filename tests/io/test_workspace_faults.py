@@ -114,6 +114,7 @@ def test_corrupt_block_ends_forget_and_export_in_one_line(corrupt_workspace, tmp
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "the workspace file is damaged (Corrupt database file: computed checksum" in lines[0]
+    assert (f"the workspace file {corrupt_workspace} is damaged (Corrupt database file: computed "
+            "checksum") in lines[0]
     assert "restore it from a backup" in lines[0]
     assert not (tmp_path / "x.csv").exists()

@@ -151,3 +151,38 @@ def test_an_arbitrary_file_as_csv_is_never_quoted_in_the_run(tmp_path):
     for path in (run.html_path, run.directory / "run.json", out / "index.html"):
         text = path.read_text()
         assert "s4lt" not in text and "daemon" not in text and "19876" not in text, path
+
+
+def test_a_workspace_locked_in_the_middle_of_a_batch_is_recorded_as_that_run_failing(
+        tmp_path, monkeypatch):
+    import segkit.reports._runner as runner
+    from segkit.reports import run_batch
+
+    workspace_path = tmp_path / "ws.duckdb"
+    Workspace(workspace_path).close()
+    notebooks = tmp_path / "nbs"
+    for name in ("first", "second"):
+        write_notebook(notebooks / f"{name}.ipynb", f"workspace = {str(workspace_path)!r}",
+                       "print(workspace)")
+    holders = []
+
+    def run_then_lock(*args, **kwargs):  # the first report runs, then another process writes
+        holders.append(hold(workspace_path, 60))
+        return None
+
+    monkeypatch.setattr(runner, "_execute", run_then_lock)
+    manifest = tmp_path / "batch.yaml"
+    manifest.write_text("reports:\n  - first\n  - second\n")
+    try:
+        result = run_batch(manifest, notebooks=notebooks, out_dir=tmp_path / "out",
+                           workspace=workspace_path, lock_wait_seconds=0.3)
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+    assert [run.status for run in result.runs] == ["succeeded", "failed"]
+    assert len(holders) == 1
+    record = _record(tmp_path / "out", "second")
+    assert record["status"] == "failed"
+    assert f"in use by process {holders[0].pid}" in record["error"]
+    assert "second" in (tmp_path / "out" / "index.html").read_text()

@@ -247,3 +247,22 @@ def test_live_gbstats_when_installed():
     row = totals(spec["inputs"])
     assert row.p_value == pytest.approx(result.p_value, rel=REL)
     assert [row.abs_lift_ci_low, row.abs_lift_ci_high] == pytest.approx(result.ci, rel=REL)
+
+
+@pytest.mark.parametrize("name", [v["name"] for v in VECTORS["frequentist"]])
+def test_vendored_frequentist_outputs_are_what_live_gbstats_computes(name):
+    """Each vendored gbstats output is recomputed by gbstats itself (installed by `make`)."""
+    pytest.importorskip("gbstats")
+    from gbstats.frequentist import tests as gb_tests
+    from gbstats.models.statistics import ProportionStatistic, SampleMeanStatistic
+
+    spec = vector("frequentist", name)
+    statistic = SampleMeanStatistic if "sum_squares" in spec["inputs"][0] else ProportionStatistic
+    a, b = (statistic(**d) for d in spec["inputs"])
+    test = {"two-sided": gb_tests.TwoSidedTTest, "larger": gb_tests.OneSidedTreatmentGreaterTTest,
+            "smaller": gb_tests.OneSidedTreatmentLesserTTest}[spec.get("alternative", "two-sided")]
+    config = gb_tests.FrequentistConfig(difference_type=spec["difference_type"])
+    result = test(a, b, config).compute_result()
+    assert result.p_value == pytest.approx(spec["gbstats"]["p_value"], rel=REL)
+    assert list(result.ci) == pytest.approx(spec["gbstats"]["ci"], rel=REL)
+    assert result.expected == pytest.approx(spec["gbstats"]["expected"], rel=REL)

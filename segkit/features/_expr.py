@@ -1,0 +1,222 @@
+"""The whole feature table as ONE Ibis expression, for engines that should keep the rows.
+
+:func:`compute_expr` runs the same per-(subscriber, window bucket) summaries as
+:func:`segkit.features.compute` (``_windows``, ``_cart``, ``_rfm``, ``_local_time``) but, instead
+of fetching the long results and spreading them with numpy, it spreads them in the engine:
+
+* per window ``i`` a conditional aggregate ``sum(x) FILTER (WHERE bucket <= i)`` over the long
+  summary (a few rows per subscriber, so the extra aggregates are cheap; the events are still
+  read in one pass);
+* local hour / weekday columns as conditional counts over the human opens' local slots;
+* everything left-joined onto the subscribers known at ``as_of`` (listed subscribers plus
+  anyone with an event), rates and day differences computed in SQL.
+
+The result can be written where it is computed (``expr.to_parquet(path)``,
+``backend.create_table("features", expr)``) without collecting rows to the driver. On one
+machine :func:`~segkit.features.compute` is faster (numpy spreads long results in a few
+``bincount`` calls); both give the same table (``tests/features/test_expr.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segkit._config import DEFAULT_WINDOWS_DAYS
+from segkit._timestamps import utc_timestamp
+from segkit.errors import ValidationError
+from segkit.features._assemble import RECENCY_COLUMNS, column_order
+from segkit.features._compute import feature_queries
+from segkit.features._fetch import fetch
+from segkit.features._local_time import HOUR_COLUMNS, WEEKDAY_COLUMNS
+from segkit.features._params import SECONDS_PER_DAY, check_hours, check_unit, check_windows
+from segkit.features._rfm import RFM_COLUMNS
+from segkit.features._source import Source, Tables, resolve
+from segkit.features._windows import COUNTED_EVENTS
+
+__all__ = ["compute_expr"]
+
+ID = "subscriber_id"
+
+
+def _epoch(ts: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds since 1970-01-01 UTC with microseconds, the same on every engine (DuckDB's
+    ``epoch`` keeps fractions, Spark's ``unix_timestamp`` drops them)."""
+    whole = ts.truncate("s").epoch_seconds().cast("float64")
+    return whole + ts.microsecond().cast("float64") / 1e6
+
+
+def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """numerator / denominator, null (NaN in pandas) where the denominator is 0."""
+    return ibis.ifelse(
+        denominator > 0, numerator.cast("float64") / denominator, ibis.null("float64")
+    )
+
+
+def _per_window(long: ir.Table, windows: tuple[int, ...], columns: dict[str, str]) -> dict:
+    """``{f"{stem}_{w}d": sum(long[column]) over buckets 0..i}`` for every window ``i``.
+
+    Summed as float64 (exact for counts below 2**53) and cast back by the caller: DuckDB sums
+    BIGINT to HUGEINT, which Ibis types as int64 and so drops the cast a caller adds, leaving
+    Parquet files with doubles."""
+    return {
+        f"{stem}_{w}d": long[column].cast("float64").sum(where=long.bucket <= i)
+        for i, w in enumerate(windows)
+        for stem, column in columns.items()
+    }
+
+
+def _event_wide(long: ir.Table, windows: tuple[int, ...]) -> ir.Table:
+    counts = {stem: f"n_{event_type}" for stem, event_type in COUNTED_EVENTS.items()}
+    counts.update(human_opens="n_human_open", pricing_page_visits="n_pricing_page_visit",
+                  revenue="value_sum", valued="value_n")  # fmt: skip
+    return long.group_by(ID).aggregate(
+        **_per_window(long, windows, counts),
+        last_open_ts=long.last_open_ts.max(),
+        last_click_ts=long.last_click_ts.max(),
+        last_purchase_ts=long.last_purchase_ts.max(),
+        first_ts=long.first_ts.min(),
+        any_unsubscribe=long.n_unsubscribe.sum() > 0,
+    )
+
+
+def _local_wide(slots: ir.Table) -> ir.Table:
+    hour, day = slots.slot % 24, slots.slot // 24
+    return slots.group_by(ID).aggregate(
+        **{name: slots.count(where=hour == h) for h, name in enumerate(HOUR_COLUMNS)},
+        **{name: slots.count(where=day == d) for d, name in enumerate(WEEKDAY_COLUMNS)},
+    )
+
+
+def _known(queries: dict[str, ir.Table]) -> ir.Table:
+    """The row keys: subscribers with an event by ``as_of`` plus the listed subscribers."""
+    with_events = queries["events"].select(ID).distinct()
+    if "subscribers" not in queries:
+        return with_events
+    listed = queries["subscribers"].filter(queries["subscribers"].listed).select(ID)
+    return with_events.union(listed, distinct=True)
+
+
+def _check_unique_subscribers(tables: Tables) -> None:
+    subs = tables.subscribers
+    dupes = subs.group_by(ID).aggregate(n=subs.count()).filter(lambda t: t.n > 1)
+    found = fetch(dupes.select(ID).order_by(ID).limit(5))[ID].tolist()
+    if found:
+        raise ValidationError(f"subscribers.subscriber_id must be unique; duplicated: {found}")
+
+
+def _joined(base: ir.Table, parts: list[ir.Table]) -> ir.Table:
+    """``base`` with every part (keyed by ``_key``) left-joined on the subscriber id."""
+    table = base
+    for part in parts:
+        table = table.left_join(part, table[ID] == part._key).drop("_key")
+    return table
+
+
+def compute_expr(
+    source: Source,
+    as_of: object,
+    *,
+    windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
+    rfm_unit: str = "D",
+    cart_abandon_hours: float = 24,
+) -> ir.Table:
+    """The feature table of :func:`segkit.features.compute` as one Ibis expression.
+
+    Same parameters and the same columns, values and meaning as
+    :func:`~segkit.features.compute`, with ``subscriber_id`` as the first column (not an index)
+    and rows ordered by it. Nothing is computed except three tiny queries (time zones in use,
+    first event year, duplicated subscriber ids); execute the expression where the data live::
+
+        expr = features.compute_expr(workspace_or_backend, "2024-06-30")
+        expr.to_parquet("features.parquet")            # streamed by the engine
+        backend.create_table("features_2024_06_30", expr)   # stays in Spark / the warehouse
+        frame = expr.to_pandas()                        # or collect it after all
+
+    Counts are ``int64``, rates and days ``float64`` (null where ``compute`` has NaN),
+    ``unsubscribed`` and ``consent`` boolean, ``timezone`` string. The settings ``compute``
+    keeps in ``attrs`` are not part of an expression; they are the arguments given.
+
+    Raises
+    ------
+    ValidationError
+        Bad ``as_of``, windows, unit or hours (as ``compute``), duplicated subscriber ids or an
+        unknown time zone.
+    """
+    as_of_ts = utc_timestamp(as_of)
+    window_days = check_windows(windows)
+    unit = check_unit(rfm_unit)
+    hours = check_hours(cart_abandon_hours)
+    tables = resolve(source)
+    if tables.subscribers is not None:
+        _check_unique_subscribers(tables)
+    return _feature_expr(tables, as_of_ts, window_days, unit, hours)
+
+
+def _feature_expr(
+    tables: Tables, as_of: pd.Timestamp, windows: tuple[int, ...], unit: str, hours: float
+) -> ir.Table:
+    queries = feature_queries(
+        tables, as_of, windows=windows, rfm_unit=unit, cart_abandon_hours=hours, local_slots=True
+    )
+    campaigns, cart = queries["campaigns"], queries["cart_abandonments"]
+    parts = [
+        _event_wide(queries["events"], windows),
+        campaigns.group_by(ID).aggregate(**_per_window(
+            campaigns, windows, {"unique_opens": "opened", "unique_clicks": "clicked"})),
+        cart.group_by(ID).aggregate(**_per_window(cart, windows, {"cart_abandonments": "n"})),
+        queries["rfm"],
+        _local_wide(queries["local_opens"]),
+    ]  # fmt: skip
+    with_subscribers = "subscribers" in queries
+    if with_subscribers:
+        parts.append(queries["subscribers"].drop("listed"))
+    table = _joined(_known(queries), [part.rename(_key=ID) for part in parts])
+    return _select_columns(table, as_of, windows, with_subscribers=with_subscribers)
+
+
+def _days_before(as_of: pd.Timestamp, ts: ir.TimestampValue) -> ir.FloatingValue:
+    return (as_of.timestamp() - _epoch(ts)) / SECONDS_PER_DAY
+
+
+def _select_columns(
+    table: ir.Table, as_of: pd.Timestamp, windows: tuple[int, ...], *, with_subscribers: bool
+) -> ir.Table:
+    """Fill, derive and order the columns of ``compute``'s table."""
+    int64, float64 = "int64", "float64"
+    columns: dict[str, ir.Value] = {}
+    for w in windows:
+        def count(stem: str, w: int = w) -> ir.IntegerValue:
+            return table[f"{stem}_{w}d"].fill_null(0).cast(int64)
+
+        col = {stem: count(stem) for stem in (*COUNTED_EVENTS, "human_opens",
+               "pricing_page_visits", "unique_opens", "unique_clicks", "cart_abandonments")}
+        col["revenue"] = table[f"revenue_{w}d"].cast(float64).fill_null(0.0)
+        col["open_rate"] = _ratio(col["unique_opens"], col["sends"])
+        col["click_rate"] = _ratio(col["unique_clicks"], col["sends"])
+        col["click_to_open_rate"] = _ratio(col["unique_clicks"], col["unique_opens"])
+        col["average_order_value"] = _ratio(col["revenue"], count("valued"))
+        columns.update({f"{stem}_{w}d": value for stem, value in col.items()})
+    for name, key in zip(RECENCY_COLUMNS, ("last_open_ts", "last_click_ts", "last_purchase_ts"),
+                         strict=True):  # fmt: skip
+        columns[name] = _days_before(as_of, table[key])
+    any_unsubscribe = table.any_unsubscribe.fill_null(False)
+    if with_subscribers:
+        start = ibis.least(table.signup_at, table.first_ts)
+        unsubscribed = table.unsubscribed.fill_null(False) | any_unsubscribe
+        consent, timezone = table.consent, table.timezone
+    else:
+        start = table.first_ts
+        unsubscribed = any_unsubscribe
+        consent, timezone = ibis.null("boolean"), ibis.null("string")
+    columns["tenure_days"] = _days_before(as_of, start)
+    columns.update({name: table[name].cast(float64) for name in RFM_COLUMNS})
+    columns.update({name: table[name].fill_null(0).cast(int64)
+                    for name in (*HOUR_COLUMNS, *WEEKDAY_COLUMNS)})  # fmt: skip
+    columns.update(unsubscribed=unsubscribed, consent=consent.cast("boolean"),
+                   timezone=timezone.cast("string"))  # fmt: skip
+    ordered = {name: columns[name] for name in column_order(windows)}
+    return table.select(ID, **ordered).order_by(ID)
