@@ -42,11 +42,12 @@ def export_command(
     output_file(out, "send_times.csv")  # refuse a directory before any work
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
-    with cli.read_workspace() as workspace:  # each table read once
-        subscribers = consent_tables(workspace).subscribers  # first: no subscribers, no export
-        tables = {"events": workspace.table("events"), "subscribers": subscribers}
-    recs = recommend(tables, stamp, exposure_hours=exposure_hours)
-    table, gate = export_send_times(recs, subscribers, events=tables["events"], suppressed=suppressed,
+    with cli.read_workspace() as workspace:  # the file, or the engine of --backend
+        gate_tables = consent_tables(workspace)  # first: no subscribers, no export
+        # the events the models use are selected in the engine (no SELECT * of the events)
+        recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
+    subscribers = gate_tables.subscribers
+    table, gate = export_send_times(recs, subscribers, events=gate_tables.events, suppressed=suppressed,
                                     soft_bounce_limit=soft_bounce_limit)
     target = write_export_csv(table, output_file(out, "send_times.csv"))
     cli.echo(f"wrote {len(table):,} send-time recommendations (UTC hours for {stamp.date()}) to "

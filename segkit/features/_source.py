@@ -53,6 +53,8 @@ SUBSCRIBER_OPTIONAL = {
     "unsubscribed_at": "timestamp('UTC')",
 }
 
+#: The canonical timestamp columns whose zone segkit checks (other columns are left as they are).
+TIMESTAMP_COLUMNS = frozenset({"ts", "signup_at", "unsubscribed_at", "sent_at"})
 #: What callers may pass: a Workspace (anything with ``.ibis()``), an Ibis backend, or a mapping
 #: of table name to pandas DataFrame (or Ibis table).
 Source = Any
@@ -145,13 +147,14 @@ def _frame_table(frame: pd.DataFrame, name: str, assume_utc: bool) -> ir.Table:
     if not isinstance(frame.index, pd.RangeIndex):  # a plain index would become a column
         frame = frame.reset_index(drop=True)
     if assume_utc:
-        naive = [c for c in frame.columns if pd.api.types.is_datetime64_dtype(frame[c].dtype)
+        naive = [c for c in frame.columns if c in TIMESTAMP_COLUMNS
+                 and pd.api.types.is_datetime64_dtype(frame[c].dtype)
                  and not isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
         if naive:
             frame = frame.assign(**{c: frame[c].dt.tz_localize("UTC") for c in naive})
     table = ibis.memtable(frame)
     for column, dtype in table.schema().items():
-        if dtype.is_timestamp() and dtype.timezone is None:
+        if column in TIMESTAMP_COLUMNS and dtype.is_timestamp() and dtype.timezone is None:
             raise ValidationError(
                 f"column {name}.{column} has no time zone; localize it (e.g. "
                 "df[col].dt.tz_localize('UTC')) so instants are unambiguous, or pass "
@@ -163,10 +166,11 @@ def _frame_table(frame: pd.DataFrame, name: str, assume_utc: bool) -> ir.Table:
 def utc_table(
     table: ir.Table, name: str, backend: ibis.BaseBackend | None, *, assume_utc: bool = False
 ) -> ir.Table:
-    """``table`` with its zone-less timestamp columns cast to UTC, after checking that the
-    engine reads them as UTC (its session zone is UTC, or ``assume_utc`` for an engine whose
-    zone cannot be queried). Zone-aware columns are kept."""
-    naive = [c for c, t in table.schema().items() if t.is_timestamp() and t.timezone is None]
+    """``table`` with its zone-less canonical timestamp columns (:data:`TIMESTAMP_COLUMNS`) cast
+    to UTC, after checking that the engine reads them as UTC (its session zone is UTC, or
+    ``assume_utc`` for an engine whose zone cannot be queried). Zone-aware columns are kept."""
+    naive = [c for c, t in table.schema().items()
+             if c in TIMESTAMP_COLUMNS and t.is_timestamp() and t.timezone is None]
     if not naive:
         return table
     engine = getattr(backend, "name", "unknown")
