@@ -138,7 +138,7 @@ def connect(target: Any, *, assume_utc: bool = False) -> ConnectedWorkspace:
     if url.startswith("duckdb://") and url not in ("duckdb://", "duckdb:///:memory:"):
         options["read_only"] = True  # a reader; another process may hold a workspace file
     try:
-        backend = ibis.connect(url, **options)
+        backend = _spark(url) if url.startswith("pyspark://") else ibis.connect(url, **options)
     except ImportError as error:
         scheme = url.split("://", 1)[0]
         package = {"pyspark": "segkit[spark]", "postgres": "segkit[postgres]"}.get(
@@ -151,3 +151,23 @@ def connect(target: Any, *, assume_utc: bool = False) -> ConnectedWorkspace:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise InputError(f"cannot connect to {shown_target(url)}: {first}") from error
     return ConnectedWorkspace(backend, assume_utc=assume_utc, label=shown_target(url), owned=True)
+
+
+def _spark(url: str) -> Any:
+    """``pyspark://[warehouse dir]?conf=value&...``: the process's Spark session (created with
+    those settings when none runs, ``SparkSession.builder.getOrCreate()``), through Ibis.
+
+    Settings go to the builder, not to the running session as ``ibis.connect`` would do
+    (Spark refuses to change ``spark.master`` or ``spark.driver.memory`` after start-up)."""
+    from urllib.parse import parse_qsl, urlparse
+
+    import ibis
+    from pyspark.sql import SparkSession
+
+    parsed = urlparse(url)
+    builder = SparkSession.builder
+    if parsed.netloc + parsed.path:
+        builder = builder.config("spark.sql.warehouse.dir", parsed.netloc + parsed.path)
+    for key, value in parse_qsl(parsed.query):
+        builder = builder.config(key, value)
+    return ibis.pyspark.connect(builder.getOrCreate())
