@@ -11,6 +11,7 @@ Protection proxies) are never engagement. Features for the same cutoff come from
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pandas as pd
 from segkit._schema import EVENT_TYPES, require_columns
 from segkit._timestamps import utc_timestamp
 from segkit.errors import InputError, ValidationError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = ["DEFAULT_ENGAGEMENT_TYPES", "churn_labels", "engagement_events", "observed_range"]
 
@@ -85,10 +89,12 @@ def engagement_events(events: pd.DataFrame, event_types: Iterable[str]) -> pd.Da
 
 
 def check_label_window(
-    events: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int
+    events: pd.DataFrame | tuple[pd.Timestamp, pd.Timestamp], as_of: pd.Timestamp, horizon_days: int
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Refuse an ``as_of`` outside the data or a label window the data do not cover."""
-    first, last = observed_range(events)
+    """Refuse an ``as_of`` outside the data or a label window the data do not cover.
+
+    ``events`` is the events DataFrame or their already computed ``(first, last)`` times."""
+    first, last = events if isinstance(events, tuple) else observed_range(events)
     if as_of < first:
         raise ValidationError(
             f"as_of {as_of.isoformat()} is before the first event ({first.isoformat()}): there is "
@@ -106,8 +112,89 @@ def check_label_window(
     return first, last
 
 
+def _engine_events(source: Any) -> ir.Table | None:
+    """The events table behind a workspace, an Ibis backend or an Ibis table (else None)."""
+    import ibis
+    import ibis.expr.types as ir
+
+    if isinstance(source, ir.Table):
+        return source
+    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
+    if isinstance(backend, ibis.BaseBackend):
+        return backend.table("events")
+    return None
+
+
+def _engine_labels(
+    table: ir.Table, as_of: pd.Timestamp, horizon: int, lookback: int, types: tuple[str, ...]
+) -> pd.DataFrame:
+    """The labels aggregated in the engine: one row per subscriber comes back, not the events."""
+    import ibis
+
+    require_columns(table.columns, "events", LABEL_EVENT_COLUMNS)
+    dtype = table.ts.type()
+    if not dtype.is_timestamp() or dtype.timezone is None:
+        raise ValidationError(
+            f"column events.ts must be a time-zone-aware timestamp, got {dtype}; store instants "
+            "with their time zone (a workspace stores UTC)"
+        )
+    span = table.aggregate(first=table.ts.min(), last=table.ts.max(), n=table.count())
+    bounds = span.to_pyarrow().to_pylist()[0]
+    if bounds["n"] == 0:
+        raise InputError("events is empty: no data to label")
+    utc = [pd.Timestamp(bounds[k]).tz_convert("UTC") for k in ("first", "last")]
+    check_label_window((utc[0], utc[1]), as_of, horizon)
+    cut, end, start = (ibis.literal(t, type="timestamp('UTC')") for t in (
+        as_of, as_of + pd.Timedelta(days=horizon), as_of - pd.Timedelta(days=lookback)))  # fmt: skip
+    kind = table.event_type.cast("string")
+    keep = kind.isin(types)
+    if "machine_open" in table.columns:
+        keep &= ~((kind == "open") & table.machine_open.cast("boolean").fill_null(False))
+    engaged = table.filter(keep, table.ts <= end, table.subscriber_id.notnull())
+    ts = engaged.ts
+    per = engaged.group_by(subscriber_id=engaged.subscriber_id.cast("string")).aggregate(
+        past=engaged.count(where=ts <= cut),
+        recent=engaged.count(where=(ts > start) & (ts <= cut)),
+        future=engaged.count(where=ts > cut),
+    )
+    got = per.filter(per.past > 0).to_pyarrow().to_pandas()
+    got = got.sort_values("subscriber_id", kind="stable", ignore_index=True)
+    active = got["recent"].to_numpy() > 0
+    churned = pd.array(got["future"].to_numpy() == 0, dtype="boolean")
+    churned[~active] = pd.NA
+    return pd.DataFrame({"subscriber_id": got["subscriber_id"].astype("str"),
+                         "active_in_lookback": active, "churned": churned})  # fmt: skip
+
+
+def _pandas_labels(
+    events: pd.DataFrame, as_of_ts: pd.Timestamp, horizon: int, lookback: int,
+    types: tuple[str, ...],
+) -> pd.DataFrame:
+    check_label_window(events, as_of_ts, horizon)
+    engaged = engagement_events(events, types)
+    end = as_of_ts + pd.Timedelta(days=horizon)
+    start = as_of_ts - pd.Timedelta(days=lookback)
+    ts = engaged["ts"]
+    past = engaged.loc[ts <= as_of_ts]
+    # Hash-based set membership (pandas); np.isin on strings compares element by element.
+    ever = pd.Index(past["subscriber_id"].unique(), dtype="str").sort_values()
+    recent = past.loc[past["ts"] > start, "subscriber_id"].unique()
+    future = engaged.loc[(ts > as_of_ts) & (ts <= end), "subscriber_id"].unique()
+    active = ever.isin(recent)
+    churned = pd.array(~ever.isin(future), dtype="boolean")
+    churned[~active] = pd.NA
+    frame = pd.DataFrame(
+        {
+            "subscriber_id": pd.Series(ever, dtype="str").reset_index(drop=True),
+            "active_in_lookback": active,
+            "churned": churned,
+        }
+    )
+    return frame
+
+
 def churn_labels(
-    events: pd.DataFrame,
+    events: pd.DataFrame | Any,
     as_of: object,
     *,
     horizon_days: int = 90,
@@ -120,7 +207,10 @@ def churn_labels(
     ----------
     events
         Canonical events (``subscriber_id``, ``event_type``, time-zone-aware ``ts``; optional
-        ``machine_open``, whose true rows never count as engagement).
+        ``machine_open``, whose true rows never count as engagement): a DataFrame, or a segkit
+        ``Workspace``, an Ibis backend with an ``events`` table or an Ibis table, which are
+        aggregated in the engine (one row per subscriber comes back, never the events; the same
+        labels).
     as_of
         Time-zone-aware cutoff. Must lie in the data, and ``as_of + horizon_days`` must not pass
         the last event (otherwise the label window is not observed).
@@ -145,26 +235,10 @@ def churn_labels(
     horizon = check_days(horizon_days, "horizon_days")
     lookback = check_days(lookback_days, "lookback_days")
     types = check_event_types(event_types)
-    check_label_window(events, as_of_ts, horizon)
-    engaged = engagement_events(events, types)
     end = as_of_ts + pd.Timedelta(days=horizon)
-    start = as_of_ts - pd.Timedelta(days=lookback)
-    ts = engaged["ts"]
-    past = engaged.loc[ts <= as_of_ts]
-    # Hash-based set membership (pandas); np.isin on strings compares element by element.
-    ever = pd.Index(past["subscriber_id"].unique(), dtype="str").sort_values()
-    recent = past.loc[past["ts"] > start, "subscriber_id"].unique()
-    future = engaged.loc[(ts > as_of_ts) & (ts <= end), "subscriber_id"].unique()
-    active = ever.isin(recent)
-    churned = pd.array(~ever.isin(future), dtype="boolean")
-    churned[~active] = pd.NA
-    frame = pd.DataFrame(
-        {
-            "subscriber_id": pd.Series(ever, dtype="str").reset_index(drop=True),
-            "active_in_lookback": active,
-            "churned": churned,
-        }
-    )
+    table = None if isinstance(events, pd.DataFrame) else _engine_events(events)
+    frame = (_pandas_labels(events, as_of_ts, horizon, lookback, types) if table is None
+             else _engine_labels(table, as_of_ts, horizon, lookback, types))  # fmt: skip
     frame.attrs.update(
         as_of=as_of_ts.isoformat(),
         horizon_days=horizon,

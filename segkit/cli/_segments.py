@@ -37,6 +37,19 @@ def _read_rules(path: Path | None) -> Any:
     return parse_rules(text)
 
 
+def _with_rule_columns(features: Any, rule_set: Any, workspace: Any) -> Any:
+    """Add the columns rules may read beyond the feature table: ``next_category`` (learnt from
+    the workspace's product interactions up to the as-of date) when a rule names it."""
+    from segkit.recommend import NEXT_CATEGORY
+
+    if rule_set is None or NEXT_CATEGORY not in rule_set.features():
+        return features
+    from segkit.io import read_interactions
+    from segkit.recommend import add_next_category, weight_events
+
+    return add_next_category(features, weight_events(read_interactions(workspace)))
+
+
 @command("segment", group=export_app)
 def export_segment_command(
     ctx: typer.Context,
@@ -64,6 +77,7 @@ def export_segment_command(
     with cli.read_workspace() as workspace:
         gate = consent_tables(workspace)  # before anything else: no subscribers, no export
         features = compute(workspace, stamp)
+        features = _with_rule_columns(features, rule_set, workspace)
     result = export_segment(name, features, gate.subscribers, rules=rule_set, events=gate.events,
                             suppressed=suppressed, soft_bounce_limit=soft_bounce_limit)
     target = write_export_csv(result.audience, output_file(out, f"{name.replace(':', '_')}.csv"))

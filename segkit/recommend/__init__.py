@@ -7,7 +7,7 @@ top ``k`` items per subscriber with the model that produced each slot.
 """
 
 from segkit.recommend._base import FALLBACK_MODEL, Recommender
-from segkit.recommend._category import next_category
+from segkit.recommend._category import NEXT_CATEGORY, add_next_category, next_category
 from segkit.recommend._data import REQUIRED_COLUMNS, check_interactions, online_retail_interactions
 from segkit.recommend._evaluate import HoldoutResult, evaluate, holdout_metrics
 from segkit.recommend._export import (
@@ -27,9 +27,11 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FALLBACK_MODEL",
     "HoldoutResult",
+    "NEXT_CATEGORY",
     "Popularity",
     "REQUIRED_COLUMNS",
     "Recommender",
+    "add_next_category",
     "check_interactions",
     "evaluate",
     "export_recommendations",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,6 +13,7 @@ from scipy import sparse
 
 from segkit.errors import NotFittedError, ValidationError
 from segkit.recommend._data import InteractionMatrix, prepare
+from segkit.recommend._topk import popularity_fill, sparse_top_k, top_k_positions
 
 __all__ = ["FALLBACK_MODEL", "Recommender"]
 
@@ -20,6 +23,10 @@ FALLBACK_MODEL = "popularity"
 
 #: dense score cells per batch (users x items) when ranking: bounds memory to a few hundred MB.
 _BATCH_CELLS = 20_000_000
+#: subscribers per batch when a model's scores are sparse (see ``Recommender._sparse_scores``)
+_SPARSE_BATCH_ROWS = 50_000
+#: at most this many threads rank batches of a sparse model at once
+_MAX_THREADS = 2
 
 
 def _positive_or_none(value: object) -> bool:
@@ -28,6 +35,11 @@ def _positive_or_none(value: object) -> bool:
 
 class Recommender:
     """Base class: ``fit(interactions, as_of)`` then ``recommend(k=...)``.
+
+    Item-to-item models (:class:`Cooccurrence`, :class:`EASE` with ``neighbours``) score
+    sparsely: a subscriber's candidates are the items linked to what they bought, ranked in
+    batches of subscribers on two threads without a dense subscribers x items matrix (1M
+    subscribers x 20k items in ``benchmarks/recommend.py``); the others score densely in batches.
 
     Parameters (shared by every model, keyword-only)
     ----------
@@ -38,7 +50,8 @@ class Recommender:
         (drops discontinued items); None keeps every item seen.
     max_per_category
         At most this many items of one category in a subscriber's list (diversity); needs a
-        ``category`` column. None: no limit.
+        ``category`` column. None: no limit. With a limit every model ranks through dense
+        subscribers x items batches (fine for thousands of subscribers, slow for millions).
     half_life_days
         Time decay of interaction weights (an interaction ``half_life_days`` old counts half);
         None: no decay.
@@ -112,6 +125,16 @@ class Recommender:
         """(scores, has_opinion) for the subscribers at ``rows``: dense (len(rows), n_items)."""
         raise NotImplementedError
 
+    def _scores_are_sparse(self) -> bool:
+        """True when the fitted model scores through :meth:`_sparse_scores`."""
+        return False
+
+    def _sparse_scores(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """Scores of the subscribers at ``rows`` as a CSR matrix whose stored entries are the items
+        the model has an opinion on (models with :meth:`_scores_are_sparse`). Ranking such a
+        model never builds a dense subscribers x items matrix."""
+        raise NotImplementedError
+
     def recommend(self, subscribers: Any = None, *, k: int = 10) -> pd.DataFrame:
         """Top ``k`` items per subscriber.
 
@@ -133,6 +156,8 @@ class Recommender:
         """Item codes, scores and 'this model produced it' flags, each (len(positions), k)."""
         n_items = len(self.data_.items)
         k = min(k, n_items)
+        if self.max_per_category is None and self._scores_are_sparse():
+            return self._rank_sparse(positions, k)
         out_items = np.empty((len(positions), k), dtype=np.int64)
         out_scores = np.empty((len(positions), k), dtype=np.float64)
         out_own = np.empty((len(positions), k), dtype=bool)
@@ -142,6 +167,52 @@ class Recommender:
             sl = slice(start, start + len(chunk))
             out_items[sl], out_scores[sl], out_own[sl] = self._rank_batch(chunk, k)
         return out_items, out_scores, out_own
+
+    def _rank_sparse(self, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_rank` for a model with sparse scores: the same lists as the dense ranking (model
+        items by score, then the popularity fallback), in memory proportional to stored scores."""
+        n_items = len(self.data_.items)
+        popularity = self.popularity_
+        allowed = self.allowed_ & (popularity > 0)
+        popular = np.lexsort((np.arange(n_items), -popularity))
+        popular = popular[allowed[popular]]
+        out_items = np.empty((len(positions), k), dtype=np.int64)
+        out_scores = np.empty((len(positions), k), dtype=np.float64)
+        out_own = np.empty((len(positions), k), dtype=bool)
+
+        def rank_chunk(start: int) -> None:
+            chunk = positions[start:start + _SPARSE_BATCH_ROWS]
+            sl = slice(start, start + len(chunk))
+            scores = self._sparse_chunk(chunk)
+            bought = _rows_of(self.data_.history, chunk) if self.exclude_bought else None
+            scores = _drop_entries(scores, ~self.allowed_, bought)
+            items, values = sparse_top_k(scores, k)
+            own = items >= 0
+            popularity_fill(items, values, own, popular, popularity, bought)
+            valid = items >= 0
+            out_items[sl], out_scores[sl], out_own[sl] = items, np.where(valid, values, np.nan), own & valid
+
+        starts = range(0, len(positions), _SPARSE_BATCH_ROWS)
+        workers = min(len(starts), _threads())
+        if workers <= 1:
+            for start in starts:
+                rank_chunk(start)
+        else:  # scipy's sparse products and numpy's partitions release the GIL
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(rank_chunk, starts))
+        return out_items, out_scores, out_own
+
+    def _sparse_chunk(self, positions: np.ndarray) -> sparse.csr_matrix:
+        """The model's sparse scores for ``positions``, with empty rows for unknown ones (-1)."""
+        n_items = len(self.data_.items)
+        known = positions >= 0
+        if not known.any():
+            return sparse.csr_matrix((len(positions), n_items), dtype=np.float64)
+        part = self._sparse_scores(positions[known]).tocsr()
+        lengths = np.zeros(len(positions), dtype=np.int64)
+        lengths[known] = np.diff(part.indptr)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        return sparse.csr_matrix((part.data, part.indices, indptr), shape=(len(positions), n_items))
 
     def _rank_batch(self, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         known = positions >= 0
@@ -197,9 +268,47 @@ class Recommender:
             frame["name"] = self.data_.names[np.where(present, flat, 0)]
         frame["score"] = scores.ravel()
         frame["model"] = np.where(own.ravel(), self.name, FALLBACK_MODEL)
-        frame = frame.loc[present].reset_index(drop=True)
-        frame["rank"] = frame.groupby("subscriber_id", sort=False).cumcount() + 1
-        return frame
+        # every ranking fills a row's slots from the left, so the kept ranks stay 1, 2, ...
+        return frame.loc[present].reset_index(drop=True)
+
+
+def _threads() -> int:
+    """Threads for ranking: the CPUs this process may use, at most :data:`_MAX_THREADS`."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, _MAX_THREADS))
+
+
+def _rows_of(matrix: sparse.csr_matrix, positions: np.ndarray) -> sparse.csr_matrix:
+    """Rows of ``matrix`` at ``positions``; empty rows where a position is -1 (unknown)."""
+    known = positions >= 0
+    part = matrix[positions[known]]
+    lengths = np.zeros(len(positions), dtype=np.int64)
+    lengths[known] = np.diff(part.indptr)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    return sparse.csr_matrix((part.data, part.indices, indptr), shape=(len(positions), matrix.shape[1]))
+
+
+def _drop_entries(scores: sparse.csr_matrix, blocked_items: np.ndarray, blocked_cells: sparse.csr_matrix | None
+                  ) -> sparse.csr_matrix:
+    """``scores`` without the entries in ``blocked_items`` columns or at ``blocked_cells``."""
+    check_cells = blocked_cells is not None and blocked_cells.nnz > 0
+    if not blocked_items.any() and not check_cells:
+        return scores
+    drop = blocked_items[scores.indices]
+    rows = np.repeat(np.arange(scores.shape[0], dtype=np.int64), np.diff(scores.indptr))
+    if check_cells:
+        cells = np.repeat(np.arange(blocked_cells.shape[0], dtype=np.int64), np.diff(blocked_cells.indptr))
+        keys = rows * scores.shape[1] + scores.indices
+        blocked_keys = np.sort(cells * scores.shape[1] + blocked_cells.indices)
+        at = np.minimum(np.searchsorted(blocked_keys, keys), len(blocked_keys) - 1)
+        drop |= blocked_keys[at] == keys
+    if not drop.any():
+        return scores
+    keep = ~drop
+    return sparse.csr_matrix((scores.data[keep], (rows[keep], scores.indices[keep])), shape=scores.shape)
 
 
 def recent_popularity(data: InteractionMatrix, days: float) -> np.ndarray:
@@ -230,10 +339,4 @@ def _fallback_key(scores: np.ndarray, opinion: np.ndarray, popularity: np.ndarra
 
 def _top_k(key: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the ``k`` largest keys per row, best first (ties: lower index first)."""
-    if k < key.shape[1]:
-        part = np.argpartition(-key, k - 1, axis=1)[:, :k]
-    else:
-        part = np.tile(np.arange(key.shape[1]), (len(key), 1))
-    rows = np.arange(len(key))[:, None]
-    order = np.argsort(-key[rows, part], axis=1, kind="stable")
-    return part[rows, order]
+    return top_k_positions(key, np.broadcast_to(np.arange(key.shape[1]), key.shape), k)

@@ -7,10 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.recommend._base import Recommender
 
-__all__ = ["next_category"]
+__all__ = ["NEXT_CATEGORY", "add_next_category", "next_category"]
+
+#: the feature column segment rules read (``next_category == "kitchen"``)
+NEXT_CATEGORY = "next_category"
 
 
 def next_category(model: Recommender, subscribers: Any = None, *, depth: int = 20) -> pd.DataFrame:
@@ -44,3 +48,31 @@ def next_category(model: Recommender, subscribers: Any = None, *, depth: int = 2
         "score": np.round(winners["score"].to_numpy(), 12),
         "model": producer.reindex(winners["subscriber_id"]).to_numpy(),
     })
+
+
+def add_next_category(features: pd.DataFrame, interactions: pd.DataFrame, *, model: Recommender | None = None,
+                      depth: int = 20) -> pd.DataFrame:
+    """``features`` (a :func:`segkit.features.compute` table, indexed by ``subscriber_id``) with a
+    ``next_category`` text column, so segment rules can read it (``next_category == "kitchen"``).
+
+    ``model`` (default :class:`~segkit.recommend.EASE`, unfitted) is fitted on the
+    ``interactions`` up to the table's ``as_of`` (``features.attrs["as_of"]``: no later event
+    reaches the column) and :func:`next_category` names each subscriber's category; subscribers
+    without product history get the category of the popularity list. Needs a ``category`` column
+    in the interactions (product events with ``properties.category``, or order lines ingested with
+    ``--map category=COLUMN``); without one this raises instead of inventing categories.
+    """
+    from segkit.recommend._models import EASE
+
+    if "as_of" not in features.attrs:
+        raise ValidationError("the feature table has no attrs['as_of']; build it with segkit.features.compute")
+    if "category" not in interactions.columns:
+        raise ValidationError(f"{NEXT_CATEGORY} needs a category column in the product interactions; these data "
+                              "have none (ingest product events with properties.category, or order lines with "
+                              "--map category=COLUMN)")
+    fitted = (EASE() if model is None else model).fit(interactions, utc_timestamp(features.attrs["as_of"]))
+    ids = pd.Index(features.index.astype(str))
+    categories = next_category(fitted, ids, depth=depth).set_index("subscriber_id")[NEXT_CATEGORY]
+    out = features.copy()
+    out[NEXT_CATEGORY] = pd.array(categories.reindex(ids).to_numpy(), dtype="string")
+    return out

@@ -90,18 +90,29 @@ def prepare(interactions: pd.DataFrame, as_of: object, *, half_life_days: float 
               else np.ones(len(frame)))
     if half_life_days is not None:
         weight = weight * 0.5 ** (((stamp - ts).dt.total_seconds() / 86400.0).to_numpy() / half_life_days)
-    user_codes, subscribers = pd.factorize(frame["subscriber_id"].astype(str), sort=True)
-    item_codes, items = pd.factorize(frame["product_id"].astype(str), sort=True)
+    user_codes, subscribers = factorize_str(frame["subscriber_id"])
+    item_codes, items = factorize_str(frame["product_id"])
     shape = (len(subscribers), len(items))
     age_days = ((stamp - ts).dt.total_seconds() / 86400.0).to_numpy()
     cells = _per_cell(user_codes, item_codes, weight, age_days, shape)
-    last = pd.Series(ts.dt.tz_localize(None).to_numpy()).groupby(item_codes).max().sort_index()
+    last = np.full(len(items), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, item_codes, ts.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64))
     return InteractionMatrix(
         subscribers=pd.Index(subscribers, name="subscriber_id"), items=pd.Index(items, name="product_id"),
         history=cells["history"], counts=cells["counts"], age_days=cells["age_days"],
-        last_ts=last.to_numpy(), category=_per_item(frame, "category", item_codes, len(items)),
+        last_ts=last.view("datetime64[ns]"), category=_per_item(frame, "category", item_codes, len(items)),
         names=_per_item(frame, "name", item_codes, len(items)), as_of=stamp,
     )
+
+
+def factorize_str(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values.astype(str), sort=True)`` without converting every row to a string:
+    factorize the raw values, convert only the distinct ones, then merge those that print alike
+    (``1`` and ``"1"``)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    as_text = pd.Index(uniques).astype(str)
+    merged, labels = pd.factorize(as_text, sort=True)
+    return merged[codes], pd.Index(labels)
 
 
 def _per_cell(users: np.ndarray, items: np.ndarray, weight: np.ndarray, age_days: np.ndarray,

@@ -134,6 +134,21 @@ class Cooccurrence(Recommender):
         scores = (self.data_.history[rows] @ self.similarity_).toarray().astype(np.float64)
         return scores, scores > 0
 
+    def _scores_are_sparse(self) -> bool:
+        return True
+
+    def _sparse_scores(self, rows: np.ndarray) -> sparse.csr_matrix:
+        return _positive(self.data_.history[rows] @ self.similarity_)
+
+
+def _positive(scores: sparse.spmatrix) -> sparse.csr_matrix:
+    """The strictly positive entries of a product, in float64 (the items scored above zero)."""
+    scores = sparse.csr_matrix(scores)
+    scores.data = scores.data.astype(np.float64)
+    scores.data[scores.data <= 0] = 0.0
+    scores.eliminate_zeros()
+    return scores
+
 
 def item_similarity(binary: sparse.csr_matrix, *, similarity: str, shrinkage: float, neighbours: int
                     ) -> sparse.csr_matrix:
@@ -172,25 +187,43 @@ class EASE(Recommender):
 
     ``X`` is the binary subscriber x item matrix restricted to the ``max_items`` items bought by
     the most subscribers (the inverse is dense: memory grows with its square, time with its
-    cube); the scores use the time-decayed history. Subscribers with history get a score for
-    every one of those items; other items come from the popularity fallback.
+    cube); the scores use the time-decayed history. Items outside those ``max_items`` come from
+    the popularity fallback.
+
+    ``neighbours=None`` scores with the full ``B``: every one of the ``max_items`` items gets a
+    score for every subscriber with history (a dense subscribers x items product, fine for
+    thousands of subscribers). ``neighbours=n`` (default 100) keeps, for every item ``i``, only its ``n``
+    weights ``B[i, j]`` largest in absolute value (the items ``i`` most suggests or most argues
+    against) in a sparse matrix: a subscriber then gets scores for the items linked to what they
+    bought, summed over those links only, and ranking touches only those scores (what makes a
+    million subscribers fast: ``benchmarks/recommend.py``). With ``n`` at least ``max_items``
+    nothing is pruned and the lists equal the unpruned model's. On Online Retail (train to
+    2011-09-30, test to 2011-12-09) recall@10 was 0.218 unpruned, 0.216 with 100 neighbours and
+    0.213 with 50.
     """
 
     name = "ease"
-    _own_params: ClassVar[tuple[str, ...]] = ("l2", "max_items")
+    _own_params: ClassVar[tuple[str, ...]] = ("l2", "max_items", "neighbours")
 
-    def __init__(self, *, l2: float = 200.0, max_items: int = 5000, **shared: object) -> None:
+    def __init__(self, *, l2: float = 200.0, max_items: int = 5000, neighbours: int | None = 100,
+                 **shared: object) -> None:
         super().__init__(**shared)  # type: ignore[arg-type]
         self.l2 = l2
         self.max_items = max_items
+        self.neighbours = neighbours
 
     def _fit(self, data: InteractionMatrix) -> None:
         _check_positive(self, "l2")
         _check_positive(self, "max_items", integer=True)
+        if self.neighbours is not None:
+            _check_positive(self, "neighbours", integer=True)
         buyers = np.asarray(data.binary.sum(axis=0)).ravel()
         order = np.lexsort((np.arange(len(buyers)), -buyers))
         self.item_index_ = np.sort(order[: int(self.max_items)])
         self.weights_ = ease_weights(data.binary[:, self.item_index_], self.l2)
+        if self.neighbours is not None:
+            self.sparse_weights_ = _sparse_neighbours(self.weights_, self.item_index_, int(self.neighbours),
+                                                      len(data.items))
 
     def _scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n_items = len(self.data_.items)
@@ -202,6 +235,29 @@ class EASE(Recommender):
         opinion[np.ix_(warm, self.item_index_)] = True
         return scores, opinion
 
+    def _scores_are_sparse(self) -> bool:
+        return self.neighbours is not None
+
+    def _sparse_scores(self, rows: np.ndarray) -> sparse.csr_matrix:
+        scores = sparse.csr_matrix(self.data_.history[rows] @ self.sparse_weights_)
+        scores.eliminate_zeros()
+        return scores
+
+
+def _sparse_neighbours(weights: np.ndarray, index: np.ndarray, keep: int, n_items: int) -> sparse.csr_matrix:
+    """The ``keep`` weights largest in absolute value of every row of ``weights`` (items ``index``
+    of ``n_items``), as a sparse ``n_items x n_items`` matrix in the catalogue's item order."""
+    size = len(index)
+    if keep < size:
+        columns = np.argpartition(-np.abs(weights), keep - 1, axis=1)[:, :keep]
+    else:
+        columns = np.tile(np.arange(size), (size, 1))
+    rows = np.repeat(np.arange(size), columns.shape[1])
+    values = weights[rows, columns.ravel()]
+    pruned = sparse.csr_matrix((values, (index[rows], index[columns.ravel()])), shape=(n_items, n_items))
+    pruned.eliminate_zeros()
+    return pruned
+
 
 def ease_weights(binary: sparse.spmatrix, l2: float) -> np.ndarray:
     """The EASE item-item weights ``B`` (zero diagonal) for a binary matrix, in float64."""
@@ -212,3 +268,4 @@ def ease_weights(binary: sparse.spmatrix, l2: float) -> np.ndarray:
     weights = -precision / np.diag(precision)[None, :]
     weights[np.diag_indices_from(weights)] = 0.0
     return weights
+

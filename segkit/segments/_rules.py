@@ -18,6 +18,13 @@ the value is read as a YAML scalar, never evaluated), or ``all``/``any`` (lists)
 condition). Rules are validated against the feature columns before use; an unknown feature or
 operator raises :class:`~segkit.errors.ValidationError` naming it and suggesting the closest valid
 name.
+
+Besides the columns of :func:`segkit.features.compute`, a rule may read ``next_category`` (text:
+the next-best product category per subscriber, :func:`segkit.recommend.next_category` of EASE
+fitted on the product interactions up to the as-of date), e.g. ``next_category == "kitchen"``.
+``segkit export segment --rules`` adds it when a rule names it and the workspace's product data
+have categories (otherwise it stops and says so); in Python add it with
+:func:`segkit.recommend.add_next_category` before :meth:`RuleSet.evaluate`.
 """
 
 from __future__ import annotations

@@ -101,7 +101,11 @@ def fit_delay_hour(opens: np.ndarray, at_risk: np.ndarray) -> tuple[np.ndarray, 
 def _risk_table(send_hour: np.ndarray, horizon: np.ndarray, hours: int) -> np.ndarray:
     """X[d, h] = sends whose exposure includes delay d at local hour h."""
     counts = np.bincount(send_hour * (hours + 1) + horizon, minlength=24 * (hours + 1))
-    by_length = counts.reshape(24, hours + 1)
+    return risk_from_counts(counts.reshape(24, hours + 1), hours)
+
+
+def risk_from_counts(by_length: np.ndarray, hours: int) -> np.ndarray:
+    """X[d, h] from the number of sends per (local send hour s, exposure length L), (24, K+1)."""
     longer = by_length[:, ::-1].cumsum(axis=1)[:, ::-1]  # sends at hour s with L >= l
     at_risk = np.zeros((hours, 24))
     for d in range(hours):

@@ -11,6 +11,8 @@ import pandas as pd
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import DataSufficiencyWarning, ValidationError
+from segkit.sendtime._engine import EngineInputs, engine_profiles
+from segkit.sendtime._engine import usable as engine_usable
 from segkit.sendtime._exposure import Profiles, profiles
 from segkit.sendtime._inputs import SendTimeData, prepare
 from segkit.sendtime._local_time import WEEKDAY_NAMES, utc_hour_on
@@ -41,7 +43,7 @@ class Fit:
     """Everything :func:`recommend` computed (used by the evaluation and the charts)."""
 
     frame: pd.DataFrame
-    data: SendTimeData
+    data: SendTimeData | None  # None when aggregated in the engine (fit(..., events=False))
     profiles: Profiles
     hour_rate: np.ndarray  # (n, 24) posterior relative rates
     segment_hour: pd.DataFrame  # segment x hour prior profiles
@@ -82,13 +84,25 @@ def _weekday_labels(rate: np.ndarray) -> np.ndarray:
     return labels[inverse.ravel()]
 
 
-def fit(source: Any, as_of: Any, exposure_hours: int = DEFAULT_EXPOSURE_HOURS) -> Fit:
-    """The full computation behind :func:`recommend`."""
+def fit(
+    source: Any, as_of: Any, exposure_hours: int = DEFAULT_EXPOSURE_HOURS, *, events: bool = True
+) -> Fit:
+    """The full computation behind :func:`recommend`.
+
+    With ``events=False`` a workspace or Ibis backend is aggregated in the engine
+    (:mod:`segkit.sendtime._engine`) and ``Fit.data`` is None; callers that need the event
+    arrays (the heatmap, the holdout evaluation) keep the default.
+    """
     if not isinstance(exposure_hours, (int, np.integer)) or not 1 <= exposure_hours <= 24 * 14:
         raise ValidationError(f"exposure_hours must be an integer in [1, 336], got {exposure_hours!r}")
     stamp = utc_timestamp(as_of, "as_of", naive_as_utc=True)
-    data = prepare(source, stamp)
-    prof = profiles(data, stamp.value // 10**9, int(exposure_hours))
+    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
+    data: SendTimeData | EngineInputs | None
+    if not events and engine_usable(backend):
+        data, prof = engine_profiles(backend, stamp, int(exposure_hours))
+    else:
+        data = prepare(source, stamp)
+        prof = profiles(data, stamp.value // 10**9, int(exposure_hours))
     if prof.n_opens.sum() == 0:
         warnings.warn(
             f"no human opens up to as_of {stamp.date()}: every profile is flat and every "
@@ -136,7 +150,7 @@ def fit(source: Any, as_of: Any, exposure_hours: int = DEFAULT_EXPOSURE_HOURS) -
         "segments": "given" if subs["segment"].notna().any() else "engagement tiers",
     })
     return Fit(
-        frame=frame, data=data, profiles=prof, hour_rate=hour.rate,
+        frame=frame, data=data if isinstance(data, SendTimeData) else None, profiles=prof, hour_rate=hour.rate,
         segment_hour=pd.DataFrame(seg_hour, index=pd.Index(seg_names, name="segment")),
         segment_weekday=pd.DataFrame(seg_day, index=pd.Index(seg_names, name="segment"),
                                      columns=list(WEEKDAY_NAMES)),
@@ -195,5 +209,9 @@ def recommend(
        when the segment's own credibility is >= ``SEGMENT_CREDIBILITY`` (0.5), else ``global``.
     5. Local times are DST-correct (IANA database). An invalid zone string raises
        :class:`~segkit.errors.ValidationError` naming it.
+    6. A workspace or an Ibis backend whose events carry ``machine_open`` is aggregated in the
+       engine (:mod:`segkit.sendtime._engine`): per subscriber two counts and two compact
+       lists (attributed opens, send cells) come back, never the events; the result equals the
+       one computed from the events in pandas.
     """
-    return fit(workspace_or_tables, as_of, exposure_hours=exposure_hours).frame
+    return fit(workspace_or_tables, as_of, exposure_hours=exposure_hours, events=False).frame

@@ -70,3 +70,10 @@ def test_no_dialect_specific_sql_strings_in_features():
         text = path.read_text()
         for needle in ("raw_sql", ".sql(", "duckdb."):
             assert needle not in text, f"{path.name} uses {needle!r}"
+
+
+def test_compute_expr_sql(tables):
+    """The whole table as one expression (``features.compute_expr``)."""
+    from segkit.features._expr import _feature_expr
+
+    check("compute_expr", _feature_expr(tables, AS_OF, (30, 90, 365), "D", 24.0))

@@ -34,6 +34,7 @@ MODELS = [
     lambda: Cooccurrence(similarity="lift", shrinkage=2, neighbours=5),
     lambda: Cooccurrence(exclude_bought=True, recent_days=30),
     lambda: EASE(l2=5, max_items=10, max_per_category=2),
+    lambda: EASE(l2=5, max_items=20, neighbours=4, exclude_bought=True, recent_days=40),
 ]
 
 
@@ -174,6 +175,7 @@ def test_category_features_refuse_data_without_categories():
     (Cooccurrence(shrinkage=-1), "non-negative number"),
     (EASE(l2=0), "positive number"),
     (EASE(max_items=2.5), "positive integer"),
+    (EASE(neighbours=0), "positive integer"),
     (Popularity(recent_days=-3), "positive number or None"),
     (BuyAgain(exclude_bought=True), "would recommend nothing"),
     (Popularity(exclude_bought="yes"), "True or False"),

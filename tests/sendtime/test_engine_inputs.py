@@ -4,6 +4,7 @@ send-time result equals the one computed from its whole tables loaded into panda
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,3 +73,80 @@ def test_an_ibis_backend_without_machine_flags_gets_them_by_the_ingest_rule(work
         backend.con.unregister("frame_view")
     # The same as DataFrames without the flag (the rule runs on the events up to as_of in both).
     pd.testing.assert_frame_equal(recommend(backend, AS_OF), recommend(frames, AS_OF))
+
+
+def _backend(frames: dict[str, pd.DataFrame]):
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    for name, frame in frames.items():
+        backend.con.register("frame_view", frame)
+        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
+        backend.con.unregister("frame_view")
+    return backend
+
+
+def test_recommend_aggregates_in_the_engine(workspace):
+    from segkit.sendtime._recommend import fit
+
+    assert fit(workspace, AS_OF, events=False).data is None  # no event arrays were built
+    assert fit(workspace, AS_OF).data is not None
+
+
+def _event(sub, kind, ts, machine=False):
+    return {"subscriber_id": sub, "event_type": kind, "ts": pd.Timestamp(ts, tz="UTC"),
+            "machine_open": machine, "campaign_id": "c1", "value": None}  # fmt: skip
+
+
+EDGE_EVENTS = [
+    # two sends in the same second (the first has no exposure), an open in that second
+    _event("a", "send", "2024-03-09 13:00:00"), _event("a", "send", "2024-03-09 13:00:00"),
+    _event("a", "open", "2024-03-09 13:00:00.4"), _event("a", "open", "2024-03-09 13:30"),
+    # across the New York DST change; a second send cuts the first one's exposure
+    _event("a", "send", "2024-03-10 06:00"), _event("a", "open", "2024-03-10 07:59:59.9"),
+    _event("a", "send", "2024-03-10 08:00"), _event("a", "open", "2024-03-13 12:00"),
+    _event("a", "open", "2024-03-10 08:00:03", machine=True),
+    # blank zone (filled with the dominant zone), an open before any send, a click
+    _event("b", "open", "2024-02-01 09:00"), _event("b", "send", "2024-02-02 23:30"),
+    _event("b", "open", "2024-02-03 00:10"), _event("b", "click", "2024-02-03 00:11"),
+    # only in events (dominant zone), an open after as_of
+    _event("ev", "send", "2024-04-01 10:00"), _event("ev", "open", "2024-04-01 11:00"),
+    _event("ev", "open", "2024-12-05 11:00"), _event("ev", "unsubscribe", "2024-04-02 11:00"),
+    # a send close to as_of: exposure cut by as_of
+    _event("c", "send", "2024-11-30 23:10"), _event("c", "open", "2024-11-30 23:50"),
+    _event("c", "delivery", "2024-11-30 23:11"),
+]  # fmt: skip
+EDGE_SUBSCRIBERS = pd.DataFrame({
+    "subscriber_id": ["c", "a", "b", "quiet"],
+    "timezone": ["Asia/Kolkata", "America/New_York", "  ", "America/New_York"],
+})  # fmt: skip
+
+
+@pytest.mark.parametrize("hours", [72, 2])
+def test_engine_equals_numpy_on_edge_cases(hours):
+    """Ties in the same second, DST, blank and missing zones, subscribers only in events or
+    without events, opens before any send or after as_of, machine opens, exposure cut by the
+    next send and by as_of."""
+    from segkit.sendtime._recommend import fit
+
+    frames = {"events": pd.DataFrame(EDGE_EVENTS), "subscribers": EDGE_SUBSCRIBERS}
+    engine = fit(_backend(frames), AS_OF, hours, events=False)
+    assert engine.data is None
+    reference = fit(frames, AS_OF, hours)
+    pd.testing.assert_frame_equal(engine.frame, reference.frame)
+    for field in ("opens_hour", "expected_hour", "opens_weekday", "expected_weekday", "n_opens",
+                  "n_sends", "delay_curve", "global_hour"):  # fmt: skip
+        np.testing.assert_allclose(getattr(engine.profiles, field),
+                                   getattr(reference.profiles, field), rtol=1e-12, err_msg=field)  # fmt: skip
+    assert engine.profiles.opens_hour.sum() > 3
+
+
+def test_engine_without_sends_equals_numpy():
+    from segkit.sendtime._recommend import fit
+
+    opens = [e for e in EDGE_EVENTS if e["event_type"] != "send"]
+    frames = {"events": pd.DataFrame(opens), "subscribers": EDGE_SUBSCRIBERS}
+    engine = fit(_backend(frames), AS_OF, events=False)
+    reference = fit(frames, AS_OF)
+    pd.testing.assert_frame_equal(engine.frame, reference.frame)
+    assert engine.profiles.method.startswith("raw open-hour counts")

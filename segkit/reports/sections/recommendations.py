@@ -20,8 +20,8 @@ from segkit.recommend import (
 )
 from segkit.reports.sections.period import Sufficiency
 
-__all__ = ["HISTORY_SEGMENTS", "SOURCES", "example_lists", "holdout_verdict", "lift_by_segment",
-           "load_interactions", "report_models", "resolve_split"]
+__all__ = ["HISTORY_SEGMENTS", "NO_FEATURES", "SOURCES", "example_lists", "holdout_verdict", "lift_by_scheme",
+           "lift_by_segment", "load_interactions", "report_models", "resolve_split", "scheme_segments"]
 
 #: where the report reads interactions from
 SOURCES = ("workspace", "online_retail")
@@ -82,6 +82,64 @@ def lift_by_segment(result: HoldoutResult, models: list[Recommender]) -> pd.Data
     lifts = means.sub(means[result.baseline], axis=0).drop(columns=result.baseline).add_suffix(" lift")
     table = pd.concat([recall.groupby(labels).size().rename("subscribers"), means, lifts], axis=1)
     return table.reindex([s for s in HISTORY_SEGMENTS if s in table.index]).rename_axis("segment").reset_index()
+
+
+#: segment label of test subscribers absent from the feature table at the cutoff (no event before it)
+NO_FEATURES = "(no history at cutoff)"
+
+
+def scheme_segments(interactions: pd.DataFrame, cutoff: pd.Timestamp, scheme: str, workspace: Any = None
+                    ) -> pd.Series:
+    """Labels of built-in segment ``scheme`` (:data:`segkit.segments.SCHEMES`) as of ``cutoff``,
+    indexed by subscriber id: from the workspace's feature table, or, without a workspace (the
+    Online Retail lines), from one purchase event per subscriber and interaction time (enough for
+    the RFM groups, which read recency and frequency; engagement needs email events)."""
+    from segkit.features import compute
+    from segkit.segments import scheme_labels
+
+    if workspace is not None:
+        features = compute(workspace, cutoff)
+    else:
+        purchases = interactions[["subscriber_id", "ts"]].drop_duplicates()
+        events = pd.DataFrame({"subscriber_id": purchases["subscriber_id"].astype(str).to_numpy(),
+                               "event_type": "purchase", "ts": pd.to_datetime(purchases["ts"], utc=True).dt.floor("us").array,
+                               "campaign_id": None, "value": np.nan})
+        features = compute({"events": events}, cutoff)
+    labels = scheme_labels(features, scheme)
+    return pd.Series(np.asarray(labels, dtype=object), index=features.index.astype(str), name=scheme)
+
+
+def lift_by_scheme(result: HoldoutResult, labels: pd.Series, *, n_boot: int | None = None,
+                   seed: int = 0) -> pd.DataFrame:
+    """Recall@k lift of every model over the baseline within each segment, with a paired
+    percentile bootstrap interval over the segment's test subscribers (same level as ``result``).
+
+    One row per segment and model: ``segment``, ``model``, ``subscribers``, ``recall``,
+    ``baseline_recall``, ``lift``, ``lift_low``, ``lift_high``. Test subscribers missing from
+    ``labels`` (no event before the cutoff) form the segment :data:`NO_FEATURES`.
+    """
+    recall = result.per_subscriber.xs("recall", axis=1, level="metric")
+    segment = labels.reindex(recall.index.astype(str)).fillna(NO_FEATURES).to_numpy(dtype=object)
+    boots = result.n_boot if n_boot is None else n_boot
+    tail = (1.0 - result.confidence_level) / 2.0
+    rng = np.random.default_rng(seed)
+    rows = []
+    sizes = pd.Series(segment).value_counts()
+    order = [s for s in sizes.index if s != NO_FEATURES] + [s for s in sizes.index if s == NO_FEATURES]
+    for name in order:
+        members = recall.loc[segment == name]
+        n = len(members)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=boots) / n
+        base = members[result.baseline].to_numpy()
+        for model in members.columns:
+            if model == result.baseline:
+                continue
+            diff = members[model].to_numpy() - base
+            low, high = np.quantile(weights @ diff, [tail, 1 - tail])
+            rows.append({"segment": name, "model": model, "subscribers": n, "recall": members[model].mean(),
+                         "baseline_recall": base.mean(), "lift": diff.mean(), "lift_low": low, "lift_high": high})
+    return pd.DataFrame(rows, columns=["segment", "model", "subscribers", "recall", "baseline_recall", "lift",
+                                       "lift_low", "lift_high"])
 
 
 def example_lists(model: Recommender, result: HoldoutResult, *, n: int = 3, k: int = 5,
