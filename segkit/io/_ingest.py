@@ -2,17 +2,33 @@
 transaction load, refresh machine-open flags, write quarantine and the ingest log, and commit.
 
 Any exception, or the process being killed before ``COMMIT``, leaves the workspace as it was.
+
+Bounded memory: a CSV is read in chunks of :data:`segkit.io._read.CHUNK_ROWS` rows, and each
+chunk is mapped and validated by the same vectorised pandas code as a whole file would be (so
+every message, reason and row number is unchanged: a chunk keeps the file's row positions),
+then appended to a DuckDB temporary table. Everything that looks across rows (duplicates and
+conflicts within the file, ids already stored, machine opens) then runs in SQL over that table,
+unchanged, under :data:`INGEST_MEMORY_LIMIT` so DuckDB spills to its temp directory rather than
+hold the file in memory. This design keeps the one validation code path (no second dialect of
+the checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of
+the file. The temporary table is never part of the workspace file: a killed process leaves
+nothing, and the load itself is still one transaction. Orders are read whole: their lines are
+grouped by order across the file before loading (see :mod:`segkit.io._orders`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from segkit._schema import ORDER_LINES, TABLES, TableSchema
@@ -24,14 +40,15 @@ from segkit.errors import (
     ValidationError,
     environment_fault,
 )
-from segkit.io._load import load
+from segkit.io._load import input_frame, load
 from segkit.io._machine import refresh_machine_opens
 from segkit.io._orders import check_order_columns, load_orders, prepare_order_lines
 from segkit.io._parse import check_tz_argument
-from segkit.io._read import RawInput, read_source
+from segkit.io._read import ChunkedInput, open_chunks
 from segkit.io._report import IngestReport, empty_quarantine
+from segkit.io._sql import ident, literal
 from segkit.io._suppression import SuppressedRows, find_suppressed_rows, lift_suppression
-from segkit.io._validate import Validated, map_columns, validate
+from segkit.io._validate import Validated, map_columns, validate, validation_notes
 
 if TYPE_CHECKING:  # pragma: no cover
     from segkit.io._workspace import Workspace
@@ -47,6 +64,11 @@ def _noop(advance: int = 1) -> None:
 
 #: Ingest targets that are not stored tables: order lines become purchase and refund events.
 ORDERS = "orders"
+#: DuckDB's memory limit while an ingest stages and loads rows; beyond it DuckDB spills to its
+#: temp directory. With the chunks of text in pandas, peak RSS stays well under 4 GB.
+INGEST_MEMORY_LIMIT = "2GB"
+_STAGED = "_segkit_staged"
+_CHUNK = "_segkit_chunk"
 
 
 def schema_for(table: str) -> TableSchema:
@@ -77,43 +99,178 @@ def run_ingest(
         raise InputError(f"--sep must be one character, got {sep!r}")
     advance = progress or _noop
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
-    raw = read_source(source, sep=sep, numeric=_numeric_sources(schema, mapping))
+    reader = open_chunks(source, sep=sep, numeric=_numeric_sources(schema, mapping),
+                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"),
+                         chunk_rows=0 if table == ORDERS else None)
     advance(_STEP_READ)
-    frame = with_constants(raw.frame, constants, raw.source)
-    mapped, provided, extras = map_columns(frame, schema, mapping, raw.source)
     con = workspace.connection
-    if table == ORDERS:
-        check_order_columns(provided, raw.source)
-    validated = validate(
-        mapped, schema, provided=provided, extras=extras, tz=tz, source=raw.source, con=con
-    )
-    if table == ORDERS:
-        validated = prepare_order_lines(validated)
-    advance(_STEP_VALIDATE)
-    suppressed = find_suppressed_rows(con, mapped)
-    if not allow_reingest:
-        validated = _drop_rows(validated, suppressed.positions)
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
                "allow_reingest": allow_reingest, "set": {k: str(v) for k, v in (constants or {}).items()}}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if allow_reingest:
-            _readmit(con, validated, suppressed, table, started)
-        dropped = 0 if allow_reingest else len(suppressed.positions)
-        report = _transaction(
-            workspace, table, schema, raw, validated, options, started, advance, dropped
+    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con) as staged:
+        passed = _validate_chunks(
+            con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
+            allow_reingest=allow_reingest, staged=None if table == ORDERS else staged,
         )
-        con.execute("COMMIT")
-    except BaseException as error:
-        _rollback(con)
-        fault = environment_fault(error)
-        if isinstance(fault, StorageError | CorruptWorkspaceError):
-            raise type(fault)(
-                f"ingest of {raw.source} into {schema.name} failed, nothing was loaded: {fault}"
-            ) from error
-        raise
+        advance(_STEP_VALIDATE)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if allow_reingest:
+                _readmit(con, passed.validated, passed.suppressed, table, started)
+            dropped = 0 if allow_reingest else len(passed.suppressed.positions)
+            report = _transaction(
+                workspace, table, schema, reader, passed, options, started, advance, dropped
+            )
+            con.execute("COMMIT")
+        except BaseException as error:
+            _rollback(con)
+            fault = environment_fault(error)
+            if isinstance(fault, StorageError | CorruptWorkspaceError):
+                raise type(fault)(
+                    f"ingest of {reader.source} into {schema.name} failed, nothing was loaded: "
+                    f"{fault}"
+                ) from error
+            raise
     advance(_STEP_FINISH)
     return report
+
+
+@dataclass
+class _Passed:
+    """What validating every chunk found. ``validated.clean`` holds the clean rows for orders
+    (read whole); for other tables they are in the staging table (``staged``) and
+    ``validated.clean`` is empty. ``raw`` is the raw row (JSON) of each problem, by position."""
+
+    validated: Validated
+    raw: pd.Series
+    suppressed: SuppressedRows
+    staged: str | None
+
+
+def _validate_chunks(
+    con: duckdb.DuckDBPyConnection,
+    reader: ChunkedInput,
+    schema: TableSchema,
+    table: str,
+    *,
+    mapping: Mapping[str, str] | None,
+    tz: str | None,
+    constants: Mapping[str, object] | None,
+    allow_reingest: bool,
+    staged: str | None,
+) -> _Passed:
+    """Map and validate each chunk; append its clean rows to ``staged`` (unless None: orders)."""
+    problems: list[pd.DataFrame] = []
+    raws: list[pd.Series] = []
+    positions: list[pd.Index] = []
+    hashes: set[str] = set()
+    counts = [0, 0]
+    last: Validated | None = None
+    for number, chunk in enumerate(reader.chunks()):
+        frame = with_constants(chunk, constants, reader.source)
+        mapped, provided, extras = map_columns(frame, schema, mapping, reader.source)
+        if table == ORDERS:
+            check_order_columns(provided, reader.source)
+        validated = validate(
+            mapped, schema, provided=provided, extras=extras, tz=tz, source=reader.source, con=con
+        )
+        if table == ORDERS:
+            validated = prepare_order_lines(validated)
+        suppressed = find_suppressed_rows(con, mapped)
+        if not allow_reingest:
+            validated = _drop_rows(validated, suppressed.positions)
+        positions.append(suppressed.positions)
+        hashes |= suppressed.hashes
+        counts = [a + b for a, b in zip(counts, validated.refund_counts, strict=True)]
+        problems.append(validated.problems)
+        raws.append(pd.Series(_raw_rows_json(chunk.loc[validated.problems.index]),
+                              index=validated.problems.index, dtype=object))
+        if staged is not None:
+            _stage_chunk(con, schema, validated, staged, first=number == 0)
+            validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
+        last = validated
+    assert last is not None  # a CSV gives one chunk even without data rows
+    suppressed_all = SuppressedRows(
+        pd.Index(np.concatenate([p.to_numpy(dtype="int64") for p in positions])),
+        frozenset(hashes),
+    )
+    notes = validation_notes(schema.name, last.extras, (counts[0], counts[1]))
+    if len(suppressed_all.positions) and not allow_reingest:
+        notes.append(_suppression_note(len(suppressed_all.positions)))
+    merged = dataclasses.replace(
+        last, problems=pd.concat(problems), notes=notes, refund_counts=(counts[0], counts[1])
+    )
+    return _Passed(merged, pd.concat(raws), suppressed_all, staged)
+
+
+def _stage_chunk(
+    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated, staged: str,
+    *, first: bool,
+) -> None:
+    """Append a chunk's clean rows (as :func:`segkit.io._load.input_frame` gives them) to the
+    temporary table ``staged``, every column cast to one type so all chunks agree (an event type
+    is a category of the chunk's spellings in pandas; JSON is text until the load parses it)."""
+    frame = input_frame(validated)
+    types = {c.name: ("VARCHAR" if c.sql_type == "JSON" else c.sql_type) for c in schema.columns}
+    selected = []
+    for column in frame.columns:
+        name = ident(str(column))
+        if column == "_row":
+            selected.append(f"CAST({name} AS BIGINT) AS {name}")
+        elif column in types and column in validated.provided:
+            selected.append(f"CAST({name} AS {types[column]}) AS {name}")
+        elif frame[column].dtype == object or isinstance(frame[column].dtype, pd.StringDtype):
+            selected.append(f"CAST({name} AS VARCHAR) AS {name}")
+        else:  # an extra column of another type (a DataFrame source): as DuckDB reads it
+            selected.append(name)
+    con.register(_CHUNK, frame)
+    try:
+        into = f"CREATE TEMP TABLE {staged} AS" if first else f"INSERT INTO {staged}"
+        con.execute(f"{into} SELECT {', '.join(selected)} FROM {_CHUNK}")
+    finally:
+        con.unregister(_CHUNK)
+
+
+@contextmanager
+def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """The name of the temporary staging table, dropped afterwards whatever happened."""
+    con.execute(f"DROP TABLE IF EXISTS temp.{_STAGED}")
+    try:
+        yield _STAGED
+    finally:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS temp.{_STAGED}")
+        except duckdb.Error:  # a failed connection; the temporary table dies with it
+            pass
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's ``memory_limit`` lowered to ``limit`` for the block (unless it is lower
+    already), then restored."""
+    before = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    lower = _size_bytes(before) > _size_bytes(limit)
+    if lower:
+        con.execute(f"SET memory_limit = {literal(limit)}")
+    try:
+        yield
+    finally:
+        if lower:
+            try:
+                con.execute(f"SET memory_limit = {literal(before)}")
+            except duckdb.Error:
+                pass
+
+
+_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+          "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _size_bytes(text: str) -> float:
+    """``'18.8 GiB'`` -> bytes (DuckDB's spelling of a memory size); unknown text is infinite."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).lower() not in _UNITS:
+        return float("inf")
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,9 +282,12 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _numeric_sources(schema: TableSchema, mapping: Mapping[str, str] | None) -> set[str]:
-    """Source column names that may become a numeric column (by name or by ``mapping``)."""
-    numeric = {c.name for c in schema.columns if c.sql_type == "DOUBLE"}
+def _numeric_sources(
+    schema: TableSchema, mapping: Mapping[str, str] | None, sql_type: str = "DOUBLE"
+) -> set[str]:
+    """Source column names that may become a numeric (or ``sql_type``) column (by name or by
+    ``mapping``)."""
+    numeric = {c.name for c in schema.columns if c.sql_type == sql_type}
     return numeric | {source for target, source in (mapping or {}).items() if target in numeric}
 
 
@@ -155,14 +315,16 @@ def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:
     nor quarantined, so their personal data is not written anywhere."""
     if positions.empty:
         return validated
-    note = (f"{len(positions)} row(s) of forgotten subscribers skipped (suppression list; "
-            "allow re-ingest to load them)")
     return dataclasses.replace(
         validated,
         clean=validated.clean.drop(index=validated.clean.index.intersection(positions)),
         problems=validated.problems.drop(index=validated.problems.index.intersection(positions)),
-        notes=[*validated.notes, note],
     )
+
+
+def _suppression_note(rows: int) -> str:
+    return (f"{rows} row(s) of forgotten subscribers skipped (suppression list; "
+            "allow re-ingest to load them)")
 
 
 def _readmit(
@@ -186,19 +348,20 @@ def _transaction(
     workspace: Workspace,
     table: str,
     schema: TableSchema,
-    raw: RawInput,
-    validated: Validated,
+    reader: ChunkedInput,
+    passed: _Passed,
     options: dict[str, Any],
     started: pd.Timestamp,
     advance: Callable[[int], Any],
     rows_suppressed: int,
 ) -> IngestReport:
     con = workspace.connection
+    validated = passed.validated
     ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
     if table == ORDERS:
         outcome = load_orders(con, validated, int(ingest_id))
     else:
-        outcome = load(con, schema, validated)
+        outcome = load(con, schema, validated, staged=passed.staged)
     advance(_STEP_LOAD)
     if schema.name == "events" and outcome.loaded:
         refresh_machine_opens(con, "_segkit_affected", workspace.machine_open_seconds)
@@ -206,12 +369,12 @@ def _transaction(
     advance(_STEP_MACHINE)
     problems = pd.concat([validated.problems, outcome.problems]).sort_index()
     quarantine = _quarantine_frame(problems)
-    notes = tuple(raw.notes + validated.notes + outcome.notes)
+    notes = tuple(reader.notes + validated.notes + outcome.notes)
     report = IngestReport(
         table=table,
-        source=raw.source,
+        source=reader.source,
         ingest_id=int(ingest_id),
-        rows_read=len(raw.frame),
+        rows_read=reader.rows_read,
         rows_loaded=outcome.loaded,
         rows_duplicate=outcome.duplicates,
         rows_quarantined=len(quarantine),
@@ -219,8 +382,8 @@ def _transaction(
         notes=notes,
         rows_suppressed=rows_suppressed,
     )
-    _write_quarantine(con, report, raw, problems)
-    _write_log(con, report, raw, {**options, "notes": list(notes)}, started)
+    _write_quarantine(con, report, _raw_rows(reader, passed.raw, problems.index))
+    _write_log(con, report, reader, {**options, "notes": list(notes)}, started)
     return report
 
 
@@ -237,22 +400,33 @@ def _quarantine_frame(problems: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _raw_rows_json(frame: pd.DataFrame, positions: pd.Index) -> list[str]:
-    rows = frame.iloc[positions.to_numpy()]
+def _raw_rows_json(rows: pd.DataFrame) -> list[str]:
+    if rows.empty:
+        return []
     text = rows.to_json(orient="records", lines=True, date_format="iso", default_handler=str)
     return text.splitlines()
 
 
+def _raw_rows(reader: ChunkedInput, known: pd.Series, positions: pd.Index) -> list[str]:
+    """The raw row (JSON) at each of ``positions``: those validation rejected were kept while
+    their chunk was read; rows rejected by the load (conflicts) are read again."""
+    missing = positions.difference(known.index)
+    if len(missing):
+        known = pd.concat([known, pd.Series(_raw_rows_json(reader.rows(missing)), index=missing,
+                                            dtype=object)])
+    return list(known.loc[positions])
+
+
 def _write_quarantine(
-    con: duckdb.DuckDBPyConnection, report: IngestReport, raw: RawInput, problems: pd.DataFrame
+    con: duckdb.DuckDBPyConnection, report: IngestReport, raw: list[str]
 ) -> None:
-    if problems.empty:
+    if report.quarantine.empty:
         return
     frame = report.quarantine.rename(columns={"column": "column_name"})
     frame.insert(0, "source", report.source)
     frame.insert(0, "table_name", report.table)
     frame.insert(0, "ingest_id", report.ingest_id)
-    frame["raw"] = _raw_rows_json(raw.frame, problems.index)
+    frame["raw"] = raw
     frame["value"] = frame["value"].astype("str")
     con.register("_segkit_quarantine_in", frame)
     try:
@@ -268,7 +442,7 @@ def _write_quarantine(
 def _write_log(
     con: duckdb.DuckDBPyConnection,
     report: IngestReport,
-    raw: RawInput,
+    raw: ChunkedInput,
     options: dict[str, Any],
     started: pd.Timestamp,
 ) -> None:

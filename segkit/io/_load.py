@@ -42,20 +42,32 @@ class LoadOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def load(con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated) -> LoadOutcome:
-    """Stage, classify and write ``validated.clean`` into ``schema.name`` (caller owns the
-    transaction)."""
+def input_frame(validated: Validated) -> pd.DataFrame:
+    """``validated.clean`` as the load statements read it: ``_row`` (1-based file row) first,
+    extra columns holding Python objects as text."""
     frame = validated.clean.copy()
     for column in validated.extras:
         if frame[column].dtype == object:
             frame[column] = frame[column].map(str, na_action="ignore")
     frame.insert(0, "_row", frame.index.to_numpy() + 1)
-    con.register(_IN, frame)
+    return frame
+
+
+def load(
+    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated,
+    *, staged: str | None = None,
+) -> LoadOutcome:
+    """Stage, classify and write the clean rows into ``schema.name`` (caller owns the
+    transaction): ``validated.clean``, or the DuckDB table ``staged`` when given (rows as
+    :func:`input_frame` gives them, appended chunk by chunk; see :mod:`segkit.io._ingest`)."""
+    if staged is None:
+        con.register(_IN, input_frame(validated))
+    source = staged or _IN
     try:
         if schema.name == "events":
-            _stage_events(con, validated)
+            _stage_events(con, validated, source)
         else:
-            _stage_dimension(con, schema, validated)
+            _stage_dimension(con, schema, validated, source)
         problems = [_unknown_subscribers(con)] if schema.name == "assignments" else []
         ranked_kind = _rank(con, schema)
         problems.append(_in_file_conflicts(con, schema))
@@ -65,7 +77,8 @@ def load(con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validat
             loaded, duplicates, conflicts = _write_dimension(con, schema, validated)
             problems.append(conflicts)
     finally:
-        _unregister(con, _IN)
+        if staged is None:
+            _unregister(con, _IN)
     con.execute(f"DROP {ranked_kind} IF EXISTS {_RANKED}")
     con.execute(f"DROP {'VIEW' if schema.name == 'events' else 'TABLE'} IF EXISTS {_STAGE}")
     return LoadOutcome(loaded, duplicates, pd.concat(problems))
@@ -84,7 +97,7 @@ def _select_column(name: str, sql_type: str, provided: list[str]) -> str:
     return f"CAST(NULL AS {sql_type}) AS {ident(name)}"
 
 
-def _stage_events(con: duckdb.DuckDBPyConnection, validated: Validated) -> None:
+def _stage_events(con: duckdb.DuckDBPyConnection, validated: Validated, source: str) -> None:
     """A view, not a copy: each later statement reads only the columns it needs from the
     registered frame (millions of rows; the id hash is recomputed where needed)."""
     provided = validated.provided
@@ -100,7 +113,7 @@ def _stage_events(con: duckdb.DuckDBPyConnection, validated: Validated) -> None:
         WITH typed AS (
             SELECT _row, {event_id}, {selected},
                    {free_json_sql(base, validated.extras)} AS properties
-            FROM {_IN}
+            FROM {source}
         ), hashed AS (
             SELECT *, CASE WHEN event_id IS NULL THEN {_EVENT_CONTENT} END AS _content FROM typed
         )
@@ -110,7 +123,7 @@ def _stage_events(con: duckdb.DuckDBPyConnection, validated: Validated) -> None:
 
 
 def _stage_dimension(
-    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated
+    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated, source: str
 ) -> None:
     provided = list(validated.provided)
     selected = [_select_column(c, t, provided) for c, t in _typed(schema) if c != "attributes"]
@@ -123,7 +136,7 @@ def _stage_dimension(
         f"""
         CREATE TEMP TABLE {_STAGE} AS
         SELECT *, {content_hash_sql(stored)} AS _content
-        FROM (SELECT _row, {", ".join(selected)} FROM {_IN})
+        FROM (SELECT _row, {", ".join(selected)} FROM {source})
         """
     )
 

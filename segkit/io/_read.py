@@ -12,7 +12,8 @@ import gzip
 import hashlib
 import re
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,9 @@ _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _BOM = b"\xef\xbb\xbf"
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+#: Data rows per chunk when an ingest reads a CSV in chunks (:func:`open_chunks`): a chunk of
+#: text cells and its validated copy stay well under 1 GB, whatever the size of the file.
+CHUNK_ROWS = 1_000_000
 
 
 @dataclass
@@ -46,6 +50,89 @@ class RawInput:
     sha256: str | None  # of the file's bytes; None for a DataFrame
     text_cells: bool
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChunkedInput:
+    """A source read chunk by chunk: CSV files in :data:`CHUNK_ROWS` data rows at a time, a
+    DataFrame or a Parquet file as one chunk (already in memory, or columnar).
+
+    Each chunk keeps the file's row positions as its index (row number = index + 1), so every
+    message and quarantine row names the file's row whatever the chunk size. Structural problems
+    found in a later chunk (a ragged line, bad UTF-8) raise the same :class:`InputError` as a
+    whole-file read would.
+    """
+
+    source: str
+    sha256: str | None
+    text_cells: bool
+    notes: list[str]
+    _whole: RawInput | None = None
+    _csv: dict[str, object] | None = None
+    _parquet: dict[str, object] | None = None
+    rows_read: int = 0
+    _last: pd.DataFrame | None = None
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The chunks in file order (at least one, possibly empty, with the header's columns)."""
+        if self._whole is not None:
+            self.rows_read = len(self._whole.frame)
+            yield self._whole.frame
+            return
+        self.rows_read, count = 0, 0
+        for chunk in self._read():
+            self.rows_read += len(chunk)
+            count += 1
+            self._last = chunk if count == 1 else None
+            yield chunk
+        if self.rows_read == 0 and self._csv is not None:
+            self.notes.append("the file has a header but no data rows")
+
+    def _read(self) -> Iterator[pd.DataFrame]:
+        if self._csv is not None:
+            return _csv_chunks(**self._csv)  # type: ignore[arg-type]
+        assert self._parquet is not None
+        return _parquet_chunks(**self._parquet)  # type: ignore[arg-type]
+
+    def rows(self, positions: pd.Index) -> pd.DataFrame:
+        """The raw rows at ``positions`` (for quarantine), reading the file again if it came in
+        several chunks."""
+        if self._whole is not None:
+            return self._whole.frame.iloc[positions.to_numpy()]
+        if self._last is not None:
+            return self._last.loc[positions]
+        wanted = positions.sort_values()
+        parts = [chunk.loc[chunk.index.intersection(wanted)] for chunk in self._read()]
+        return pd.concat(parts).loc[positions]
+
+
+def open_chunks(
+    source: pd.DataFrame | str | Path, *, sep: str | None = None, numeric: Collection[str] = (),
+    booleans: Collection[str] = (), chunk_rows: int | None = None,
+) -> ChunkedInput:
+    """Check ``source`` as :func:`read_source` does and return it as a :class:`ChunkedInput`;
+    a CSV is read ``chunk_rows`` data rows at a time (default :data:`CHUNK_ROWS`; ``0`` reads it
+    whole, as orders need: their lines are grouped across the whole file). So is a Parquet file
+    whose columns convert to pandas the same way in any chunk (see :func:`_parquet_streamable`);
+    another one is read whole."""
+    rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        head = _check_file(path)
+        if head.startswith(_PARQUET_MAGIC) and rows > 0 and _parquet_streamable(path, numeric,
+                                                                               booleans):
+            return ChunkedInput(str(path), file_sha256(path), False, [],
+                                _parquet={"path": path, "chunk_rows": rows})
+        if not head.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)) and path.suffix.lower() not in {
+            ".parquet", ".pq"
+        }:
+            gzipped = head.startswith(_GZIP_MAGIC)
+            options, notes = _csv_options(path, sep=sep, gzipped=gzipped, numeric=numeric)
+            if rows > 0:
+                return ChunkedInput(str(path), file_sha256(path), True, notes,
+                                    _csv={**options, "chunk_rows": rows})
+    raw = read_source(source, sep=sep, numeric=numeric)
+    return ChunkedInput(raw.source, raw.sha256, raw.text_cells, raw.notes, _whole=raw)
 
 
 def read_source(
@@ -99,6 +186,66 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _parquet_streamable(path: Path, numeric: Collection[str], booleans: Collection[str]) -> bool:
+    """Whether every column of the Parquet file becomes the same pandas dtype in any chunk as in
+    the whole file, so validation sees the same values: text, timestamps, and numbers only in
+    columns that may become numeric (``numeric``; read as float there whatever the chunk), and
+    booleans only in those that may become boolean (``booleans``: ``bool``, or ``object`` in a
+    chunk with nulls, parse to the same values; as an extra column they would not).
+    Numbers elsewhere are not: an integer column with a null in one chunk turns float there (an
+    extra column's JSON would change), and a float id prints without ``.0`` only when its whole
+    column is integral."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # a corrupt file: read_source gives the message
+        return False
+    wanted = {name.strip().lower() for name in numeric}
+    flags = {name.strip().lower() for name in booleans}
+    for field_ in schema:
+        kind = field_.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        text = pa.types.is_string(kind) or pa.types.is_large_string(kind) or (
+            hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))
+        number = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        name = str(field_.name).strip().lower()
+        if not (text or pa.types.is_timestamp(kind) or (number and name in wanted)
+                or (pa.types.is_boolean(kind) and name in flags)):
+            return False
+    return True
+
+
+def _parquet_chunks(path: Path, *, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The Parquet file in chunks of ``chunk_rows`` rows, numbered across chunks."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+        schema = handle.schema_arrow
+        start = 0
+        batches = handle.iter_batches(batch_size=chunk_rows)
+        first = True
+        while True:
+            batch = next(batches, None)
+            if batch is None and not first:
+                return
+            table = (pa.Table.from_batches([batch], schema=schema) if batch is not None
+                     else schema.empty_table())
+            frame = table.to_pandas().reset_index(drop=True)  # as pd.read_parquet, then numbered
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            first = False
+            yield frame
+            if batch is None:
+                return
+    except Exception as error:  # pyarrow raises many types for corrupt files
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(error)})") from error
+
+
 def _read_parquet(path: Path) -> RawInput:
     try:
         frame = pd.read_parquet(path)
@@ -116,7 +263,10 @@ def _open_text_head(path: Path, gzipped: bool) -> bytes:
         raise InputError(f"{path}: truncated or corrupt gzip file ({_first_line(error)})") from error
 
 
-def _read_csv(path: Path, *, sep: str | None, gzipped: bool, numeric: Collection[str] = ()) -> RawInput:
+def _csv_options(
+    path: Path, *, sep: str | None, gzipped: bool, numeric: Collection[str]
+) -> tuple[dict[str, object], list[str]]:
+    """Check the head of a CSV and settle how to parse it: ``(options, notes)``."""
     head = _open_text_head(path, gzipped)
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
@@ -131,8 +281,14 @@ def _read_csv(path: Path, *, sep: str | None, gzipped: bool, numeric: Collection
             notes.append(f"detected {sep!r} as the delimiter")
     header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
     hint = header_hint([header]) if sep not in header else ""
-    frame = _parse_csv(path, sep=sep, gzipped=gzipped, hint=hint,
-                       missing=_missing_values(head, sep, numeric))
+    options = {"path": path, "sep": sep, "gzipped": gzipped, "hint": hint,
+               "missing": _missing_values(head, sep, numeric)}
+    return options, notes
+
+
+def _read_csv(path: Path, *, sep: str | None, gzipped: bool, numeric: Collection[str] = ()) -> RawInput:
+    options, notes = _csv_options(path, sep=sep, gzipped=gzipped, numeric=numeric)
+    frame = _parse_csv(**options)  # type: ignore[arg-type]
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty:
         notes.append("the file has a header but no data rows")
@@ -154,19 +310,48 @@ def _missing_values(head: bytes, sep: str, numeric: Collection[str]) -> list[str
             for name in header}
 
 
+def _csv_arguments(sep: str, gzipped: bool,
+                   missing: list[str] | dict[str, list[str]] | None) -> dict[str, object]:
+    return {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": list(MISSING_STRINGS) if missing is None else missing,
+        "encoding": "utf-8-sig",
+        "compression": "gzip" if gzipped else None,
+        "skipinitialspace": False,
+    }
+
+
 def _parse_csv(path: Path, *, sep: str, gzipped: bool, hint: str,
                missing: list[str] | dict[str, list[str]] | None = None) -> pd.DataFrame:
+    with _csv_errors(path, gzipped, hint):
+        return pd.read_csv(path, **_csv_arguments(sep, gzipped, missing))  # type: ignore[call-overload]
+
+
+def _csv_chunks(path: Path, *, sep: str, gzipped: bool, hint: str,
+                missing: list[str] | dict[str, list[str]] | None, chunk_rows: int
+                ) -> Iterator[pd.DataFrame]:
+    """The CSV in chunks of ``chunk_rows`` data rows, parsed exactly as :func:`_parse_csv` does
+    (pandas numbers the rows across chunks, and its tokenizer counts lines across them too)."""
+    arguments = _csv_arguments(sep, gzipped, missing)
+    with _csv_errors(path, gzipped, hint):
+        reader = pd.read_csv(path, chunksize=chunk_rows, **arguments)  # type: ignore[call-overload]
+    with reader:
+        while True:
+            with _csv_errors(path, gzipped, hint):
+                chunk = next(reader, None)
+            if chunk is None:
+                return
+            chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
+            yield chunk
+
+
+@contextmanager
+def _csv_errors(path: Path, gzipped: bool, hint: str) -> Iterator[None]:
+    """Turn pandas' parse errors into :class:`InputError` naming the file and line."""
     try:
-        return pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=list(MISSING_STRINGS) if missing is None else missing,
-            encoding="utf-8-sig",
-            compression="gzip" if gzipped else None,
-            skipinitialspace=False,
-        )
+        yield
     except UnicodeDecodeError as error:
         line = _first_bad_utf8_line(path, gzipped)
         raise InputError(

@@ -40,6 +40,8 @@ class Validated:
     provided: list[str]
     extras: list[str]
     notes: list[str] = field(default_factory=list)
+    #: (purchases with a negative value loaded as refunds, refunds given as positive amounts)
+    refund_counts: tuple[int, int] = (0, 0)
 
 
 def input_columns(schema: TableSchema) -> list[str]:
@@ -155,11 +157,25 @@ def validate(
         index=frame.index[bad],
     )
     problems.insert(1, "value", _cell_text(frame, problems["column"]))
-    notes = _extra_notes(schema.name, extras)
     clean = clean[~bad]
+    counts = (0, 0)
     if schema.name == "events" and {"event_type", "value"} <= set(clean.columns):
-        clean = _refund_signs(clean, notes)
-    return Validated(clean, problems, provided, extras, notes)
+        clean, counts = _refund_signs(clean)
+    notes = validation_notes(schema.name, extras, counts)
+    return Validated(clean, problems, provided, extras, notes, counts)
+
+
+def validation_notes(table: str, extras: list[str], refund_counts: tuple[int, int]) -> list[str]:
+    """The notes :func:`validate` gives: extra columns, then refund signs (so an ingest read in
+    chunks can give the same notes for the whole file from the summed counts)."""
+    notes = _extra_notes(table, extras)
+    returned, positive_refund = refund_counts
+    if returned:
+        notes.append(f"{returned} purchase(s) with a negative value loaded as refunds")
+    if positive_refund:
+        notes.append(f"{positive_refund} refund value(s) given as positive amounts "
+                     "stored negative (refunds reduce revenue)")
+    return notes
 
 
 def _negative_non_money(value: pd.Series, event_type: pd.Series) -> tuple[np.ndarray, str]:
@@ -170,20 +186,18 @@ def _negative_non_money(value: pd.Series, event_type: pd.Series) -> tuple[np.nda
     return negative & ~money, "value is negative; only refunds (and returned purchases) may be"
 
 
-def _refund_signs(clean: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _refund_signs(clean: pd.DataFrame) -> tuple[pd.DataFrame, tuple[int, int]]:
     """A purchase with a negative value is a return: loaded as a ``refund``; a refund's value is
-    stored negative whichever sign the source used, so sums of ``value`` are net revenue."""
+    stored negative whichever sign the source used, so sums of ``value`` are net revenue.
+    Returns the rows and how many of each kind were changed."""
     value = clean["value"]
     returned = (clean["event_type"] == "purchase") & (value < 0)
     positive_refund = (clean["event_type"] == "refund") & (value > 0)
     if returned.any():
         clean = clean.assign(event_type=clean["event_type"].astype(object).where(~returned, "refund"))
-        notes.append(f"{int(returned.sum())} purchase(s) with a negative value loaded as refunds")
     if positive_refund.any():
         clean = clean.assign(value=value.where(~positive_refund, -value))
-        notes.append(f"{int(positive_refund.sum())} refund value(s) given as positive amounts "
-                     "stored negative (refunds reduce revenue)")
-    return clean
+    return clean, (int(returned.sum()), int(positive_refund.sum()))
 
 
 def _convert(

@@ -314,6 +314,12 @@ class Workspace:
 
         *Machine opens* are flagged in ``events.machine_open`` (see :mod:`segkit.io._machine`);
         the flags of all opens of the subscribers an ingest touches are recomputed.
+
+        *Memory*: a CSV (and a Parquet file of text, timestamp and value columns) is read and
+        validated one million rows at a time and its clean rows staged in DuckDB, which works
+        within a 2 GB memory limit during the ingest (spilling to disk beyond it), so a file of
+        any length is ingested in bounded memory with the same results, messages and row numbers
+        as a whole-file read. Orders, DataFrames and other Parquet files are read whole.
         """
         from segkit.io._ingest import run_ingest
 
