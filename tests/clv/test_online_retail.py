@@ -107,6 +107,26 @@ def test_pareto_nbd_heading_for_no_dropout_finishes_on_the_nbd_limit(calibration
     assert model.log_likelihood_ == pytest.approx(reference.log_likelihood_, abs=1e-3)
 
 
+@pytest.mark.skipif(not HAS_LIFETIMES, reason="lifetimes not installed")
+def test_pareto_nbd_on_the_no_dropout_limit_equals_lifetimes(whole_log):
+    """lifetimes ends at s -> 0 (no dropout, like s/beta -> 0): the same r, alpha and the same
+    log-likelihood, the NBD's, up to lifetimes' own convergence (measured 1e-7 to 1e-4 above
+    it; segkit's value AT its bound s/beta = 1e-8 was 7e-4 below)."""
+    from lifetimes import ParetoNBDFitter
+
+    from segkit.clv import ParetoNBD
+
+    x, tx, T = (whole_log[c].to_numpy() for c in ("frequency", "recency", "T"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = ParetoNBD().fit(x, tx, T, time_unit="D")
+        theirs = ParetoNBDFitter().fit(x.astype(int), tx, T)
+    at_theirs = ours._log_likelihood_rows(theirs.params_[["r", "alpha", "s", "beta"]].to_numpy(), x, tx, T).sum()
+    assert ours.optimizer_ == "NBD limit"
+    assert at_theirs - 1e-5 <= ours.log_likelihood_ <= at_theirs + 1e-3
+    np.testing.assert_allclose(ours.params_[["r", "alpha"]], theirs.params_[["r", "alpha"]], rtol=1e-4)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_LIFETIMES, reason="lifetimes not installed")
 def test_pareto_nbd_is_faster_than_lifetimes_on_online_retail(whole_log, calibration):
