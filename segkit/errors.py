@@ -17,6 +17,7 @@ __all__ = [
     "InputError",
     "NotFittedError",
     "NotebookError",
+    "ReportNotApplicable",
     "SegkitError",
     "StorageError",
     "ValidationError",
@@ -29,6 +30,15 @@ class SegkitError(Exception):
     """Base class for errors a user can act on."""
 
     exit_code: int = 1
+
+
+class ReportNotApplicable(SegkitError):
+    """Raised by a report notebook once it has shown, in one line, why its analysis does not
+    apply to the data (an A/B test report on a workspace without experiments, say). The report
+    runner stops the notebook there and records the run as ``not_applicable``: a complete
+    answer (exit code 0), not a failure."""
+
+    exit_code = 0
 
 
 class InputError(SegkitError):
