@@ -215,7 +215,7 @@ def _local_opens(opens: pd.DataFrame, zones: pd.Series) -> pd.DataFrame:
     return hours.join(days)
 
 
-PRICING_PAGE = r'(?i)"(page|url|path)"\s*:\s*"[^"]*pricing'
+PRICING_PAGE = r'(?i)"(?:page|url|path)"\s*:\s*"[^"]*pricing'
 
 
 def pandas_features(

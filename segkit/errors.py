@@ -17,8 +17,10 @@ __all__ = [
     "InputError",
     "NotFittedError",
     "NotebookError",
+    "ReportNotApplicable",
     "SegkitError",
     "StorageError",
+    "TableNotFoundError",
     "ValidationError",
     "WorkspaceLockedError",
     "environment_fault",
@@ -31,11 +33,24 @@ class SegkitError(Exception):
     exit_code: int = 1
 
 
+class ReportNotApplicable(SegkitError):
+    """Raised by a report notebook once it has shown, in one line, why its analysis does not
+    apply to the data (an A/B test report on a workspace without experiments, say). The report
+    runner stops the notebook there and records the run as ``not_applicable``: a complete
+    answer (exit code 0), not a failure."""
+
+    exit_code = 0
+
+
 class InputError(SegkitError):
     """A structural problem with an input file or table: missing, unreadable, empty, wrong format,
     a required column absent after mapping, an unknown mapping target. Nothing was written."""
 
     exit_code = 2
+
+
+class TableNotFoundError(InputError):
+    """A workspace (or an engine it was opened on) has no table of that name."""
 
 
 class ValidationError(SegkitError, ValueError):

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import digamma, gammaln, polygamma
 
-__all__ = ["fit_nbd", "nbd_information"]
+__all__ = ["fit_nbd", "nbd_information", "nbd_mean_nll"]
 
 
 def _value_and_grad(theta: np.ndarray, x: np.ndarray, T: np.ndarray, share: np.ndarray) -> tuple[float, np.ndarray]:
@@ -22,6 +22,11 @@ def _value_and_grad(theta: np.ndarray, x: np.ndarray, T: np.ndarray, share: np.n
     d_r = share @ (digamma(r + x) - log_t) - digamma(r) + np.log(alpha)
     d_alpha = r / alpha - share @ ((r + x) / (alpha + T))
     return -float(value), -np.array([d_r * r, d_alpha * alpha])
+
+
+def nbd_mean_nll(theta: np.ndarray, x: np.ndarray, T: np.ndarray, share: np.ndarray) -> float:
+    """Mean negative NBD log-likelihood at (log r, log alpha) (``share`` sums to one)."""
+    return _value_and_grad(np.asarray(theta, dtype=float), x, T, share)[0]
 
 
 def fit_nbd(x: np.ndarray, T: np.ndarray, share: np.ndarray, start: np.ndarray) -> np.ndarray:

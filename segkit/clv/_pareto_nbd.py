@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
-from segkit.clv._nbd import fit_nbd, nbd_information
-from segkit.clv._optimize import LOG_BOUND, Objective, Optimum, finite_difference_gradient, minimize
-from segkit.clv._pareto_nbd_tail import log_survival, log_tail
+from segkit.clv._nbd import fit_nbd, nbd_information, nbd_mean_nll
+from segkit.clv._optimize import LOG_BOUND, Objective, Optimum, minimize
+from segkit.clv._pareto_nbd_tail import log_over_kappa, log_survival, log_tail, log_tail_gradient
 from segkit.clv._transactions import _horizon, _TransactionModel
 from segkit.clv._validation import check_rfm, compress, wrap_like
 from segkit.errors import ConvergenceError, ValidationError
@@ -101,14 +101,19 @@ def log_likelihood_rows(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np
 
 def _objective(x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) -> Objective:
     """Mean negative log-likelihood over compressed rows in the coordinates
-    (log r, log alpha, log mu, log kappa); gradient by finite differences.
+    (log r, log alpha, log mu, log kappa), with its analytic gradient.
 
     Terms that depend on a customer only through (x, t) or x are computed once per distinct value
-    and gathered, so each evaluation costs one tail integral per distinct (x, t) pair.
+    and gathered, so each evaluation costs one tail integral per distinct (x, t) pair. The
+    gradient is the chain rule through ``common + logaddexp(alive, dead)``: the purchase and
+    survival terms in closed form, the tail integrals' derivatives by differentiating under their
+    quadrature (:func:`log_tail_gradient`), gathered per pair with the rows' weights.
     """
     pairs = _Pairs(x, tx, T)
     unique_x, x_index = np.unique(x, return_inverse=True)
+    x_share = np.bincount(x_index, weights=share, minlength=len(unique_x))
     has_gap = tx < T
+    n_pairs = len(pairs.x)
 
     def value(coords: np.ndarray) -> float:
         r, alpha, mu, kappa = np.exp(coords)
@@ -120,9 +125,41 @@ def _objective(x: np.ndarray, tx: np.ndarray, T: np.ndarray, share: np.ndarray) 
             total = -(float(share @ rows) - gammaln(r) + r * np.log(alpha))
         return total if np.isfinite(total) else np.inf
 
-    objective = finite_difference_gradient(value)
-    objective.nbd = (x, T, share)  # type: ignore[attr-defined]  # for the no-dropout limit
-    return objective
+    def value_and_gradient(coords: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, mu, kappa = np.exp(coords)
+        with np.errstate(all="ignore"):
+            log_a, grad_a = log_tail_gradient(r, alpha, mu, kappa, pairs.x, pairs.t)
+            at_tx, at_T = log_a[pairs.at_tx], log_a[pairs.at_T]
+            alive = _log_alive(r, alpha, mu, kappa, pairs.x, pairs.t)
+            dead = _log_dead(at_tx, at_T, has_gap)
+            both = np.logaddexp(alive[pairs.at_T], dead)
+            total = -(float(share @ (gammaln(r + unique_x)[x_index] + both)) - gammaln(r) + r * np.log(alpha))
+            if not np.isfinite(total):
+                return np.inf, np.full(4, np.nan)
+            # d logaddexp(alive, dead) = p d alive + (1-p) d dead, p = P(alive); with q = A(T)/A(t_x),
+            # (1-p) d dead = (1-p)/(1-q) (dA(t_x) - q dA(T)) and (1-p)/(1-q) = A(t_x)/e^both.
+            p_alive = np.exp(alive[pairs.at_T] - both)
+            gap = np.where(has_gap, share, 0.0)
+            on_tx = np.bincount(pairs.at_tx, weights=gap * np.exp(at_tx - both), minlength=n_pairs)
+            on_T = np.bincount(pairs.at_T, weights=share * p_alive, minlength=n_pairs)
+            off_T = np.bincount(pairs.at_T, weights=gap * np.exp(at_T - both), minlength=n_pairs)
+            grad = grad_a.T @ (on_tx - off_T) + _alive_gradient(r, alpha, mu, kappa, pairs.x, pairs.t).T @ on_T
+            grad[0] += r * float(x_share @ (digamma(r + unique_x) - digamma(r) + np.log(alpha)))
+            grad[1] += r
+        return total, -grad
+
+    value_and_gradient.value = value  # type: ignore[attr-defined]
+    value_and_gradient.precise = value_and_gradient  # type: ignore[attr-defined]
+    value_and_gradient.nbd = (x, T, share)  # type: ignore[attr-defined]  # for the no-dropout limit
+    return value_and_gradient
+
+
+def _alive_gradient(r: float, alpha: float, mu: float, kappa: float, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Derivatives of :func:`_log_alive` in (log r, log alpha, log mu, log kappa), shape (n, 4)."""
+    m = mu * t
+    share = m / (1.0 + kappa * m)  # kappa d/dkappa of -log1p(kappa m)/kappa is log1p(kappa m)/kappa - share
+    return np.stack([-r * np.log(alpha + t), -(r + x) * alpha / (alpha + t), -share,
+                     log_over_kappa(kappa, m) - share], axis=1)
 
 
 def at_homogeneous_bound(coords: np.ndarray) -> bool:
@@ -151,18 +188,24 @@ def _guarded(objective: Objective) -> Objective:
     ridge the gradient in log kappa shrinks like kappa, and the optimiser would crawl) or mu so
     small that hardly anyone could have dropped out (towards mu = 0 the tail integrals are at
     their slowest, scipy's hyp2f1 near z = 1, and the fit ends on the NBD limit anyway)."""
-    value = objective.value  # type: ignore[attr-defined]
     data = getattr(objective, "nbd", None)  # None: an objective without data, no no-dropout stop
     log_mu_stop = -np.inf if data is None else np.log(NO_DROPOUT_STOP / float(data[1].max()))
 
-    def guarded(coords: np.ndarray) -> float:
+    def check(coords: np.ndarray) -> None:
         if coords[KAPPA] < np.log(RIDGE_STOP_KAPPA):
             raise _HeadingForBound(coords)
         if coords[MU] < log_mu_stop:
             raise _HeadingForBound(coords, no_dropout=True)
-        return value(coords)
 
-    guarded_objective = finite_difference_gradient(guarded)
+    def wrap(func):
+        def guarded(coords: np.ndarray):
+            check(coords)
+            return func(coords)
+        return guarded
+
+    guarded_objective = wrap(objective)
+    guarded_objective.value = wrap(objective.value)  # type: ignore[attr-defined]
+    guarded_objective.precise = wrap(getattr(objective, "precise", objective))  # type: ignore[attr-defined]
     guarded_objective.nbd = data  # type: ignore[attr-defined]
     return guarded_objective
 
@@ -207,9 +250,13 @@ def _no_dropout_limit(objective: Objective, first: _Run, max_iter: int) -> Optim
     coords = np.concatenate([r_alpha, [-LOG_BOUND, stop[KAPPA]]])
     value, reference = objective.value(coords), objective.value(stop)  # type: ignore[attr-defined]
     if value <= reference + BOUND_TIE:
+        # the likelihood rises towards mu = 0, where the model IS the NBD: its maximum is the
+        # supremum (the value at the bound mu = 1e-8 is below it by about mu times the mean age)
+        limit = nbd_mean_nll(r_alpha, x, T, share)
         verdict = (f"no-dropout limit (NBD fit of r, alpha; s/beta = 1e-8): mean -loglik {value:.12g}, "
-                   f"not above {reference:.12g} where the first run stopped")
-        return Optimum(coords, value, True, 0, "NBD limit", (*first.attempts, verdict))
+                   f"not above {reference:.12g} where the first run stopped; {limit:.12g} in the limit "
+                   "s/beta -> 0 (the NBD's), reported")
+        return Optimum(coords, min(limit, value), True, 0, "NBD limit", (*first.attempts, verdict))
     resumed = _run(objective, stop, max_iter)
     return _best_of([first, _Run(failure="no-dropout limit worse than the stop point"), resumed])
 
@@ -313,7 +360,8 @@ class ParetoNBD(_TransactionModel):
     When a fit ends beyond s = 10, the fit at the bound is computed as well and kept if its
     likelihood is at least as high: then ``parameters_at_bound_`` is ("s", "beta"), the standard
     errors of s and beta are NaN (not identified; those of r and alpha are conditional on the
-    bound) and ``notes_`` gives mu with its interval. Gradients are finite differences.
+    bound) and ``notes_`` gives mu with its interval. Gradients are analytic (the tail integrals'
+    by differentiating under their quadrature); the Hessian is by differences of values.
     """
 
     param_names = ("r", "alpha", "s", "beta")
@@ -364,7 +412,8 @@ class ParetoNBD(_TransactionModel):
             return (
                 "dropout is not identified: the likelihood rises towards no dropout at all (mean "
                 "dropout rate s/beta -> 0; the fit stops at the bound s/beta = 1e-8, where the model "
-                "is the NBD: every customer keeps buying at their own rate). Standard errors of s and "
+                "is the NBD: every customer keeps buying at their own rate; the log-likelihood reported is "
+                "the NBD's, the limit). Standard errors of s and "
                 "beta are undefined (NaN); those of r and alpha are conditional on no dropout.",
             )
         if not at_homogeneous_bound(coords):

@@ -439,10 +439,13 @@ INDEX_MODES = ("open", "background", "off")
 
 
 def month_starts_before(as_of: pd.Timestamp, months: int) -> list[pd.Timestamp]:
-    """The ``months`` most recent first-of-month midnights (UTC) before ``as_of``, newest first."""
+    """The instants that picking the first day of each of the ``months`` most recent months
+    resolves to (the END of that UTC day, :func:`segkit._timestamps.decision_time`: a date means
+    its last instant), those before ``as_of``, newest first. Prefetching them means that picking
+    a month start in the date picker finds its snapshot ready."""
     if months < 0:
         raise ValidationError(f"prefetch_months must be >= 0, got {months}")
     first = as_of.tz_convert("UTC").normalize().replace(day=1)
-    if first == as_of:
+    if decision_time(first.date()) >= as_of:
         first -= pd.DateOffset(months=1)
-    return [first - pd.DateOffset(months=k) for k in range(months)]
+    return [decision_time((first - pd.DateOffset(months=k)).date()) for k in range(months)]

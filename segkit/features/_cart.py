@@ -17,7 +17,9 @@ def abandoned_adds(events: ir.Table, hours: float, *, judged_by: pd.Timestamp | 
     span = pd.Timedelta(hours=hours)
     keep = [events.event_type == "cart_add"]
     if judged_by is not None:
-        keep.append(events.ts <= ibis.literal(judged_by - span, type="timestamp('UTC')"))
+        # timestamps are stored to the microsecond: cut the deadline there (an hour fraction such
+        # as 1/7 has nanoseconds, which ibis would drop with a warning)
+        keep.append(events.ts <= ibis.literal((judged_by - span).floor("us"), type="timestamp('UTC')"))
     adds = events.filter(*keep).select("subscriber_id", "ts")
     purchases = events.filter(events.event_type == "purchase").select(
         buyer_id=events.subscriber_id, purchase_ts=events.ts

@@ -4,7 +4,8 @@ Pure summaries of the workspace tables (DataFrames in, DataFrames out): row coun
 log with its balance check (read = loaded + duplicates + quarantined), quarantine reasons by
 column, events per type per week, the share of opens made by machines (Apple Mail Privacy
 Protection, security scanners; flagged at ingest in ``events.machine_open``), subscribers by time
-zone and by consent/subscription status, and the data period.
+zone and by consent/subscription status, the order lines (lines, orders, products) when the
+workspace holds any, and the data period.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ __all__ = ["WORKSPACE_SUMMARY_TABLES", "WorkspaceSummary", "summarize_tables", "
 
 #: The tables a summary reads.
 WORKSPACE_SUMMARY_TABLES: tuple[str, ...] = (
-    "assignments", "campaigns", "events", "ingest_log", "quarantine", "subscribers",
+    "assignments", "campaigns", "events", "ingest_log", "order_lines", "quarantine", "subscribers",
 )
+#: key_numbers names of the order-line counts.
+_ORDER_KEYS = {"lines": "order_lines", "orders": "orders", "products": "products",
+               "customers": "order_customers", "return_lines": "order_return_lines"}
 _NEEDED: dict[str, tuple[str, ...]] = {
     "events": ("event_type", "ts", "machine_open"),
     "subscribers": ("subscriber_id", "timezone", "consent", "unsubscribed_at"),
@@ -63,6 +67,10 @@ class WorkspaceSummary:
         with that ``campaign_id``), latest first.
     data_period
         First and last event time (UTC), or None without events.
+    order_lines
+        ``lines``, ``orders``, ``products``, ``customers`` and ``return_lines`` (a negative
+        quantity or value: cancellations and returns) of the ``order_lines`` table (``segkit
+        ingest orders``); None when it holds no rows.
     """
 
     table_rows: pd.DataFrame
@@ -75,6 +83,7 @@ class WorkspaceSummary:
     subscribers_by_status: pd.DataFrame
     campaigns: pd.DataFrame
     data_period: tuple[pd.Timestamp, pd.Timestamp] | None
+    order_lines: dict[str, int] | None = None
     method: str = "counts over whole workspace tables; weeks start Monday 00:00 UTC"
 
     @property
@@ -95,6 +104,7 @@ class WorkspaceSummary:
             "all_ingests_balanced": self.all_ingests_balanced,
             "machine_open_share": None if np.isnan(self.machine_open_share) else float(self.machine_open_share),
             "timezones": int((self.subscribers_by_timezone["timezone"] != "(unknown)").sum()),
+            **{_ORDER_KEYS[k]: v for k, v in (self.order_lines or {}).items()},
             "data_start": None if self.data_period is None else self.data_period[0].isoformat(),
             "data_end": None if self.data_period is None else self.data_period[1].isoformat(),
         }
@@ -116,7 +126,17 @@ class WorkspaceSummary:
             f"  ingests: {numbers['ingests']}, quarantined rows: {numbers['rows_quarantined']:,}, "
             f"all balanced: {numbers['all_ingests_balanced']}",
             "  machine-open share: " + ("n/a (no opens)" if share is None else f"{share:.1%}"),
+            *([self.order_lines_text()] if self.order_lines else []),
         ])
+
+    def order_lines_text(self) -> str:
+        """One line on the order lines ("" without any)."""
+        o = self.order_lines
+        if not o:
+            return ""
+        returns = f", {o['return_lines']:,} of them cancellations or returns" if o["return_lines"] else ""
+        return (f"order lines: {o['lines']:,} lines{returns}, in {o['orders']:,} orders of "
+                f"{o['customers']:,} customers, {o['products']:,} products")
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self.summary())}</pre>"
@@ -258,11 +278,34 @@ def summarize_tables(tables: Mapping[str, pd.DataFrame]) -> WorkspaceSummary:
     if "campaign_id" not in events.columns:
         events = events.assign(campaign_id=None)
     rows = {name: len(frame) for name, frame in tables.items()}
-    return _assemble(rows, _event_counts_pandas(events), tables)
+    return _assemble(rows, _event_counts_pandas(events), tables, _order_lines_pandas(tables.get("order_lines")))
+
+
+def _order_lines_pandas(lines: pd.DataFrame | None) -> dict[str, int] | None:
+    if lines is None or lines.empty:
+        return None
+    negative = pd.Series(False, index=lines.index)
+    for column in ("quantity", "value"):
+        if column in lines.columns:
+            negative |= lines[column].lt(0)
+    return {"lines": len(lines), "orders": int(lines["order_id"].nunique()),
+            "products": int(lines["product_id"].nunique()) if "product_id" in lines.columns else 0,
+            "customers": int(lines["subscriber_id"].nunique()), "return_lines": int(negative.sum())}
+
+
+def _order_lines_ibis(lines: Any) -> dict[str, int] | None:
+    negative = (lines.quantity < 0).fill_null(False) | (lines.value < 0).fill_null(False)
+    row = lines.aggregate(
+        lines=lines.count(), orders=lines.order_id.nunique(), products=lines.product_id.nunique(),
+        customers=lines.subscriber_id.nunique(), return_lines=negative.sum(),
+    ).to_pyarrow().to_pylist()[0]
+    if not row["lines"]:
+        return None
+    return {key: int(value or 0) for key, value in row.items()}
 
 
 def _assemble(rows: Mapping[str, int], counts: _EventCounts,
-              small: Mapping[str, pd.DataFrame]) -> WorkspaceSummary:
+              small: Mapping[str, pd.DataFrame], order_lines: dict[str, int] | None = None) -> WorkspaceSummary:
     weekly_opens, share = _weekly_opens(counts)
     return WorkspaceSummary(
         table_rows=pd.DataFrame({"table": sorted(rows), "rows": [int(rows[t]) for t in sorted(rows)]}),
@@ -275,6 +318,7 @@ def _assemble(rows: Mapping[str, int], counts: _EventCounts,
         subscribers_by_status=_by_status(small["subscribers"]),
         campaigns=_campaigns(small["campaigns"], counts.sends),
         data_period=counts.period,
+        order_lines=order_lines,
     )
 
 
@@ -289,5 +333,8 @@ def workspace_summary(ws: Any) -> WorkspaceSummary:
     small = {name: ws.table(name) for name in ("campaigns", "ingest_log", "quarantine", "subscribers")}
     for name, frame in small.items():
         _check_columns(name, frame)
-    rows = {name: int(con.table(name).count().execute()) for name in WORKSPACE_SUMMARY_TABLES}
-    return _assemble(rows, _event_counts_ibis(con.table("events")), small)
+    present = {name for (name,) in ws.connection.execute(  # ibis' list_tables trips on duckdb 1.4
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    rows = {name: int(con.table(name).count().execute()) for name in WORKSPACE_SUMMARY_TABLES if name in present}
+    lines = _order_lines_ibis(con.table("order_lines")) if "order_lines" in present else None
+    return _assemble(rows, _event_counts_ibis(con.table("events")), small, lines)

@@ -204,15 +204,10 @@ class Recommender:
 
     def _sparse_chunk(self, positions: np.ndarray) -> sparse.csr_matrix:
         """The model's sparse scores for ``positions``, with empty rows for unknown ones (-1)."""
-        n_items = len(self.data_.items)
         known = positions >= 0
         if not known.any():
-            return sparse.csr_matrix((len(positions), n_items), dtype=np.float64)
-        part = self._sparse_scores(positions[known]).tocsr()
-        lengths = np.zeros(len(positions), dtype=np.int64)
-        lengths[known] = np.diff(part.indptr)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        return sparse.csr_matrix((part.data, part.indices, indptr), shape=(len(positions), n_items))
+            return sparse.csr_matrix((len(positions), len(self.data_.items)), dtype=np.float64)
+        return _with_empty_rows(self._sparse_scores(positions[known]).tocsr(), known)
 
     def _rank_batch(self, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         known = positions >= 0
@@ -284,11 +279,15 @@ def _threads() -> int:
 def _rows_of(matrix: sparse.csr_matrix, positions: np.ndarray) -> sparse.csr_matrix:
     """Rows of ``matrix`` at ``positions``; empty rows where a position is -1 (unknown)."""
     known = positions >= 0
-    part = matrix[positions[known]]
-    lengths = np.zeros(len(positions), dtype=np.int64)
+    return _with_empty_rows(matrix[positions[known]], known)
+
+
+def _with_empty_rows(part: sparse.csr_matrix, known: np.ndarray) -> sparse.csr_matrix:
+    """``part`` (one row per True in ``known``) laid out on ``len(known)`` rows, empty elsewhere."""
+    lengths = np.zeros(len(known), dtype=np.int64)
     lengths[known] = np.diff(part.indptr)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    return sparse.csr_matrix((part.data, part.indices, indptr), shape=(len(positions), matrix.shape[1]))
+    return sparse.csr_matrix((part.data, part.indices, indptr), shape=(len(known), part.shape[1]))
 
 
 def _drop_entries(scores: sparse.csr_matrix, blocked_items: np.ndarray, blocked_cells: sparse.csr_matrix | None

@@ -54,8 +54,10 @@ class BatchResult:
 
     def summary(self) -> str:
         lines = [run.summary_line() for run in self.runs]
-        lines.append(f"{len(self.runs) - len(self.failed)} succeeded, {len(self.failed)} failed; "
-                     f"index: {self.index_path}")
+        skipped = sum(r.status == "not_applicable" for r in self.runs)
+        done = len(self.runs) - len(self.failed) - skipped
+        lines.append(f"{done} succeeded, " + (f"{skipped} not applicable, " if skipped else "")
+                     + f"{len(self.failed)} failed; index: {self.index_path}")
         return "\n".join(lines)
 
 

@@ -132,6 +132,7 @@ class ReportHeader:
     input_fingerprint: str | None = None
     status: str = "succeeded"
     error: str | None = None
+    reason: str | None = None
     run_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -28,7 +28,7 @@ td { border-bottom: 1px solid #d9e2ec; padding: 6px 10px; vertical-align: top; }
 td.params code { display: inline-block; background: #f5f7fa; border-radius: 3px; padding: 0 4px; margin: 1px 4px 1px 0;
   font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; word-break: break-all; }
 .status { display: inline-block; border-radius: 10px; padding: 1px 9px; font-size: 12px; font-weight: 600; }
-.status.succeeded { background: #ecfdf3; color: #067647; } .status.failed { background: #fef3f2; color: #b42318; }
+.status.succeeded { background: #ecfdf3; color: #067647; } .status.not_applicable { background: #f2f4f7; color: #344054; } .status.failed { background: #fef3f2; color: #b42318; }
 tr.failed td:first-child { box-shadow: inset 3px 0 0 #b42318; }
 td.when { white-space: nowrap; }
 .error { color: #b42318; font-size: 12.5px; margin-top: 3px; }
@@ -81,7 +81,8 @@ def _row(run: dict[str, Any], root: Path) -> str:
     status = str(run.get("status", "unknown"))
     params = "".join(f"<code>{e(str(k))}={e(str(v))}</code>"
                      for k, v in (run.get("parameters") or {}).items())
-    error = f'<div class="error">{e(str(run["error"]))}</div>' if run.get("error") else ""
+    detail = run.get("error") or run.get("reason")
+    error = f'<div class="error">{e(str(detail))}</div>' if detail else ""
     duration = run.get("duration_seconds")
     return (
         f'<tr class="run {e(status)}" data-report="{e(str(run.get("name", "")), quote=True)}">'
@@ -100,7 +101,7 @@ def build_index(out_dir: str | Path) -> Path:
     root = Path(out_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     runs = list_runs(root)
-    failed = sum(r.get("status") != "succeeded" for r in runs)
+    failed = sum(r.get("status") not in ("succeeded", "not_applicable") for r in runs)
     rows = "\n".join(_row(r, root) for r in runs) or (
         '<tr><td colspan="6" class="muted">No report runs yet: try <code>segkit report '
         "workspace_overview</code>.</td></tr>"

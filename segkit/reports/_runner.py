@@ -46,6 +46,10 @@ __all__ = [
 
 NOTEBOOKS_ENV = "SEGKIT_NOTEBOOKS"
 WORKSPACE_PARAMETER = "workspace"
+#: The status of a run whose notebook raised :class:`~segkit.errors.ReportNotApplicable`.
+NOT_APPLICABLE = "not_applicable"
+#: Tag papermill puts on the cells it inserts to point at a failed cell.
+_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 #: Run in each report kernel before the notebook: ``jsonschema`` (imported by altair and nbformat)
 #: otherwise imports ``rfc3987_syntax``, which builds a parser grammar at import and costs about
 #: 2.5 s of every report's start; without it jsonschema only skips its "iri" format check.
@@ -60,17 +64,20 @@ class ReportRun:
 
     name: str
     run_id: str
-    status: str  # "succeeded" or "failed"
+    status: str  # "succeeded", "not_applicable" (the notebook said why it does not apply) or "failed"
     parameters: dict[str, Any]
     directory: Path
     started_at: str
     duration_seconds: float
     error: str | None = None
     summary: dict[str, Any] | None = field(default=None, repr=False)
+    #: why the report does not apply to the data (status "not_applicable")
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status == "succeeded"
+        """Succeeded, or not applicable (a complete answer: the page says why): exit code 0."""
+        return self.status in ("succeeded", NOT_APPLICABLE)
 
     @property
     def html_path(self) -> Path:
@@ -92,8 +99,9 @@ class ReportRun:
 
     def summary_line(self) -> str:
         where = self.html_path if self.html_path.exists() else self.notebook_path
-        text = f"{self.name} {self.status} in {self.duration_seconds:.1f} s: {where}"
-        return text + (f" ({self.error})" if self.error else "")
+        text = f"{self.name} {self.status.replace('_', ' ')} in {self.duration_seconds:.1f} s: {where}"
+        detail = self.error or self.reason
+        return text + (f" ({detail})" if detail else "")
 
 
 def notebooks_dir(notebooks: str | Path | None = None) -> Path:
@@ -249,9 +257,23 @@ def _kernel_manager_class(env: Mapping[str, str]) -> type:
     return RunKernelManager
 
 
+class _NotApplicable(Exception):
+    """The notebook stopped with :class:`~segkit.errors.ReportNotApplicable` (``reason``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: bool,
              kernel: str, timeout: float | None) -> str | None:
-    """Run the notebook with papermill; return an error description, or None on success."""
+    """Run the notebook with papermill; return an error description, or None on success.
+
+    Raises
+    ------
+    _NotApplicable
+        The notebook raised ``ReportNotApplicable`` (it has shown why).
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -266,6 +288,8 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
             extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}", "--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as error:
+        if error.ename == "ReportNotApplicable":
+            raise _NotApplicable(str(error.evalue)) from None
         return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
     except Exception as error:  # kernel died, timeout, disk full, unreadable notebook...
         fault = environment_fault(error)
@@ -332,10 +356,25 @@ def _render(run: ReportRun, include_pii: bool) -> str | None:
     except (OSError, ValueError) as error:  # truncated by a full disk, say
         run.notebook_path.unlink(missing_ok=True)
         return f"the executed notebook was unreadable and is removed ({_first_line(error)})"
+    if run.status == NOT_APPLICABLE:
+        _end_at_not_applicable(notebook)
     try:
         return _write_page(run, notebook, include_pii)
     except OSError as error:
         return f"report.html not written: {environment_fault(error)}"
+
+
+def _end_at_not_applicable(notebook: Any) -> None:
+    """Cut the executed notebook after the cell that raised ``ReportNotApplicable``: without
+    papermill's error pointers, that cell's traceback or the sections that never ran."""
+    cells = [c for c in notebook.cells if _PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
+    for number, cell in enumerate(cells):
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        if any(o.get("output_type") == "error" and o.get("ename") == "ReportNotApplicable" for o in outputs):
+            cell.outputs = [o for o in outputs if o.get("output_type") != "error"]
+            cells = cells[: number + 1]
+            break
+    notebook.cells = cells
 
 
 def _first_line(error: BaseException) -> str:
@@ -352,7 +391,7 @@ def _write_page(run: ReportRun, notebook: Any, include_pii: bool) -> str | None:
         generated_at=run.started_at, segkit_version=__version__,
         data_period=tuple(_instant(p) for p in period) if period else None,
         input_fingerprint=summary.get("input_fingerprint"), status=run.status,
-        error=run.error, run_id=run.run_id,
+        error=run.error, reason=run.reason, run_id=run.run_id,
     )
     page = export_html(notebook, header)
     if not include_pii and (found := _emails_in(page)):
@@ -430,7 +469,10 @@ def run_report(
 
     Parameters are validated before anything runs; a failure inside the notebook does not
     raise: it returns a run with ``status == "failed"`` whose executed notebook and HTML show
-    the error. ``timeout_seconds`` limits each cell (None: no limit). A workspace another
+    the error. A notebook that ends with :func:`segkit.reports.display.not_applicable` (its
+    analysis does not apply to the data, e.g. no experiments) gives ``status ==
+    "not_applicable"`` with the ``reason``; ``ok`` is True (exit code 0) and the page ends with
+    that one line. ``timeout_seconds`` limits each cell (None: no limit). A workspace another
     process is writing is waited for up to ``lock_wait_seconds`` before the kernel starts.
     Without ``include_pii`` the HTML is scanned for email addresses and not written if any is
     found, and so is every file the notebook wrote (``summary.json``, exports): one holding an
@@ -454,14 +496,19 @@ def run_report(
     kernel = _kernel_name()
     started, run_id, run_dir = _new_run_directory(name, out_dir)
     clock = time.perf_counter()
-    error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+    reason = None
+    try:
+        error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+    except _NotApplicable as stop:
+        error, reason = None, stop.reason
     if not include_pii:
         error = "; ".join(filter(None, [error, _withhold_emails(run_dir)])) or None
-    run = ReportRun(name, run_id, "failed" if error else "succeeded", values, run_dir,
-                    started.isoformat(), 0.0, error, _read_summary(run_dir))
+    status = "failed" if error else NOT_APPLICABLE if reason else "succeeded"
+    run = ReportRun(name, run_id, status, values, run_dir,
+                    started.isoformat(), 0.0, error, _read_summary(run_dir), reason)
     if render_error := _render(run, include_pii):
         run = ReportRun(name, run_id, "failed", values, run_dir, run.started_at, 0.0,
-                        f"{error}; {render_error}" if error else render_error, run.summary)
+                        f"{error}; {render_error}" if error else render_error, run.summary, reason)
     run = ReportRun(**{**run.__dict__, "duration_seconds": round(time.perf_counter() - clock, 2)})
     _record(run)
     if update_index:

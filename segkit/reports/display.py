@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from segkit._files import atomic_write_text
 from segkit._version import __version__
@@ -40,6 +40,7 @@ __all__ = [
     "include_pii",
     "mask_emails",
     "method_card_html",
+    "not_applicable",
     "pseudonym",
     "pseudonymize",
     "pseudonymize_ids",
@@ -319,6 +320,26 @@ def record_period(data_period: Sequence[Any] | None, *, fingerprint: str | None 
     that fails in a later cell still shows it in the report header; :func:`write_summary`
     replaces it with the full summary in the final cell."""
     write_summary({}, parameters={}, data_period=data_period, fingerprint=fingerprint)
+
+
+def not_applicable(
+    reason: str,
+    *,
+    parameters: Mapping[str, Any],
+    data_period: Sequence[Any] | None = None,
+    fingerprint: str | None = None,
+) -> NoReturn:
+    """End a report whose analysis does not apply to the data: show the one line "**Not
+    applicable:** <reason>.", write ``summary.json`` (numbers ``{"applicable": False, "reason":
+    reason}``) and raise :class:`~segkit.errors.ReportNotApplicable`, which the report runner
+    records as a ``not_applicable`` run (exit code 0; the page ends after this line)."""
+    from segkit.errors import ReportNotApplicable
+
+    reason = reason.strip().rstrip(".")
+    show_markdown("**Not applicable:** {reason}.", reason=reason)
+    write_summary({"applicable": False, "reason": reason}, parameters=parameters,
+                  data_period=data_period, fingerprint=fingerprint)
+    raise ReportNotApplicable(reason)
 
 
 def write_summary(

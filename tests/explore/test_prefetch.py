@@ -4,6 +4,7 @@ prefetched date is picked, queued dates taken over by the foreground, clean stop
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import threading
 import time
@@ -11,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 
+from segkit._timestamps import decision_time
 from segkit.errors import ValidationError
 from segkit.explore import ExplorerData, SegmentExplorer
 from segkit.explore._app import month_starts_before
@@ -33,10 +35,15 @@ def _counting(data: ExplorerData) -> list[tuple[pd.Timestamp, str]]:
 
 
 def test_month_starts_before():
+    """The instants a pick of each month's first day resolves to: the end of that day."""
     stamps = month_starts_before(pd.Timestamp("2024-12-31", tz="UTC"), 3)
     assert [s.date().isoformat() for s in stamps] == ["2024-12-01", "2024-11-01", "2024-10-01"]
-    on_a_month_start = month_starts_before(pd.Timestamp("2024-12-01", tz="UTC"), 1)
-    assert on_a_month_start == [pd.Timestamp("2024-11-01", tz="UTC")]
+    assert stamps == [decision_time(day) for day in ("2024-12-01", "2024-11-01", "2024-10-01")]
+    assert stamps[0] == pd.Timestamp("2024-12-01 23:59:59.999999", tz="UTC")
+    on_a_month_start = month_starts_before(decision_time("2024-12-01"), 1)
+    assert on_a_month_start == [decision_time("2024-11-01")]
+    mid_first_day = month_starts_before(pd.Timestamp("2024-12-01 12:00", tz="UTC"), 1)
+    assert mid_first_day == [decision_time("2024-11-01")]  # the end of Dec 1 is not before noon
     assert month_starts_before(AS_OF, 0) == []
     with pytest.raises(ValidationError, match="prefetch_months"):
         month_starts_before(AS_OF, -1)
@@ -64,10 +71,13 @@ def test_explorer_picks_a_prefetched_date_without_recomputing(planted):
         explorer = SegmentExplorer(data, as_of=AS_OF, index_events="off", prefetch_months=2)
         assert data.wait_for_prefetch(timeout=120)
         assert "2024-11-01" in explorer.as_of_status.value and "preparing" not in explorer.as_of_status.value
-        explorer.set_as_of(pd.Timestamp("2024-11-01", tz="UTC"))
+        explorer.set_as_of("2024-11-01")  # a day, as the date picker gives it: its end
+        explorer.as_of.value = dt.date(2024, 12, 1)  # the picker itself
     assert [stamp.date().isoformat() for stamp, _ in calls] == ["2024-12-31", "2024-12-01", "2024-11-01"]
-    assert explorer.result.state.as_of == pd.Timestamp("2024-11-01", tz="UTC")
-    expected = compute(planted_tables(planted), pd.Timestamp("2024-11-01", tz="UTC"))
+    assert explorer.result.state.as_of == decision_time("2024-12-01")
+    explorer.set_as_of("2024-11-01")
+    assert len(calls) == 3  # both picks served from the prefetch
+    expected = compute(planted_tables(planted), decision_time("2024-11-01"))
     assert explorer.features.index.equals(expected.index)
 
 

@@ -157,3 +157,32 @@ def test_database_and_pandas_paths_agree_on_synthetic_data(tmp_path):
                                       check_dtype=False, obj=field)
     assert in_db.machine_open_share == pytest.approx(in_pandas.machine_open_share)
     assert in_db.data_period == in_pandas.data_period and in_db.total_events == len(tables["events"])
+
+
+def test_order_lines_are_counted_when_present(tmp_path):
+    """Lines, orders, products, customers and cancellation/return lines of ``order_lines``, the
+    same from the database and from DataFrames; None (and no keys) without order lines."""
+    from segkit.io import Workspace
+
+    lines = pd.DataFrame({
+        "order_id": ["A1", "A1", "A1", "A2", "CA1", "B7"],
+        "subscriber_id": ["c1", "c1", "c1", "c1", "c1", "c2"],
+        "ts": ["2011-01-03T10:00:00Z"] * 3 + ["2011-02-01T09:00:00Z", "2011-01-03T10:12:00Z", "2011-03-05T12:00:00Z"],
+        "quantity": [2.0, 1.0, 5.0, 1.0, -2.0, 3.0],
+        "unit_price": [1.5, 10.0, 0.4, 10.0, 1.5, 2.0],
+        "product_id": ["p1", "p2", "p3", "p2", "p1", "p1"],
+    })
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        assert workspace_summary(ws).order_lines is None
+        assert "order_lines" not in workspace_summary(ws).key_numbers()
+        ws.ingest("orders", lines)
+        in_db = workspace_summary(ws)
+        in_pandas = summarize_tables({name: ws.table(name) for name in WORKSPACE_SUMMARY_TABLES})
+    want = {"lines": 6, "orders": 4, "products": 3, "customers": 2, "return_lines": 1}
+    assert in_db.order_lines == want and in_pandas.order_lines == want
+    numbers = in_db.key_numbers()
+    assert (numbers["order_lines"], numbers["orders"], numbers["products"]) == (6, 4, 3)
+    assert numbers["rows_order_lines"] == 6 and numbers["rows_events"] == 4  # 3 purchases, 1 refund
+    assert in_db.order_lines_text() == ("order lines: 6 lines, 1 of them cancellations or returns, in 4 orders "
+                                        "of 2 customers, 3 products")
+    assert in_db.order_lines_text() in in_db.summary()

@@ -110,3 +110,13 @@ def test_workspace_overview_explains_missing_tables(shapes, tmp_path):
     assert "No machine-open analysis: the data hold no email events" in text
     assert "No campaign list: the workspace holds no campaigns" in text
     assert "Subscribers by consent and subscription status" not in text
+
+
+def test_ab_test_on_a_purchase_log_is_not_applicable_not_an_error(shapes, tmp_path):
+    """A shop log holds no experiments: the A/B report says so in one line and exits 0."""
+    run = run_report("ab_test", workspace=shapes["purchases"], out_dir=tmp_path, update_index=False)
+    assert run.ok and run.status == "not_applicable", run.error
+    assert run.reason.startswith("the data hold no experiments (no assignments in the workspace")
+    text = _text(run.html_path.read_text(encoding="utf-8"))
+    assert "Not applicable: the data hold no experiments" in text
+    assert "Sample ratio check" not in text and "Traceback" not in text
