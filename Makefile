@@ -9,7 +9,7 @@ STAMP := $(VENV)/.segkit-installed
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench,spark,postgres]"
 	@# test-only reference: gbstats 0.8.0 pins pandas<2/numpy<2 but runs on segkit's (tests/stats)
 	$(PY) -m pip install --quiet --no-deps "gbstats==0.8.0"
 	$(PY) -m ipykernel install --sys-prefix --name segkit --display-name "Python (segkit)" >/dev/null

@@ -253,29 +253,11 @@ def step_clv(paths: dict[str, Path], db: Path, work: Path) -> dict:
 
 
 def step_spark(paths: dict[str, Path], db: Path, work: Path) -> dict:
-    from segkit.io import Workspace
+    """``features.compute`` on Spark local[2] through ``Workspace.connect`` (benchmarks/_spark.py);
+    the time is the compute alone, the session start is reported beside it."""
+    from _spark import spark_features
 
-    connect = getattr(Workspace, "connect", None)
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return {"skipped": "pyspark is not installed"}
-    if connect is None:
-        return {"skipped": "segkit has no Workspace.connect (Spark source) yet"}
-    import ibis
-    from pyspark.sql import SparkSession
-
-    from segkit.features import compute
-
-    session = (SparkSession.builder.master("local[2]").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.memory", "4g").getOrCreate())  # fmt: skip
-    for name in ("events", "subscribers"):
-        session.read.parquet(str(paths[name])).createOrReplaceTempView(name)
-    with timer() as t:
-        frame = compute(connect(ibis.pyspark.connect(session)), AS_OF, windows=WINDOWS,
-                        cart_abandon_hours=CART_HOURS)  # fmt: skip
-    session.stop()
-    return {"seconds": t["seconds"], "cpu_seconds": t["cpu_seconds"], "rows": len(frame)}
+    return spark_features(paths, AS_OF, windows=WINDOWS, cart_hours=CART_HOURS)
 
 
 def child(step: str, data: Path, limit_gb: float | None) -> None:

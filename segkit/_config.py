@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 WORKSPACE_ENV = "SEGKIT_WORKSPACE"
+#: Environment variable naming another engine to read the tables from (``segkit --backend``).
+BACKEND_ENV = "SEGKIT_BACKEND"
 DEFAULT_WORKSPACE = Path("data") / "workspace.duckdb"
 DEFAULT_REPORTS_DIR = Path("reports")
 DEFAULT_WINDOWS_DAYS: tuple[int, ...] = (30, 90, 365)

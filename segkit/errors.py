@@ -20,6 +20,7 @@ __all__ = [
     "ReportNotApplicable",
     "SegkitError",
     "StorageError",
+    "TableNotFoundError",
     "ValidationError",
     "WorkspaceLockedError",
     "environment_fault",
@@ -46,6 +47,10 @@ class InputError(SegkitError):
     a required column absent after mapping, an unknown mapping target. Nothing was written."""
 
     exit_code = 2
+
+
+class TableNotFoundError(InputError):
+    """A workspace (or an engine it was opened on) has no table of that name."""
 
 
 class ValidationError(SegkitError, ValueError):

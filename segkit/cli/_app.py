@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from segkit._config import WORKSPACE_ENV, default_workspace_path
+from segkit._config import BACKEND_ENV, WORKSPACE_ENV, default_workspace_path
 from segkit._progress import progress_enabled
 from segkit.errors import CorruptWorkspaceError, environment_fault
 
@@ -36,6 +36,9 @@ class CliState:
     workspace: Path
     quiet: bool = False
     verbose: bool = False
+    #: ``--backend``: a URL (or ``spark``) of another engine holding the tables; None: the file.
+    backend: str | None = None
+    assume_utc: bool = False
 
     @property
     def show_progress(self) -> bool:
@@ -51,6 +54,26 @@ class CliState:
         if self.verbose and not self.quiet:
             typer.echo(message, err=True)
 
+    def read_workspace(self) -> Any:
+        """The workspace a read-side command reads: the DuckDB file (read-only), or with
+        ``--backend`` the engine holding the tables (``Workspace.connect``)."""
+        from segkit.io import Workspace
+
+        if self.backend is None:
+            return Workspace(self.workspace, read_only=True)
+        return Workspace.connect(self.backend, assume_utc=self.assume_utc)
+
+    def refuse_backend(self, command: str, why: str = "it writes to the DuckDB workspace file") -> None:
+        """Stop a command that cannot run on ``--backend`` (writes are DuckDB-only)."""
+        if self.backend is not None:
+            from segkit.errors import InputError
+
+            raise InputError(
+                f"segkit {command} does not take --backend: {why}; --backend serves the "
+                "read-side commands (export segment, audience, sendtime export); drop --backend "
+                "(and load data into the other engine with its own tools)"
+            )
+
 
 @app.callback()
 def _global_options(
@@ -64,6 +87,25 @@ def _global_options(
             envvar=WORKSPACE_ENV,
         ),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Read the tables from another engine through Ibis instead of the workspace "
+            "file: a URL such as pyspark:// (or spark), duckdb:///path.duckdb, "
+            "postgres://user@host:5432/db. Read-side commands only (export segment, audience, "
+            "sendtime export); writes stay with the DuckDB file.",
+            envvar=BACKEND_ENV,
+        ),
+    ] = None,
+    assume_utc: Annotated[
+        bool,
+        typer.Option(
+            "--assume-utc",
+            help="With --backend: read zone-less timestamps as UTC on an engine whose session "
+            "time zone segkit cannot query (Spark, DuckDB and Postgres are queried and must be UTC).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print details.")] = False,
 ) -> None:
@@ -73,7 +115,8 @@ def _global_options(
         level=logging.DEBUG if verbose else (logging.ERROR if quiet else logging.WARNING),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = CliState(workspace=workspace or default_workspace_path(), quiet=quiet, verbose=verbose)
+    ctx.obj = CliState(workspace=workspace or default_workspace_path(), quiet=quiet, verbose=verbose,
+                       backend=backend or None, assume_utc=assume_utc)
 
 
 def state(ctx: typer.Context) -> CliState:

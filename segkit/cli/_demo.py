@@ -27,6 +27,7 @@ def demo(
     from segkit.datasets import build_demo_workspace
 
     cli = state(ctx)
+    cli.refuse_backend("demo")
     started = time.perf_counter()
     cli.echo(build_demo_workspace(
         cli.workspace, n_subscribers=n_subscribers, seed=seed, show_progress=cli.show_progress

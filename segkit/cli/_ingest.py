@@ -90,6 +90,7 @@ def ingest(
     from segkit.io import INGEST_PROGRESS_TOTAL, Workspace
 
     cli = state(ctx)
+    cli.refuse_backend("ingest", "ingest writes to the DuckDB workspace file only")
     mapping = parse_mapping(map_ or [])
     constants = parse_constants(set_ or [])
     separator = _SEPARATOR_NAMES.get(sep, sep) if sep is not None else None

@@ -51,6 +51,7 @@ def lab(
     from segkit.lab._lab import running_as_root
 
     cli = state(ctx)
+    cli.refuse_backend("lab", "the explorer opens the DuckDB workspace file")
     folder = folder.expanduser().resolve()
     if not folder.is_dir():
         raise ValidationError(f"{folder} is not a folder; create it or pass an existing one")

@@ -47,6 +47,7 @@ def forget_command(
     from segkit.privacy import forget
 
     cli = state(ctx)
+    cli.refuse_backend("forget")
     ids = list(subscriber_ids or []) + (read_id_list(from_file, "id file") if from_file else [])
     if not ids and not resume:
         raise InputError("no subscriber ids given; pass ids or --from-file FILE (or --resume)")
@@ -84,6 +85,7 @@ def access_command(
     from segkit.privacy import access
 
     cli = state(ctx)
+    cli.refuse_backend("access", "it reads every workspace table with DuckDB SQL")
     output_file(out, "access.json")  # refuse a directory before any work
     with Workspace(cli.workspace, read_only=True) as workspace:
         held = access(workspace, subscriber_id)
@@ -113,6 +115,7 @@ def prune_command(
     from segkit.privacy import parse_age, prune
 
     cli = state(ctx)
+    cli.refuse_backend("prune")
     age = parse_age(older_than)
     stamp = parse_as_of(as_of) if as_of is not None else None
     with Workspace(cli.workspace, create=False) as workspace:

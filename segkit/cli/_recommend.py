@@ -38,6 +38,7 @@ def export_recommendations_command(
     if model not in MODELS:
         raise InputError(f"unknown model {model!r}; valid: {', '.join(MODELS)}")
     cli = state(ctx)
+    cli.refuse_backend("export recommendations", "it reads order lines with DuckDB SQL")
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
     with Workspace(cli.workspace, read_only=True) as workspace:

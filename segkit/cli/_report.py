@@ -72,6 +72,7 @@ def report(
     from segkit.reports import run_report
 
     cli = state(ctx)
+    cli.refuse_backend(ctx.info_name or "report", "report notebooks open the DuckDB workspace file")
     _fast_imports()
     run = run_report(name, parameters=parameter_pairs(ctx.args),
                      workspace=workspace or cli.workspace, out_dir=out, include_pii=include_pii,
@@ -102,6 +103,7 @@ def batch(
     from segkit.reports import load_manifest, run_batch
 
     cli = state(ctx)
+    cli.refuse_backend(ctx.info_name or "report", "report notebooks open the DuckDB workspace file")
     _fast_imports()
     entries = load_manifest(manifest)
     with progress_bar("reports", len(entries), enabled=cli.show_progress) as advance:

@@ -65,7 +65,7 @@ def export_segment_command(
     excluded and why."""
     from segkit.consent import consent_tables
     from segkit.features import compute
-    from segkit.io import Workspace, personal_data_note, write_export_csv
+    from segkit.io import personal_data_note, write_export_csv
     from segkit.segments import check_segment_name, export_segment
 
     cli = state(ctx)
@@ -74,7 +74,7 @@ def export_segment_command(
     rule_set = _read_rules(rules)
     suppressed = read_suppression_list(suppress)
     check_segment_name(name, rule_set)
-    with Workspace(cli.workspace, read_only=True) as workspace:
+    with cli.read_workspace() as workspace:
         gate = consent_tables(workspace)  # before anything else: no subscribers, no export
         features = compute(workspace, stamp)
         features = _with_rule_columns(features, rule_set, workspace)
@@ -106,7 +106,7 @@ def audience_command(
     was excluded and why."""
     from segkit.consent import consent_tables
     from segkit.features import compute
-    from segkit.io import Workspace, personal_data_note, write_export_csv
+    from segkit.io import personal_data_note, write_export_csv
     from segkit.segments import TRIGGERS, check_triggers, trigger_audience, trigger_events
 
     cli = state(ctx)
@@ -115,7 +115,7 @@ def audience_command(
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
     lookback_days = 7.0
-    with Workspace(cli.workspace, read_only=True) as workspace:
+    with cli.read_workspace() as workspace:
         subscribers = consent_tables(workspace).subscribers  # first: no subscribers, no audience
         features = compute(workspace, stamp)
         events = trigger_events(workspace, stamp, cart_hours=cart_hours, cart_lookback_days=lookback_days)

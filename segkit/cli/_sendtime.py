@@ -35,18 +35,19 @@ def export_command(
     """Write subscriber_id, recommended_utc_hour, recommended_local_hour, timezone for every
     subscriber who may be emailed today (consent from the latest state, whatever --as-of)."""
     from segkit.consent import consent_tables
-    from segkit.io import Workspace, personal_data_note, write_export_csv
+    from segkit.io import personal_data_note, write_export_csv
     from segkit.sendtime import export_send_times, recommend
 
     cli = state(ctx)
     output_file(out, "send_times.csv")  # refuse a directory before any work
     stamp = parse_as_of(as_of)
     suppressed = read_suppression_list(suppress)
-    with Workspace(cli.workspace, read_only=True) as workspace:  # each table read once
-        subscribers = consent_tables(workspace).subscribers  # first: no subscribers, no export
-        tables = {"events": workspace.table("events"), "subscribers": subscribers}
-    recs = recommend(tables, stamp, exposure_hours=exposure_hours)
-    table, gate = export_send_times(recs, subscribers, events=tables["events"], suppressed=suppressed,
+    with cli.read_workspace() as workspace:  # the file, or the engine of --backend
+        gate_tables = consent_tables(workspace)  # first: no subscribers, no export
+        # the events the models use are selected in the engine (no SELECT * of the events)
+        recs = recommend(workspace, stamp, exposure_hours=exposure_hours)
+    subscribers = gate_tables.subscribers
+    table, gate = export_send_times(recs, subscribers, events=gate_tables.events, suppressed=suppressed,
                                     soft_bounce_limit=soft_bounce_limit)
     target = write_export_csv(table, output_file(out, "send_times.csv"))
     cli.echo(f"wrote {len(table):,} send-time recommendations (UTC hours for {stamp.date()}) to "

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from segkit.consent._gate import CONSENT_EVENT_TYPES, NO_SUBSCRIBERS, RESET_EVENT_TYPES
-from segkit.errors import InputError
+from segkit.errors import InputError, TableNotFoundError
 
 __all__ = ["ConsentTables", "consent_tables", "read_consent_events"]
 
@@ -37,13 +37,16 @@ def _consent_event_rows(events: Any) -> Any:
 
 def read_consent_events(workspace: Any) -> pd.DataFrame:
     """The events of ``workspace`` the consent gate reads, at any date (the rows
-    :func:`segkit.consent.consent_events` keeps), selected in the database."""
-    import duckdb
+    :func:`segkit.consent.consent_events` keeps), selected in the database (also a workspace
+    opened on another engine, or an Ibis backend: zone-less timestamps are checked as
+    :func:`segkit.features.compute` checks them)."""
+    from segkit.features._source import source_table
 
-    try:
-        events = _consent_event_rows(workspace.ibis().table("events")).to_pandas()
-    except duckdb.CatalogException:  # a workspace file made elsewhere, without events
+    table = source_table(workspace, "events")
+    if table is None:  # a workspace file made elsewhere, without events
         events = pd.DataFrame({"subscriber_id": [], "event_type": [], "ts": []})
+    else:
+        events = _consent_event_rows(table).to_pyarrow().to_pandas()
     events["ts"] = pd.to_datetime(events["ts"], utc=True)
     return events
 
@@ -63,7 +66,7 @@ def consent_tables(workspace: Any) -> ConsentTables:
 
     try:
         subscribers = workspace.table("subscribers")
-    except duckdb.CatalogException as error:
+    except (duckdb.CatalogException, TableNotFoundError) as error:
         raise InputError(NO_SUBSCRIBERS) from error
     if subscribers.empty:
         raise InputError(NO_SUBSCRIBERS)

@@ -90,6 +90,7 @@ def compute(
     windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
     rfm_unit: str = "D",
     cart_abandon_hours: float = 24,
+    assume_utc: bool = False,
 ) -> pd.DataFrame:
     """Compute the subscriber feature table as of ``as_of``.
 
@@ -99,9 +100,11 @@ def compute(
     Parameters
     ----------
     source
-        A segkit ``Workspace`` (anything with ``.ibis()``), an Ibis backend holding ``events``
-        (and optionally ``subscribers``), or a mapping ``{"events": df, "subscribers": df}`` of
-        pandas DataFrames (run in Ibis' default in-memory DuckDB). Without ``subscribers``
+        A segkit ``Workspace`` (anything with ``.ibis()``, also one opened on Spark or a
+        warehouse with ``Workspace.connect``), an Ibis backend holding ``events`` (and optionally
+        ``subscribers``), or a mapping ``{"events": ..., "subscribers": ...}`` of Ibis tables or
+        pandas DataFrames (DataFrames run in Ibis' default in-memory DuckDB). The queries run
+        in the engine that holds the tables; only their per-subscriber results come back. Without ``subscribers``
         (transaction-only data such as CDNOW) ``tenure_days`` starts at the first event,
         ``consent`` and ``timezone`` are null, local-time opens are counted in UTC and
         ``unsubscribed`` comes from ``unsubscribe`` events only.
@@ -113,6 +116,11 @@ def compute(
         ``"D"`` or ``"W"``: the unit of ``recency`` and ``T`` (stated in ``df.attrs["rfm_unit"]``).
     cart_abandon_hours
         A cart add without a purchase within this many hours is an abandonment.
+    assume_utc
+        Read zone-less timestamp columns as UTC when the engine's session time zone cannot be
+        queried (see :mod:`segkit.features._source`); a queried session zone other than UTC is
+        refused either way. Not needed for a workspace, zone-aware columns, or a Spark, DuckDB or
+        Postgres session in UTC.
 
     Returns
     -------
@@ -147,7 +155,7 @@ def compute(
     window_days = check_windows(windows)
     unit = check_unit(rfm_unit)
     hours = check_hours(cart_abandon_hours)
-    tables = resolve(source)
+    tables = resolve(source, assume_utc=assume_utc)
     queries = feature_queries(
         tables, as_of_ts, windows=window_days, rfm_unit=unit, cart_abandon_hours=hours
     )

@@ -46,7 +46,20 @@ def _epoch(ts: ir.TimestampValue) -> ir.FloatingValue:
     """Seconds since 1970-01-01 UTC with microseconds, the same on every engine (DuckDB's
     ``epoch`` keeps fractions, Spark's ``unix_timestamp`` drops them)."""
     whole = ts.truncate("s").epoch_seconds().cast("float64")
-    return whole + ts.microsecond().cast("float64") / 1e6
+    return whole + _microsecond(ts).cast("float64") / 1e6
+
+
+def _microsecond(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """The microseconds within the second. Ibis cannot extract them on Spark, whose
+    ``date_format(ts, 'SSSSSS')`` (Ibis ``strftime('%f')``) gives them instead; elsewhere the
+    extraction is kept (formatting every row as text is slower)."""
+    try:
+        engine = ts._find_backend(use_default=True).name
+    except Exception:  # an expression without a backend: compiled for the default one
+        engine = None
+    if engine == "pyspark":
+        return ts.strftime("%f").cast("int64")
+    return ts.microsecond()
 
 
 def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
@@ -123,10 +136,11 @@ def compute_expr(
     windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
     rfm_unit: str = "D",
     cart_abandon_hours: float = 24,
+    assume_utc: bool = False,
 ) -> ir.Table:
     """The feature table of :func:`segkit.features.compute` as one Ibis expression.
 
-    Same parameters and the same columns, values and meaning as
+    Same parameters (``assume_utc`` too) and the same columns, values and meaning as
     :func:`~segkit.features.compute`, with ``subscriber_id`` as the first column (not an index)
     and rows ordered by it. Nothing is computed except three tiny queries (time zones in use,
     first event year, duplicated subscriber ids); execute the expression where the data live::
@@ -150,7 +164,7 @@ def compute_expr(
     window_days = check_windows(windows)
     unit = check_unit(rfm_unit)
     hours = check_hours(cart_abandon_hours)
-    tables = resolve(source)
+    tables = resolve(source, assume_utc=assume_utc)
     if tables.subscribers is not None:
         _check_unique_subscribers(tables)
     return _feature_expr(tables, as_of_ts, window_days, unit, hours)

@@ -169,6 +169,7 @@ def calibration_holdout(
     windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
     unit: str = "D",
     cart_abandon_hours: float = 24,
+    assume_utc: bool = False,
 ) -> CalibrationHoldout:
     """Features as of ``cutoff`` and outcomes in ``(cutoff, end]``, for model calibration and
     out-of-time evaluation (Fader, Hardie & Lee 2005, section 4: calibration and holdout periods).
@@ -183,6 +184,8 @@ def calibration_holdout(
         Passed to :func:`segkit.features.compute`.
     unit
         ``"D"`` or ``"W"``: the unit of ``recency``, ``T`` and ``duration_holdout``.
+    assume_utc
+        As for :func:`segkit.features.compute`.
 
     Returns
     -------
@@ -194,7 +197,7 @@ def calibration_holdout(
     unit = check_unit(unit, "unit")
     if not end_ts > cutoff_ts:
         raise ValidationError(f"end ({end_ts}) must be after cutoff ({cutoff_ts})")
-    tables = resolve(source)
+    tables = resolve(source, assume_utc=assume_utc)
     features = compute(
         tables, cutoff_ts, windows=windows, rfm_unit=unit, cart_abandon_hours=cart_abandon_hours
     )

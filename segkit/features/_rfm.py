@@ -95,6 +95,7 @@ def rfm(
     *,
     unit: str = "D",
     start: object | None = None,
+    assume_utc: bool = False,
 ) -> pd.DataFrame:
     """The RFM summary (``frequency``, ``recency``, ``T``, ``monetary_value``) used by CLV models.
 
@@ -109,6 +110,11 @@ def rfm(
         ``"D"`` (days) or ``"W"`` (weeks = 7 days) for ``recency`` and ``T``.
     start
         Optional time-zone-aware start: purchases before it are ignored (a cohort start).
+    assume_utc
+        Read zone-less timestamp columns as UTC when the engine's session time zone cannot be
+        queried (see :mod:`segkit.features._source`); a queried session zone other than UTC is
+        refused either way. Not needed for a workspace, zone-aware columns, or a Spark, DuckDB or
+        Postgres session in UTC.
 
     Returns
     -------
@@ -120,7 +126,7 @@ def rfm(
     as_of_ts = utc_timestamp(as_of)
     unit = check_unit(unit, "unit")
     start_ts = None if start is None else utc_timestamp(start, "start")
-    tables = resolve(source, event_columns=RFM_EVENT_COLUMNS)
+    tables = resolve(source, event_columns=RFM_EVENT_COLUMNS, assume_utc=assume_utc)
     frame = fetch(rfm_expr(tables.events, as_of_ts, unit=unit, start=start_ts))
     frame = frame.set_index("subscriber_id").sort_index()
     frame = frame.astype("float64")

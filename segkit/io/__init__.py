@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from segkit.io._connect import ConnectedWorkspace
 from segkit.io._experiment import (
     EXPERIMENT_METRICS,
     experiment_units,
@@ -19,6 +20,7 @@ from segkit.io._report import IngestReport
 from segkit.io._workspace import WORKSPACE_TABLES, Workspace, wait_for_workspace
 
 __all__ = [
+    "ConnectedWorkspace",
     "DEFAULT_MACHINE_OPEN_SECONDS",
     "EXPERIMENT_METRICS",
     "INGEST_PROGRESS_TOTAL",

@@ -394,6 +394,36 @@ class Workspace:
         # via Arrow: DuckDB's .df() trips a pandas 3.1 deprecation warning
         return self.connection.sql(f'SELECT * FROM "{name}"').to_arrow_table().to_pandas()
 
+    @staticmethod
+    def connect(target: Any, *, assume_utc: bool = False) -> Any:
+        """Open a read-only workspace whose tables (``events``, ``subscribers``, ...) live in
+        another engine, reached through Ibis: Spark, a warehouse, or another DuckDB.
+
+        Parameters
+        ----------
+        target
+            A URL for :func:`ibis.connect` (``"pyspark://"``, ``"pyspark://?spark.master=local[2]"``,
+            ``"duckdb:///path/to.duckdb"`` (opened read-only), ``"postgres://user:pw@host:5432/db"``,
+            ``"bigquery://project/dataset"``, ...; ``"spark"`` is short for ``"pyspark://"``), or
+            an existing Ibis connection (``ibis.pyspark.connect(spark)``,
+            ``ibis.postgres.connect(...)``), which the workspace does not close.
+        assume_utc
+            Read zone-less timestamp columns as UTC for an engine whose session time zone segkit
+            cannot query; with Spark, DuckDB and Postgres the session zone is queried instead and
+            must be UTC (see :mod:`segkit.features._source`).
+
+        Returns
+        -------
+        segkit.io.ConnectedWorkspace
+            Accepted wherever a workspace is read: :func:`segkit.features.compute`, ``rfm``,
+            ``calibration_holdout``, the consent gate, triggers and send time, which run their
+            queries in the engine. Writes raise :class:`~segkit.errors.InputError`: ingest stays
+            DuckDB-only.
+        """
+        from segkit.io._connect import connect
+
+        return connect(target, assume_utc=assume_utc)
+
     def ibis(self) -> Any:
         """An ibis DuckDB backend on this workspace's connection (for :mod:`segkit.features`)."""
         import ibis

@@ -13,7 +13,7 @@ import pandas as pd
 from segkit._suggest import did_you_mean
 from segkit._timestamps import utc_timestamp
 from segkit.consent import DEFAULT_SOFT_BOUNCE_LIMIT, ConsentResult, eligible
-from segkit.errors import ValidationError
+from segkit.errors import InputError, ValidationError
 
 __all__ = ["TRIGGERS", "TriggerAudience", "check_triggers", "trigger_audience", "trigger_events"]
 
@@ -26,27 +26,39 @@ TRIGGERS: dict[str, str] = {
 }
 
 def trigger_events(
-    workspace: Any, as_of: object, *, cart_hours: float = 24, cart_lookback_days: float = 7
+    workspace: Any,
+    as_of: object,
+    *,
+    cart_hours: float = 24,
+    cart_lookback_days: float = 7,
+    assume_utc: bool = False,
 ) -> pd.DataFrame:
     """The events :func:`trigger_audience` (with the same ``cart_hours`` and
     ``cart_lookback_days``) needs, selected in the database rather than loading every event:
     ``subscriber_id, event_type, ts`` of the cart adds and purchases of the cart lookback plus
     ``cart_hours`` up to ``as_of`` (older ones cannot change a trigger), and every event the
     consent gate reads, at any date (:func:`segkit.consent.read_consent_events`: consent is
-    today's)."""
+    today's).
+
+    ``workspace`` is a segkit Workspace (also one opened on Spark or a warehouse with
+    ``Workspace.connect``), an Ibis backend or a mapping of Ibis tables / DataFrames with an
+    ``events`` table; ``assume_utc`` as for :func:`segkit.features.compute`."""
     import ibis
 
     from segkit.consent import read_consent_events
+    from segkit.features._source import source_table
 
     stamp = utc_timestamp(as_of)
     since = stamp - pd.Timedelta(days=cart_lookback_days, hours=cart_hours)
     literal = lambda value: ibis.literal(value, type="timestamp('UTC')")  # noqa: E731
-    events = workspace.ibis().table("events")
+    events = source_table(workspace, "events", assume_utc=assume_utc)
+    if events is None:
+        raise InputError("no 'events' table in the source: triggers need events")
     carts = (events.event_type.isin(["cart_add", "purchase"]) & (events.ts > literal(since))
              & (events.ts <= literal(stamp)))
-    frame = events.filter(carts).select("subscriber_id", "event_type", "ts").to_pandas()
+    frame = events.filter(carts).select("subscriber_id", "event_type", "ts").to_pyarrow().to_pandas()
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return pd.concat([frame, read_consent_events(workspace)], ignore_index=True)
+    return pd.concat([frame, read_consent_events({"events": events})], ignore_index=True)
 
 
 @dataclass(frozen=True, eq=False)

@@ -139,8 +139,11 @@ def change_point(seg: pd.DataFrame, metric: str, alpha: float) -> dict:
     p_value = min(1.0, stats.chi2.sf(2 * max(llf - null, 0.0), 1) * len(candidates))
     z = stats.norm.ppf(1 - alpha / 2)
     harmful = coef > 0 if METRICS[metric] == "rise" else coef < 0
-    out.update({"rate_ratio": float(np.exp(coef)), "ci_low": float(np.exp(coef - z * se)),
-                "ci_high": float(np.exp(coef + z * se)), "p_value": float(p_value)})
+    # with no events on one side the step's standard error is huge (separation): the interval
+    # is then unbounded, exp overflows to inf on purpose
+    with np.errstate(over="ignore"):
+        out.update({"rate_ratio": float(np.exp(coef)), "ci_low": float(np.exp(coef - z * se)),
+                    "ci_high": float(np.exp(coef + z * se)), "p_value": float(p_value)})
     if harmful and p_value < alpha:
         out["cap"] = int(best)
     return out

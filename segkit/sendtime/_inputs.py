@@ -48,10 +48,12 @@ class SendTimeData:
 def read_tables(source: Any, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
     """``{"events": df, "subscribers": df | None, "segments": Series | DataFrame | None}``.
 
-    A workspace (or an Ibis backend) is read through the engine: only the event columns and
+    A workspace (also one opened on Spark or a warehouse with ``Workspace.connect``), an Ibis
+    backend or a mapping of Ibis tables is read through the engine: only the event columns and
     types the send-time models use (:data:`EVENT_COLUMNS`, ``machine_open``; ``send``, ``open``,
     ``click``, ``unsubscribe``) and only events at or before ``as_of``, never every column
-    (``properties`` and ids are most of an event log's bytes).
+    (``properties`` and ids are most of an event log's bytes). Zone-less timestamps are checked
+    as :func:`segkit.features.compute` checks them (see :mod:`segkit.features._source`).
     """
     if isinstance(source, Mapping):
         unknown = sorted(set(source) - {"events", "subscribers", "segments"})
@@ -62,16 +64,19 @@ def read_tables(source: Any, as_of: pd.Timestamp | None = None) -> dict[str, Any
             )
         if source.get("events") is None:
             raise InputError("no 'events' table given; pass {'events': DataFrame, ...}")
+        if _is_ibis_table(source["events"]):
+            tables = {k: source[k] for k in ("events", "subscribers") if source.get(k) is not None}
+            return {**_engine_tables(tables, as_of), "segments": source.get("segments")}
         return {k: source.get(k) for k in ("events", "subscribers", "segments")}
     backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
     if _is_ibis_backend(backend):
-        return _engine_tables(backend, as_of)
+        return _engine_tables(source, as_of)
     if callable(getattr(source, "table", None)):
         return {"events": source.table("events"), "subscribers": source.table("subscribers"),
                 "segments": None}
     raise ValidationError(
         "source must be a segkit Workspace (anything with .table(name)), an Ibis backend or a "
-        "mapping {'events': DataFrame, 'subscribers': DataFrame, 'segments': Series}; got "
+        "mapping {'events': DataFrame or Ibis table, 'subscribers': ..., 'segments': Series}; got "
         f"{type(source).__name__}"
     )
 
@@ -84,11 +89,21 @@ def _is_ibis_backend(value: Any) -> bool:
     return isinstance(value, ibis.BaseBackend)
 
 
-def _engine_tables(backend: Any, as_of: pd.Timestamp | None) -> dict[str, Any]:
+def _is_ibis_table(value: Any) -> bool:
+    import ibis.expr.types as ir
+
+    return isinstance(value, ir.Table)
+
+
+def _engine_tables(source: Any, as_of: pd.Timestamp | None) -> dict[str, Any]:
     """The events and subscribers the models need, selected and filtered in the engine."""
     import ibis
 
-    events = backend.table("events")
+    from segkit.features._source import source_table
+
+    events = source_table(source, "events")
+    if events is None:
+        raise InputError("no 'events' table in the source: send time needs events")
     require_columns(events.columns, "events", EVENT_COLUMNS)
     columns = [*EVENT_COLUMNS]
     types = list(USED_TYPES)
@@ -101,15 +116,11 @@ def _engine_tables(backend: Any, as_of: pd.Timestamp | None) -> dict[str, Any]:
     if as_of is not None:
         keep.append(events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
     frame = events.filter(*keep).select(*columns).to_pyarrow().to_pandas()
-    from ibis.common.exceptions import TableNotFound
-
-    try:
-        table = backend.table("subscribers")
-    except TableNotFound:
+    table = source_table(source, "subscribers")
+    if table is None:
         return {"events": frame, "subscribers": None, "segments": None}
-    else:
-        wanted = [c for c in ("subscriber_id", "timezone") if c in table.columns]
-        subscribers = table.select(*wanted).to_pyarrow().to_pandas()
+    wanted = [c for c in ("subscriber_id", "timezone") if c in table.columns]
+    subscribers = table.select(*wanted).to_pyarrow().to_pandas()
     return {"events": frame, "subscribers": subscribers, "segments": None}
 
 

@@ -147,3 +147,35 @@ def test_pareto_nbd_is_faster_than_lifetimes_on_online_retail(whole_log, calibra
         ParetoNBDFitter().fit(x.astype(int), tx, T)
         theirs = time.process_time() - started
         assert ours < theirs, (ours, theirs)
+
+
+@pytest.mark.skipif(not HAS_LIFETIMES, reason="lifetimes not installed")
+@pytest.mark.parametrize(("cutoff", "r_se", "alpha_se"), [
+    (None, 0.0268, 2.611),  # the whole log to 2011-12-09: a, b identified, full Hessian
+    ("2011-06-11", 0.0363, 3.381),  # a 180-day holdout: a -> 0 (dropout not identified)
+    ("2011-08-10", 0.0306, 3.108),
+])
+def test_r_and_alpha_standard_errors_equal_lifetimes(online_retail_purchases, whole_log, cutoff, r_se, alpha_se):
+    """Issue 18 item 4: r and alpha keep their standard errors when dropout is not identified
+    (conditional on a, b at the estimate). The issue quotes lifetimes' 0.034 and 3.27; no
+    calibration cutoff reproduces both: lifetimes' BG/NBD converges on this log only at some
+    cutoffs (not at the report's 2011-09-10, nor at any weekly cutoff from 2011-06-15 to
+    2011-08-03, where ours are 0.0355-0.0315 and 3.35-3.18, e.g. 0.0333 and 3.28 at 2011-07-13),
+    and where it converges the two libraries agree to 1e-3."""
+    from lifetimes import BetaGeoFitter
+
+    if cutoff is None:
+        table = whole_log
+    else:
+        split = calibration_holdout({"events": online_retail_purchases}, pd.Timestamp(cutoff, tz="UTC"), END,
+                                    windows=(30,))
+        table = split.features[split.features["frequency"].notna()]
+    x, tx, T = (table[c].to_numpy() for c in ("frequency", "recency", "T"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = BetaGeo().fit(x, tx, T, time_unit="D")
+    theirs = BetaGeoFitter().fit(x.astype(int), tx, T)
+    np.testing.assert_allclose(ours.standard_errors_[["r", "alpha"]], theirs.standard_errors_[["r", "alpha"]], rtol=1e-3)
+    np.testing.assert_allclose(ours.standard_errors_[["r", "alpha"]], [r_se, alpha_se], rtol=2e-3)
+    if cutoff == "2011-06-11":
+        assert ours.standard_errors_[["a", "b"]].isna().all() and "conditional" in " ".join(ours.notes_)

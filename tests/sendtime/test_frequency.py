@@ -128,3 +128,19 @@ def test_personal_caps_near_planted_truth(result, synth):
     assert (personal["human_opens"] >= 5).all() and (personal["bayes_factor"] >= 3).all()
     within = (personal["recommended_weekly_cap"] - synth.truth.fatigue_weekly_cap).abs() <= 1
     assert within.mean() >= 0.75
+
+
+def test_a_step_with_no_events_on_one_side_gives_an_unbounded_interval_without_a_warning():
+    """Separation (every unsubscribe at high volume, none below): the step's standard error is
+    huge, so the upper interval end is infinite; no overflow RuntimeWarning reaches the report."""
+    import warnings
+
+    from segkit.sendtime._fatigue import change_point
+
+    volume = np.repeat(np.arange(1, 9), 40)
+    seg = pd.DataFrame({"engagement": "active", "volume_7d": volume,
+                        "unsubscribe": ((volume > 4) & (np.arange(len(volume)) % 4 == 0)).astype(int)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = change_point(seg, "unsubscribe", 0.05)
+    assert out["rate_ratio"] > 1e6 and out["ci_high"] == np.inf and out["p_value"] < 0.05
