@@ -120,7 +120,9 @@ def test_pareto_nbd_on_the_no_dropout_limit_equals_lifetimes(whole_log):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = ParetoNBD().fit(x, tx, T, time_unit="D")
-        theirs = ParetoNBDFitter().fit(x.astype(int), tx, T)
+        # lifetimes starts from random parameters (np.random.normal(1, 0.05)) and from some of
+        # them stops 12-39 log-likelihood units short on this flat ridge: start it at ones
+        theirs = ParetoNBDFitter().fit(x.astype(int), tx, T, initial_params=np.ones(4))
     at_theirs = ours._log_likelihood_rows(theirs.params_[["r", "alpha", "s", "beta"]].to_numpy(), x, tx, T).sum()
     assert ours.optimizer_ == "NBD limit"
     assert at_theirs - 1e-5 <= ours.log_likelihood_ <= at_theirs + 1e-3
