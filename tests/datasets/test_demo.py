@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -76,3 +78,6 @@ def test_cli_demo_builds_the_workspace_and_renders_every_report(tmp_path):
     for name in available_reports():
         assert list((out / name).glob("*/report.html")), f"{name} was not rendered"
     assert (out / "index.html").exists()
+    (summary,) = (out / "recommendations").glob("*/summary.json")
+    numbers = json.loads(summary.read_text())["numbers"]
+    assert numbers["sufficient"] and numbers.get("problem") is None, numbers  # Online Retail lines
