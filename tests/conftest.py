@@ -91,3 +91,21 @@ def online_retail_purchases() -> pd.DataFrame:
     local = orders["ts"].dt.tz_localize("Europe/London")
     return orders.reset_index(drop=True).assign(
         event_type="purchase", campaign_id=None, properties=None, ts=local.dt.tz_convert("UTC").to_numpy())
+
+
+@pytest.fixture(scope="session")
+def synthetic_workspace() -> Callable[..., Path]:
+    """``build(path, n, seed)``: a workspace at ``path`` holding the subscribers, campaigns and
+    events of ``segkit.datasets.synthetic(n, seed=seed)``; returns ``path`` (closed)."""
+    from segkit.datasets import synthetic
+    from segkit.io import Workspace
+
+    def build(path: Path, n: int, seed: int) -> Path:
+        data = synthetic(n, seed=seed)
+        with Workspace(path) as ws:
+            ws.ingest("subscribers", data.subscribers)
+            ws.ingest("campaigns", data.campaigns)
+            ws.ingest("events", data.events)
+        return path
+
+    return build

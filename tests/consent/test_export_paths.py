@@ -112,16 +112,9 @@ def plant(path: Path, chosen: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    from segkit.datasets import synthetic
-
+def runs(tmp_path_factory, synthetic_workspace):
     tmp = tmp_path_factory.mktemp("consent_paths")
-    data = synthetic(300, seed=5)
-    base = tmp / "base.duckdb"
-    with Workspace(base) as ws:
-        ws.ingest("subscribers", data.subscribers)
-        ws.ingest("campaigns", data.campaigns)
-        ws.ingest("events", data.events)
+    base = synthetic_workspace(tmp / "base.duckdb", 300, seed=5)
     before, _ = outputs(base, tmp / "before")
     common = sorted(set.intersection(*before.values()))
     assert len(common) >= 3 * len(KINDS), "positive control: too few subscribers written by every path"

@@ -24,16 +24,8 @@ KINDS = ("unsubscribed_at", "unsubscribe_event", "no_consent", "suppressed", "fo
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    from segkit.datasets import synthetic
-
-    data = synthetic(300, seed=5)
-    path = tmp_path_factory.mktemp("consent") / "ws.duckdb"
-    with Workspace(path) as ws:
-        ws.ingest("subscribers", data.subscribers)
-        ws.ingest("campaigns", data.campaigns)
-        ws.ingest("events", data.events)
-    return path
+def base(tmp_path_factory, synthetic_workspace) -> Path:
+    return synthetic_workspace(tmp_path_factory.mktemp("consent") / "ws.duckdb", 300, seed=5)
 
 
 def _segment_export(ws: Path, tmp: Path, suppressed: list[str]) -> set[str]:

@@ -15,16 +15,10 @@ AS_OF = "2024-12-01"
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    from segkit.datasets import synthetic
+def workspace(tmp_path_factory, synthetic_workspace):
     from segkit.io import Workspace
 
-    data = synthetic(400, seed=8)
-    path = tmp_path_factory.mktemp("ws") / "ws.duckdb"
-    ws = Workspace(path)
-    ws.ingest("subscribers", data.subscribers)
-    ws.ingest("campaigns", data.campaigns)
-    ws.ingest("events", data.events)
+    ws = Workspace(synthetic_workspace(tmp_path_factory.mktemp("ws") / "ws.duckdb", 400, seed=8))
     yield ws
     ws.close()
 

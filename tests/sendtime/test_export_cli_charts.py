@@ -41,17 +41,8 @@ def test_evaluation_chart():
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    from segkit.datasets import synthetic
-    from segkit.io import Workspace
-
-    data = synthetic(300, seed=5)
-    path = tmp_path_factory.mktemp("ws") / "ws.duckdb"
-    with Workspace(path) as ws:
-        ws.ingest("subscribers", data.subscribers)
-        ws.ingest("campaigns", data.campaigns)
-        ws.ingest("events", data.events)
-    return path
+def workspace(tmp_path_factory, synthetic_workspace):
+    return synthetic_workspace(tmp_path_factory.mktemp("ws") / "ws.duckdb", 300, seed=5)
 
 
 def test_cli_export(workspace, tmp_path):
