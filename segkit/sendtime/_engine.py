@@ -30,14 +30,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from segkit.features._local_time import (
     EPOCH_WEEKDAY,
     PERIOD_SECONDS,
     offset_table,
 )
-from segkit.sendtime._exposure import Profiles, _cached_kernels, fit_delay_hour, risk_from_counts
+from segkit.sendtime._exposure import (
+    OpenSlots,
+    Profiles,
+    exposure_profiles,
+    profiles_without_sends,
+    risk_from_counts,
+)
 from segkit.sendtime._inputs import EVENT_COLUMNS, USED_TYPES
 from segkit.sendtime._local_time import SECONDS_PER_DAY, SECONDS_PER_HOUR, resolve_zones
 
@@ -227,29 +232,17 @@ def engine_profiles(
     hits = _attributed(sends, opens)
     code = (_weekday(hits.l) * 24 + _hour(hits.l)) * PACK + hits.delay
     owners, codes = _lists(hits.group_by("sub").aggregate(codes=code.collect()), index)
-    slot, delay = codes // PACK, codes % PACK
-    opens_hour = np.bincount(owners * 24 + slot % 24, minlength=n * 24).reshape(n, 24)
-    opens_day = np.bincount(owners * 7 + slot // 24, minlength=n * 7).reshape(n, 7)
-    observed = np.bincount(delay * 24 + slot % 24, minlength=hours * 24).reshape(hours, 24)
+    slot = codes // PACK
+    opens = OpenSlots(owners, slot % 24, slot // 24)
     # ... and one of its sends' cells (local send weekday, hour, exposure length), as the numpy
     # path's design matrix: the expected opens need the fitted delay curve first.
     cell = (_weekday(sends.l) * 24 + _hour(sends.l)) * (hours + 1) + sends.length
     send_owners, cells = _lists(sends.group_by("sub").aggregate(cells=cell.collect()), index)
-    by_length = np.bincount((cells // (hours + 1)) % 24 * (hours + 1) + cells % (hours + 1),
-                            minlength=24 * (hours + 1)).reshape(24, hours + 1)  # fmt: skip
-    a, b = fit_delay_hour(observed.astype(float), risk_from_counts(by_length, hours))
-    to_hour, to_day = _cached_kernels(a, hours)
-    design = sp.csr_matrix(
-        (np.ones(len(cells), dtype=np.float32), (send_owners, cells)),
-        shape=(n, 7 * 24 * (hours + 1)),
-    )
-    return inputs, Profiles(
-        opens_hour=opens_hour.astype(float), expected_hour=np.asarray(design @ to_hour),
-        opens_weekday=opens_day.astype(float), expected_weekday=np.asarray(design @ to_day),
-        n_opens=counts["n_opens"], n_sends=counts["n_sends"],
-        delay_curve=a, global_hour=b,
-        method=f"exposure-adjusted open rate (Poisson delay x hour model, {hours} h window)",
-    )  # fmt: skip
+    # cell % (24 * (hours + 1)) = hour * (hours + 1) + length: the weekday drops out
+    by_length = np.bincount(cells % (24 * (hours + 1)), minlength=24 * (hours + 1)).reshape(24, hours + 1)
+    return inputs, exposure_profiles(opens, codes % PACK, send_owners, cells,
+                                     risk_from_counts(by_length, hours), n, counts["n_opens"],
+                                     counts["n_sends"], hours)
 
 
 def _lists(expr: ir.Table, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -266,17 +259,5 @@ def _without_sends(opens, index, n, counts, hours) -> Profiles:
     """No send events: raw open-hour counts (``_exposure._without_sends``)."""
     slot = _weekday(opens.l) * 24 + _hour(opens.l)
     owners, slots = _lists(opens.group_by("sub").aggregate(slots=slot.collect()), index)
-    opens_hour = np.bincount(owners * 24 + slots % 24, minlength=n * 24).reshape(n, 24)
-    opens_day = np.bincount(owners * 7 + slots // 24, minlength=n * 7).reshape(n, 7)
-    total = opens_hour.sum(axis=0).astype(float)
-    b = total / total.mean() if total.sum() > 0 else np.ones(24)
-    n_opens = counts["n_opens"]
-    return Profiles(
-        opens_hour=opens_hour.astype(float),
-        expected_hour=np.repeat(n_opens[:, None] / 24.0, 24, axis=1),
-        opens_weekday=opens_day.astype(float),
-        expected_weekday=np.repeat(n_opens[:, None] / 7.0, 7, axis=1),
-        n_opens=n_opens, n_sends=counts["n_sends"],
-        delay_curve=np.full(hours, 1.0 / hours), global_hour=b,
-        method="raw open-hour counts (no send events: exposure correction not possible)",
-    )  # fmt: skip
+    return profiles_without_sends(OpenSlots(owners, slots % 24, slots // 24), n,
+                                  counts["n_opens"], counts["n_sends"], hours)

@@ -153,19 +153,44 @@ def profiles(data: SendTimeData, as_of_s: int, hours: int) -> Profiles:
     s_hour, s_day = hour_of_day(send_local), weekday(send_local)
     horizon = _horizon(data, as_of_s, hours)
     rows, _, delay = _attribute(data, open_local, horizon)
-    o_hour, o_day, o_sub = hour_of_day(open_local[rows]), weekday(open_local[rows]), data.open_sub[rows]
-    observed = np.bincount(delay * 24 + o_hour, minlength=hours * 24).reshape(hours, 24)
-    a, b = fit_delay_hour(observed.astype(float), _risk_table(s_hour, horizon, hours))
-    to_hour, to_day = _cached_kernels(a, hours)
+    opens = OpenSlots(data.open_sub[rows], hour_of_day(open_local[rows]), weekday(open_local[rows]))
     cell = (s_day * 24 + s_hour) * (hours + 1) + horizon
+    return exposure_profiles(opens, delay, data.send_sub, cell, _risk_table(s_hour, horizon, hours),
+                             n, n_opens, n_sends, hours)
+
+
+@dataclass(frozen=True)
+class OpenSlots:
+    """Human opens as arrays: owner row, local hour (0-23) and local weekday (0-6) of each."""
+
+    sub: np.ndarray
+    hour: np.ndarray
+    day: np.ndarray
+
+    def per_subscriber(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Open counts by local hour (n x 24) and by weekday (n x 7)."""
+        return (np.bincount(self.sub * 24 + self.hour, minlength=n * 24).reshape(n, 24),
+                np.bincount(self.sub * 7 + self.day, minlength=n * 7).reshape(n, 7))
+
+
+def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray, cell: np.ndarray,
+                      risk: np.ndarray, n: int, n_opens: np.ndarray, n_sends: np.ndarray,
+                      hours: int) -> Profiles:
+    """:class:`Profiles` from attributed opens (their delays after the send, in hours) and the
+    sends' cells ``(weekday * 24 + hour) * (hours + 1) + exposure length``; ``risk`` is the
+    delay x hour exposure table. Shared by the event path and the engine path."""
+    observed = np.bincount(delay * 24 + opens.hour, minlength=hours * 24).reshape(hours, 24)
+    a, b = fit_delay_hour(observed.astype(float), risk)
+    to_hour, to_day = _cached_kernels(a, hours)
     design = sp.csr_matrix(
-        (np.ones(len(cell), dtype=np.float32), (data.send_sub, cell)),
+        (np.ones(len(cell), dtype=np.float32), (send_sub, cell)),
         shape=(n, 7 * 24 * (hours + 1)),
     )
+    opens_hour, opens_day = opens.per_subscriber(n)
     return Profiles(
-        opens_hour=np.bincount(o_sub * 24 + o_hour, minlength=n * 24).reshape(n, 24).astype(float),
+        opens_hour=opens_hour.astype(float),
         expected_hour=np.asarray(design @ to_hour),
-        opens_weekday=np.bincount(o_sub * 7 + o_day, minlength=n * 7).reshape(n, 7).astype(float),
+        opens_weekday=opens_day.astype(float),
         expected_weekday=np.asarray(design @ to_day),
         n_opens=n_opens,
         n_sends=n_sends,
@@ -176,11 +201,14 @@ def profiles(data: SendTimeData, as_of_s: int, hours: int) -> Profiles:
 
 
 def _without_sends(data, open_local, n_opens, n_sends, hours) -> Profiles:
+    opens = OpenSlots(data.open_sub, hour_of_day(open_local), weekday(open_local))
+    return profiles_without_sends(opens, len(data.subscribers), n_opens, n_sends, hours)
+
+
+def profiles_without_sends(opens: OpenSlots, n: int, n_opens: np.ndarray, n_sends: np.ndarray,
+                           hours: int) -> Profiles:
     """No send events: exposure cannot be measured; every hour counts as equally exposed."""
-    n = len(data.subscribers)
-    o_hour, o_day = hour_of_day(open_local), weekday(open_local)
-    opens_hour = np.bincount(data.open_sub * 24 + o_hour, minlength=n * 24).reshape(n, 24)
-    opens_day = np.bincount(data.open_sub * 7 + o_day, minlength=n * 7).reshape(n, 7)
+    opens_hour, opens_day = opens.per_subscriber(n)
     total = opens_hour.sum(axis=0).astype(float)
     b = total / total.mean() if total.sum() > 0 else np.ones(24)
     return Profiles(

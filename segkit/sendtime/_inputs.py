@@ -82,10 +82,8 @@ def read_tables(source: Any, as_of: pd.Timestamp | None = None) -> dict[str, Any
 
 
 def _is_ibis_backend(value: Any) -> bool:
-    try:
-        import ibis
-    except ImportError:  # pragma: no cover - ibis is a dependency
-        return False
+    import ibis
+
     return isinstance(value, ibis.BaseBackend)
 
 
