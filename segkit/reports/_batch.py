@@ -26,6 +26,7 @@ from segkit.errors import InputError, ValidationError, WorkspaceLockedError
 from segkit.reports._index import build_index
 from segkit.reports._runner import (
     LOCK_WAIT_SECONDS,
+    NOT_APPLICABLE,
     WORKSPACE_PARAMETER,
     ReportRun,
     prepare_parameters,
@@ -54,7 +55,7 @@ class BatchResult:
 
     def summary(self) -> str:
         lines = [run.summary_line() for run in self.runs]
-        skipped = sum(r.status == "not_applicable" for r in self.runs)
+        skipped = sum(r.status == NOT_APPLICABLE for r in self.runs)
         done = len(self.runs) - len(self.failed) - skipped
         lines.append(f"{done} succeeded, " + (f"{skipped} not applicable, " if skipped else "")
                      + f"{len(self.failed)} failed; index: {self.index_path}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from segkit._files import atomic_write_text
 from segkit._version import __version__
+from segkit.reports._runner import OK_STATUSES
 
 __all__ = ["build_index", "list_runs", "runs_mentioning"]
 
@@ -101,7 +102,7 @@ def build_index(out_dir: str | Path) -> Path:
     root = Path(out_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     runs = list_runs(root)
-    failed = sum(r.get("status") not in ("succeeded", "not_applicable") for r in runs)
+    failed = sum(r.get("status") not in OK_STATUSES for r in runs)
     rows = "\n".join(_row(r, root) for r in runs) or (
         '<tr><td colspan="6" class="muted">No report runs yet: try <code>segkit report '
         "workspace_overview</code>.</td></tr>"

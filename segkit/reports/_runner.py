@@ -48,6 +48,8 @@ NOTEBOOKS_ENV = "SEGKIT_NOTEBOOKS"
 WORKSPACE_PARAMETER = "workspace"
 #: The status of a run whose notebook raised :class:`~segkit.errors.ReportNotApplicable`.
 NOT_APPLICABLE = "not_applicable"
+#: Run statuses that count as done (exit code 0).
+OK_STATUSES = ("succeeded", NOT_APPLICABLE)
 #: Tag papermill puts on the cells it inserts to point at a failed cell.
 _PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 #: Run in each report kernel before the notebook: ``jsonschema`` (imported by altair and nbformat)
@@ -77,7 +79,7 @@ class ReportRun:
     @property
     def ok(self) -> bool:
         """Succeeded, or not applicable (a complete answer: the page says why): exit code 0."""
-        return self.status in ("succeeded", NOT_APPLICABLE)
+        return self.status in OK_STATUSES
 
     @property
     def html_path(self) -> Path:
