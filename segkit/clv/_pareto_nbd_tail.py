@@ -212,8 +212,8 @@ def log_tail_gradient(r: float, alpha: float, mu: float, kappa: float, x: np.nda
     0.05)."""
     x, t = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(x, t))
     value, grad = _quadrature(r, alpha, mu, kappa, x, t, gradient=True)
-    if kappa * SERIES_MAX_S >= 1.0:  # the value from the series, as log_tail gives it
-        series = log_tail(r, alpha, mu, kappa, x, t)
+    if kappa * SERIES_MAX_S >= 1.0:  # the series where finite, as log_tail gives it; else the
+        series = log_tail_series(r, alpha, mu, kappa, x, t)  # quadrature computed above
         value = np.where(np.isfinite(series), series, value)
     return value, grad
 
