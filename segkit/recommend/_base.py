@@ -221,9 +221,7 @@ class Recommender:
         key = _fallback_key(scores, opinion, popularity)
         blocked = ~self.allowed_[None, :] | (popularity[None, :] <= 0) & ~opinion
         if self.exclude_bought and known.any():
-            bought = np.zeros_like(blocked)
-            bought[known] = self.data_.history[positions[known]].toarray() > 0
-            blocked |= bought
+            blocked |= _rows_of(self.data_.history, positions).toarray() > 0
         key[blocked] = -np.inf
         top = _top_k(key, k) if self.max_per_category is None else self._top_k_diverse(key, k)
         rows = np.arange(len(positions))[:, None]
