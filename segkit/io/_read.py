@@ -123,14 +123,13 @@ def open_chunks(
                                                                                booleans):
             return ChunkedInput(str(path), file_sha256(path), False, [],
                                 _parquet={"path": path, "chunk_rows": rows})
-        if not head.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)) and path.suffix.lower() not in {
+        if rows > 0 and not head.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)) and path.suffix.lower() not in {
             ".parquet", ".pq"
-        }:
+        }:  # a whole-file read (rows == 0) works out the CSV options in read_source
             gzipped = head.startswith(_GZIP_MAGIC)
             options, notes = _csv_options(path, sep=sep, gzipped=gzipped, numeric=numeric)
-            if rows > 0:
-                return ChunkedInput(str(path), file_sha256(path), True, notes,
-                                    _csv={**options, "chunk_rows": rows})
+            return ChunkedInput(str(path), file_sha256(path), True, notes,
+                                _csv={**options, "chunk_rows": rows})
     raw = read_source(source, sep=sep, numeric=numeric)
     return ChunkedInput(raw.source, raw.sha256, raw.text_cells, raw.notes, _whole=raw)
 
