@@ -27,7 +27,8 @@ from segkit.features._fetch import fetch
 from segkit.features._params import SECONDS_PER_DAY
 
 __all__ = [
-    "HOUR_COLUMNS", "WEEKDAY_COLUMNS", "local_open_slots", "local_opens", "offset_table", "zones_in_use",
+    "HOUR_COLUMNS", "WEEKDAY_COLUMNS", "local_open_slots", "local_opens", "local_slot", "offset_table",
+    "zones_in_use",
 ]
 
 HOUR_COLUMNS = tuple(f"opens_hour_{h:02d}" for h in range(24))
@@ -139,10 +140,14 @@ def local_open_slots(events: ir.Table, subscribers: ir.Table | None, offsets: pd
             opens.epoch < table.end,
         ],
     )
-    local_seconds = joined.epoch + joined.offset_seconds
+    return joined.select("subscriber_id", "ts", slot=local_slot(joined.epoch + joined.offset_seconds).cast("int16"))
+
+
+def local_slot(local_seconds: ir.NumericValue) -> ir.IntegerValue:
+    """``weekday * 24 + hour`` (Monday = 0) of local wall-clock seconds since the epoch."""
     hour = ((local_seconds % SECONDS_PER_DAY) / 3600).floor()
     weekday = ((local_seconds / SECONDS_PER_DAY).floor() + EPOCH_WEEKDAY) % 7
-    return joined.select("subscriber_id", "ts", slot=(weekday * 24 + hour).cast("int16"))
+    return (weekday * 24 + hour).cast("int64")
 
 
 def local_opens(events: ir.Table, subscribers: ir.Table | None, offsets: pd.DataFrame) -> ir.Table:

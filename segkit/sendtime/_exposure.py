@@ -41,17 +41,52 @@ IPF_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Profiles:
-    """Per-subscriber observed and expected counts (rows follow ``data.subscribers``)."""
+    """Per-subscriber observed and expected counts (rows follow ``data.subscribers``).
 
-    opens_hour: np.ndarray  # (n, 24) attributed human opens by local hour
-    expected_hour: np.ndarray  # (n, 24) expected opens with no hour preference (relative units)
-    opens_weekday: np.ndarray  # (n, 7)
-    expected_weekday: np.ndarray  # (n, 7)
+    The (n, 24) and (n, 7) arrays are built on demand, for all rows (the properties) or for a
+    block of rows (:meth:`block`), from the compact form kept here: the attributed opens (owner
+    row, local hour and weekday, sorted by owner) and the sparse send design times the fitted
+    kernels. :func:`segkit.sendtime._recommend.fit` works block by block, so memory stays
+    bounded at millions of subscribers.
+    """
+
     n_opens: np.ndarray  # (n,) all human opens up to as_of (attributed or not)
     n_sends: np.ndarray  # (n,)
     delay_curve: np.ndarray  # a(d), d = 0..K-1, scaled to sum 1
     global_hour: np.ndarray  # b(h), mean 1
     method: str
+    opens: OpenSlots  # attributed human opens (every human open without sends)
+    design: sp.csr_matrix | None  # (n, cells) sends per (weekday, hour, length) cell
+    kernel: np.ndarray | None  # (cells, 24 + 7) expected opens per cell by local hour, weekday
+
+    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``opens_hour``, ``expected_hour``, ``opens_weekday``, ``expected_weekday`` of rows
+        ``start:stop``: observed opens by local hour (24) and weekday (7), and the opens
+        expected with no hour (weekday) preference, in relative units."""
+        opens_hour, opens_day = self.opens.per_subscriber(start, stop)
+        if self.design is None:  # no sends: every hour counts as equally exposed
+            total = self.n_opens[start:stop, None]
+            return (opens_hour, np.repeat(total / 24.0, 24, axis=1), opens_day,
+                    np.repeat(total / 7.0, 7, axis=1))  # fmt: skip
+        rows = self.design if (start, stop) == (0, self.design.shape[0]) else self.design[start:stop]
+        expected = np.asarray(rows @ self.kernel)
+        return opens_hour, np.ascontiguousarray(expected[:, :24]), opens_day, np.ascontiguousarray(expected[:, 24:])
+
+    @property
+    def opens_hour(self) -> np.ndarray:  # (n, 24) attributed human opens by local hour
+        return self.block(0, len(self.n_opens))[0]
+
+    @property
+    def expected_hour(self) -> np.ndarray:  # (n, 24) expected opens with no hour preference
+        return self.block(0, len(self.n_opens))[1]
+
+    @property
+    def opens_weekday(self) -> np.ndarray:  # (n, 7)
+        return self.block(0, len(self.n_opens))[2]
+
+    @property
+    def expected_weekday(self) -> np.ndarray:  # (n, 7)
+        return self.block(0, len(self.n_opens))[3]
 
 
 def _attribute(data: SendTimeData, open_local: np.ndarray, horizon: np.ndarray) -> tuple:
@@ -167,10 +202,19 @@ class OpenSlots:
     hour: np.ndarray
     day: np.ndarray
 
-    def per_subscriber(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Open counts by local hour (n x 24) and by weekday (n x 7)."""
-        return (np.bincount(self.sub * 24 + self.hour, minlength=n * 24).reshape(n, 24),
-                np.bincount(self.sub * 7 + self.day, minlength=n * 7).reshape(n, 7))
+    def per_subscriber(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Open counts of rows ``start:stop`` by local hour (rows x 24) and weekday (rows x 7)."""
+        sub, hour, day = self.sub, self.hour, self.day
+        if len(sub) > 1 and not np.all(sub[1:] >= sub[:-1]):
+            keep = (sub >= start) & (sub < stop)
+            sub, hour, day = sub[keep], hour[keep], day[keep]
+        else:  # sorted by owner (both paths give them so): a slice
+            lo, hi = np.searchsorted(sub, [start, stop])
+            sub, hour, day = sub[lo:hi], hour[lo:hi], day[lo:hi]
+        sub, n = sub.astype(np.int64) - start, stop - start
+        by_hour = np.bincount(sub * 24 + hour, minlength=n * 24).reshape(n, 24)
+        by_day = np.bincount(sub * 7 + day, minlength=n * 7).reshape(n, 7)
+        return by_hour.astype(float), by_day.astype(float)
 
 
 def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray, cell: np.ndarray,
@@ -182,21 +226,20 @@ def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray,
     observed = np.bincount(delay * 24 + opens.hour, minlength=hours * 24).reshape(hours, 24)
     a, b = fit_delay_hour(observed.astype(float), risk)
     to_hour, to_day = _cached_kernels(a, hours)
-    design = sp.csr_matrix(
-        (np.ones(len(cell), dtype=np.float32), (send_sub, cell)),
+    index = np.int32 if max(n, 7 * 24 * (hours + 1), len(cell)) < 2**31 else np.int64
+    design = sp.coo_matrix(
+        (np.ones(len(cell), dtype=np.float32), (send_sub.astype(index), cell.astype(index))),
         shape=(n, 7 * 24 * (hours + 1)),
-    )
-    opens_hour, opens_day = opens.per_subscriber(n)
+    ).tocsr()
     return Profiles(
-        opens_hour=opens_hour.astype(float),
-        expected_hour=np.asarray(design @ to_hour),
-        opens_weekday=opens_day.astype(float),
-        expected_weekday=np.asarray(design @ to_day),
         n_opens=n_opens,
         n_sends=n_sends,
         delay_curve=a,
         global_hour=b,
         method=f"exposure-adjusted open rate (Poisson delay x hour model, {hours} h window)",
+        opens=opens,
+        design=design,
+        kernel=np.hstack([to_hour, to_day]),
     )
 
 
@@ -208,17 +251,15 @@ def _without_sends(data, open_local, n_opens, n_sends, hours) -> Profiles:
 def profiles_without_sends(opens: OpenSlots, n: int, n_opens: np.ndarray, n_sends: np.ndarray,
                            hours: int) -> Profiles:
     """No send events: exposure cannot be measured; every hour counts as equally exposed."""
-    opens_hour, opens_day = opens.per_subscriber(n)
-    total = opens_hour.sum(axis=0).astype(float)
+    total = np.bincount(opens.hour, minlength=24).astype(float)
     b = total / total.mean() if total.sum() > 0 else np.ones(24)
     return Profiles(
-        opens_hour=opens_hour.astype(float),
-        expected_hour=np.repeat(n_opens[:, None] / 24.0, 24, axis=1),
-        opens_weekday=opens_day.astype(float),
-        expected_weekday=np.repeat(n_opens[:, None] / 7.0, 7, axis=1),
         n_opens=n_opens,
         n_sends=n_sends,
         delay_curve=np.full(hours, 1.0 / hours),
         global_hour=b,
         method="raw open-hour counts (no send events: exposure correction not possible)",
+        opens=opens,
+        design=None,
+        kernel=None,
     )

@@ -174,8 +174,8 @@ def _base_subscribers(subscribers: pd.DataFrame | None) -> pd.DataFrame:
     require_columns(subscribers.columns, "subscribers", ("subscriber_id",))
     zones = subscribers["timezone"] if "timezone" in subscribers else pd.Series(
         None, index=subscribers.index, dtype="string")
-    base = pd.DataFrame({"subscriber_id": subscribers["subscriber_id"].astype("str").to_numpy(),
-                         "timezone": zones.astype("string").to_numpy()})
+    base = pd.DataFrame({"subscriber_id": subscribers["subscriber_id"].astype("str").array,
+                         "timezone": zones.astype("string").array})
     if base["subscriber_id"].duplicated().any():
         dup = base.loc[base["subscriber_id"].duplicated(), "subscriber_id"].iloc[0]
         raise ValidationError(f"subscribers.subscriber_id must be unique; {dup!r} appears twice")
@@ -261,7 +261,7 @@ def prepare(source: Any, as_of: pd.Timestamp) -> SendTimeData:
 def _segments(segments: Any, ids: pd.Series) -> pd.Series:
     """Segment label per subscriber (string), or missing when no mapping is given."""
     if segments is None:
-        return pd.Series(pd.NA, index=ids.index, dtype="string").to_numpy()
+        return np.full(len(ids), pd.NA, dtype=object)
     if isinstance(segments, pd.DataFrame):
         require_columns(segments.columns, "segments", ("subscriber_id", "segment"))
         segments = segments.set_index("subscriber_id")["segment"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import DataSufficiencyWarning, ValidationError
@@ -16,7 +17,14 @@ from segkit.sendtime._engine import usable as engine_usable
 from segkit.sendtime._exposure import Profiles, profiles
 from segkit.sendtime._inputs import SendTimeData, prepare
 from segkit.sendtime._local_time import WEEKDAY_NAMES, utc_hour_on
-from segkit.sendtime._shrinkage import normalized, shrink
+from segkit.sendtime._shrinkage import (
+    ALPHA_MAX,
+    alpha_from_sums,
+    moment_sums,
+    normalized,
+    scaled_exposure,
+    shrink,
+)
 
 __all__ = ["ENGAGEMENT_TIERS", "PERSONAL_CREDIBILITY", "SEGMENT_CREDIBILITY", "recommend"]
 
@@ -30,6 +38,8 @@ PERSONAL_CREDIBILITY = 0.5
 SEGMENT_CREDIBILITY = 0.5
 DEFAULT_EXPOSURE_HOURS = 72
 MAX_PREFERRED_WEEKDAYS = 3
+#: Subscribers per block of the (n, 24) arrays: memory stays bounded at millions of them.
+BLOCK_ROWS = 500_000
 
 OUTPUT_COLUMNS = [
     "subscriber_id", "timezone", "timezone_fallback", "recommended_local_hour",
@@ -45,27 +55,43 @@ class Fit:
     frame: pd.DataFrame
     data: SendTimeData | None  # None when aggregated in the engine (fit(..., events=False))
     profiles: Profiles
-    hour_rate: np.ndarray  # (n, 24) posterior relative rates
     segment_hour: pd.DataFrame  # segment x hour prior profiles
     segment_weekday: pd.DataFrame
 
 
-def engagement_tiers(n_opens: np.ndarray, n_sends: np.ndarray) -> np.ndarray:
+def _tier_ids(n_opens: np.ndarray, n_sends: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Tier names and each subscriber's index into them (see :data:`ENGAGEMENT_TIERS`)."""
+    names = [*ENGAGEMENT_TIERS, "none"]
     rate = np.divide(n_opens, n_sends, out=np.zeros(len(n_opens)), where=n_sends > 0)
-    tier = np.full(len(rate), "none", dtype=object)
+    tier = np.full(len(rate), len(names) - 1, dtype=np.int64)
     for name, low in sorted(ENGAGEMENT_TIERS.items(), key=lambda kv: kv[1]):
-        tier[(rate > low) if low == 0 else (rate >= low)] = name
-    tier[n_opens == 0] = "none"
-    return tier
+        tier[(rate > low) if low == 0 else (rate >= low)] = names.index(name)
+    tier[n_opens == 0] = len(names) - 1
+    return names, tier
 
 
-def _segment_level(opens, expected, codes, n_segments, global_profile):
-    seg_opens = np.zeros((n_segments, opens.shape[1]))
-    seg_expected = np.zeros_like(seg_opens)
-    np.add.at(seg_opens, codes, opens)
-    np.add.at(seg_expected, codes, expected)
-    shrunk = shrink(seg_opens, seg_expected, normalized(global_profile)[0])
-    return normalized(shrunk.rate), shrunk
+def engagement_tiers(n_opens: np.ndarray, n_sends: np.ndarray) -> np.ndarray:
+    names, tier = _tier_ids(n_opens, n_sends)
+    return np.array(names, dtype=object)[tier]
+
+
+def _segment_codes(segment: pd.Series, prof: Profiles) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted segment names and each subscriber's code (engagement tiers without a mapping)."""
+    if not segment.isna().all():
+        return np.unique(segment.to_numpy(dtype=object).astype(str), return_inverse=True)
+    names, tier = _tier_ids(prof.n_opens, prof.n_sends)
+    present = np.flatnonzero(np.bincount(tier, minlength=len(names)))
+    seg_names = np.array(sorted(names[i] for i in present))
+    lookup = np.zeros(len(names), dtype=np.int64)
+    lookup[present] = np.searchsorted(seg_names, [names[i] for i in present])
+    return seg_names, lookup[tier]
+
+
+def _segment_sums(values: np.ndarray, codes: np.ndarray, n_segments: int) -> np.ndarray:
+    """Per segment, the sum of the rows of ``values`` (row order: as ``np.add.at``)."""
+    onehot = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                           shape=(n_segments, len(codes)))  # fmt: skip
+    return np.asarray(onehot @ values)
 
 
 def _top_two(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,28 +135,68 @@ def fit(
             "recommended hour is 0 by convention; ingest open events or choose a later as_of",
             DataSufficiencyWarning, stacklevel=3)
     subs = data.subscribers
-    segment = subs["segment"].astype("string")
-    if segment.isna().all():
-        segment = pd.Series(engagement_tiers(prof.n_opens, prof.n_sends), dtype="string")
-    seg_names, seg_codes = np.unique(segment.to_numpy(dtype=object).astype(str), return_inverse=True)
-    global_day = normalized(prof.opens_weekday.sum(axis=0) / np.maximum(prof.expected_weekday.sum(axis=0), 1e-12))[0]
-    seg_hour, seg_hour_fit = _segment_level(prof.opens_hour, prof.expected_hour, seg_codes, len(seg_names), prof.global_hour)
-    seg_day, _ = _segment_level(prof.opens_weekday, prof.expected_weekday, seg_codes, len(seg_names), global_day)
-    hour = shrink(prof.opens_hour, prof.expected_hour, seg_hour[seg_codes])
-    day = shrink(prof.opens_weekday, prof.expected_weekday, seg_day[seg_codes])
-    best, second = _top_two(hour.rate)
-    source_label = np.where(
-        hour.credibility >= PERSONAL_CREDIBILITY, "personal",
-        np.where(seg_hour_fit.credibility[seg_codes] >= SEGMENT_CREDIBILITY, "segment", "global"),
-    )
+    n = len(subs)
+    seg_names, seg_codes = _segment_codes(subs["segment"].astype("string"), prof)
+    blocks = [(lo, min(lo + BLOCK_ROWS, n)) for lo in range(0, n, BLOCK_ROWS)] or [(0, 0)]
+    whole = prof.block(0, n) if len(blocks) == 1 else None
+
+    def arrays(lo: int, hi: int) -> tuple[np.ndarray, ...]:
+        return whole if whole is not None else prof.block(lo, hi)
+
+    # Pass 1: the segment and global sums (blocks of subscribers bound the memory).
+    k = len(seg_names)
+    sums = [np.zeros((k, 24)), np.zeros((k, 24)), np.zeros((k, 7)), np.zeros((k, 7))]
+    day_opens, day_expected = np.zeros(7), np.zeros(7)
+    for lo, hi in blocks:
+        block = arrays(lo, hi)
+        for total, values in zip(sums, block, strict=True):
+            total += _segment_sums(values, seg_codes[lo:hi], k)
+        day_opens += block[2].sum(axis=0)
+        day_expected += block[3].sum(axis=0)
+    global_day = normalized(day_opens / np.maximum(day_expected, 1e-12))[0]
+    seg_hour_fit = shrink(sums[0], sums[1], normalized(prof.global_hour)[0])
+    seg_hour = normalized(seg_hour_fit.rate)
+    seg_day = normalized(shrink(sums[2], sums[3], normalized(global_day)[0]).rate)
+    # Pass 2: the subscribers' prior strengths (method of moments over every subscriber).
+    moments = {"hour": [False, 0.0, 0.0], "day": [False, 0.0, 0.0]}
+    exposures: dict[str, np.ndarray] = {}  # one block: kept for pass 3
+    for lo, hi in blocks:
+        opens_hour, expected_hour, opens_day, expected_day = arrays(lo, hi)
+        codes = seg_codes[lo:hi]
+        for key, opens, expected, prior in (("hour", opens_hour, expected_hour, seg_hour[codes]),
+                                            ("day", opens_day, expected_day, seg_day[codes])):
+            exposure = scaled_exposure(opens, expected, prior)
+            if whole is not None:
+                exposures[key] = exposure
+            used, excess, signal = moment_sums(opens, exposure, prior)
+            moments[key] = [moments[key][0] or used, moments[key][1] + excess, moments[key][2] + signal]
+    alpha = {key: alpha_from_sums(*sums_) for key, sums_ in moments.items()}
+    alpha = {key: ALPHA_MAX if np.isnan(value) else value for key, value in alpha.items()}
+    # Pass 3: posterior rates, block by block; only the per-subscriber answers are kept.
+    parts: dict[str, list[np.ndarray]] = {"best": [], "second": [], "confidence": [], "weekdays": [],
+                                          "source": []}  # fmt: skip
+    for lo, hi in blocks:
+        opens_hour, expected_hour, opens_day, expected_day = arrays(lo, hi)
+        codes = seg_codes[lo:hi]
+        hour = shrink(opens_hour, expected_hour, seg_hour[codes], alpha["hour"], exposures.get("hour"))
+        day = shrink(opens_day, expected_day, seg_day[codes], alpha["day"], exposures.get("day"))
+        best, second = _top_two(hour.rate)
+        parts["best"].append(best)
+        parts["second"].append(second)
+        parts["confidence"].append(hour.credibility)
+        parts["weekdays"].append(_weekday_labels(day.rate))
+        parts["source"].append(np.where(
+            hour.credibility >= PERSONAL_CREDIBILITY, "personal",
+            np.where(seg_hour_fit.credibility[codes] >= SEGMENT_CREDIBILITY, "segment", "global")))
+    best, second, confidence, weekdays, source_label = (np.concatenate(parts[key]) for key in parts)
     frame = pd.DataFrame({
-        "subscriber_id": subs["subscriber_id"].to_numpy(),
-        "timezone": subs["timezone"].to_numpy(),
+        "subscriber_id": subs["subscriber_id"].array,
+        "timezone": subs["timezone"].array,
         "timezone_fallback": subs["timezone_fallback"].to_numpy(dtype=bool),
         "recommended_local_hour": best.astype(np.int64),
         "second_best_local_hour": second.astype(np.int64),
-        "preferred_weekdays": _weekday_labels(day.rate),
-        "confidence": hour.credibility,
+        "preferred_weekdays": weekdays,
+        "confidence": confidence,
         "n_opens": prof.n_opens.astype(np.int64),
         "n_sends": prof.n_sends.astype(np.int64),
         "source": source_label,
@@ -143,14 +209,14 @@ def fit(
         "method": prof.method + "; gamma-Poisson empirical Bayes (Clayton & Kaldor 1987), "
         "subscriber -> segment -> global",
         "exposure_hours": int(exposure_hours),
-        "prior_strength_hour": hour.alpha,
-        "prior_strength_weekday": day.alpha,
+        "prior_strength_hour": float(alpha["hour"]),
+        "prior_strength_weekday": float(alpha["day"]),
         "prior_strength_segment": seg_hour_fit.alpha,
         "dominant_timezone": data.dominant_zone,
         "segments": "given" if subs["segment"].notna().any() else "engagement tiers",
     })
     return Fit(
-        frame=frame, data=data if isinstance(data, SendTimeData) else None, profiles=prof, hour_rate=hour.rate,
+        frame=frame, data=data if isinstance(data, SendTimeData) else None, profiles=prof,
         segment_hour=pd.DataFrame(seg_hour, index=pd.Index(seg_names, name="segment")),
         segment_weekday=pd.DataFrame(seg_day, index=pd.Index(seg_names, name="segment"),
                                      columns=list(WEEKDAY_NAMES)),

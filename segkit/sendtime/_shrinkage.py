@@ -49,26 +49,47 @@ def _scaled_exposure(opens: np.ndarray, expected: np.ndarray, prior: np.ndarray)
     return expected * level[:, None]
 
 
-def moment_alpha(opens: np.ndarray, exposure: np.ndarray, prior: np.ndarray) -> float:
-    """Method-of-moments prior strength (Marshall 1991); ``nan`` when there is too little data."""
+def moment_sums(opens: np.ndarray, exposure: np.ndarray, prior: np.ndarray) -> tuple[bool, float, float]:
+    """Whether any unit has enough opens, and the sums ``sum((O - m)^2 - m)`` and
+    ``sum(T^2 p)`` over those units: :func:`alpha_from_sums` of the totals over blocks of units
+    is :func:`moment_alpha` of all units."""
     use = opens.sum(axis=1) >= MIN_OPENS_FOR_MOMENTS
     if not use.any():
-        return float("nan")
+        return False, 0.0, 0.0
     o, t, p = opens[use], exposure[use], prior[use]
     m = t * p
-    excess = ((o - m) ** 2 - m).sum()
-    signal = (t**2 * p).sum()
+    return True, float(((o - m) ** 2 - m).sum()), float((t**2 * p).sum())
+
+
+def alpha_from_sums(used: bool, excess: float, signal: float) -> float:
+    """Method-of-moments prior strength from :func:`moment_sums`; ``nan`` when no unit has
+    enough data."""
+    if not used:
+        return float("nan")
     if excess <= 0:
         return ALPHA_MAX
     return float(np.clip(signal / excess, ALPHA_MIN, ALPHA_MAX))
 
 
+def moment_alpha(opens: np.ndarray, exposure: np.ndarray, prior: np.ndarray) -> float:
+    """Method-of-moments prior strength (Marshall 1991); ``nan`` when there is too little data."""
+    return alpha_from_sums(*moment_sums(opens, exposure, prior))
+
+
+def scaled_exposure(opens: np.ndarray, expected: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``T_ih = mu_i E_ih``: expected opens scaled to the unit's own level."""
+    return _scaled_exposure(opens, expected, np.broadcast_to(prior, opens.shape))
+
+
 def shrink(
-    opens: np.ndarray, expected: np.ndarray, prior: np.ndarray, alpha: float | None = None
+    opens: np.ndarray, expected: np.ndarray, prior: np.ndarray, alpha: float | None = None,
+    exposure: np.ndarray | None = None,
 ) -> Shrunk:
-    """Posterior mean profiles; ``prior`` is (n, B) or (B,), each row with mean 1."""
+    """Posterior mean profiles; ``prior`` is (n, B) or (B,), each row with mean 1; ``exposure``
+    is :func:`scaled_exposure` when already computed."""
     prior = np.broadcast_to(prior, opens.shape)
-    exposure = _scaled_exposure(opens, expected, prior)
+    if exposure is None:
+        exposure = _scaled_exposure(opens, expected, prior)
     if alpha is None:
         alpha = moment_alpha(opens, exposure, prior)
         alpha = ALPHA_MAX if np.isnan(alpha) else alpha
