@@ -49,14 +49,13 @@ from segkit.sendtime._exposure import (
     profiles_without_sends,
     risk_from_counts,
 )
-from segkit.sendtime._inputs import EVENT_COLUMNS, TS_BITS, USED_TYPES, _base_subscribers
+from segkit.sendtime._inputs import EVENT_COLUMNS, USED_TYPES, _base_subscribers
 from segkit.sendtime._local_time import SECONDS_PER_HOUR, resolve_zones
 
 __all__: list[str] = []
 
-#: Exposure lengths are at most 336 hours: an open's value is slot * PACK + delay.
-PACK = 1024
-SEND, ATTRIBUTED, OTHER_OPEN = 0, 1, 2
+#: ``k`` of events that only name a subscriber (click, unsubscribe, machine open).
+OTHER = 2
 
 
 @dataclass(frozen=True)
@@ -120,44 +119,41 @@ def _used(backend: ibis.BaseBackend, as_of: pd.Timestamp) -> ir.Table:
     )
 
 
-def _subscribers(backend: ibis.BaseBackend, used: ir.Table) -> tuple[pd.DataFrame, str]:
-    """The subscriber rows in ``prepare``'s order (the subscribers table, then ids seen only in
-    events, sorted) with zones filled as ``prepare`` fills them, and the dominant zone."""
+def _base(backend: ibis.BaseBackend) -> tuple[pd.DataFrame, str]:
+    """The subscribers table's rows (``prepare``'s order) with zones filled as ``prepare``
+    fills them, and the dominant zone (ids seen only in events have no zone: they never
+    change it)."""
     zones = _subscriber_zones(backend)
-    ids = used.select("subscriber_id").distinct()
-    if zones is not None:
-        ids = ids.anti_join(zones, ids.subscriber_id == zones.subscriber_id)
-    only_events = ids.to_pyarrow().column("subscriber_id").to_numpy(zero_copy_only=False)
     base = _base_subscribers(None if zones is None else zones.to_pyarrow().to_pandas())
-    only_events = np.sort(only_events.astype(str)) if len(only_events) else only_events
-    extra = pd.DataFrame({"subscriber_id": only_events,
-                          "timezone": pd.Series(None, index=range(len(only_events)),
-                                                dtype="string")})  # fmt: skip
-    subs = pd.concat([base, extra], ignore_index=True) if len(extra) else base
-    filled, fallback, dominant = resolve_zones(subs["timezone"])
-    subs["timezone"] = filled.to_numpy()
-    subs["timezone_fallback"] = fallback.to_numpy()
-    return subs, dominant
+    filled, fallback, dominant = resolve_zones(base["timezone"])
+    base["timezone"] = filled.array
+    base["timezone_fallback"] = fallback.to_numpy()
+    return base, dominant
 
 
-def _rows(backend: ibis.BaseBackend, used: ir.Table, subs: pd.DataFrame, zones: list[str],
-          as_of: pd.Timestamp) -> ir.Table:
-    """``r``, ``k``, ``e``, ``slot`` per send and human open, ordered (see the module docstring)."""
-    zone_code = pd.Categorical(subs["timezone"], categories=zones).codes.astype(np.int32)
+def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: list[str],
+          dominant: str, as_of: pd.Timestamp) -> ir.Table:
+    """``r``, ``k``, ``e``, ``slot`` per send and human open, ordered by (``r``, ``e``, ``k``);
+    events of ids absent from the subscribers table come with a null ``r``, their id in ``sid``
+    and every used type (``k`` 2: click, unsubscribe, machine open) as they make subscribers."""
+    zone_code = pd.Categorical(base["timezone"], categories=zones).codes.astype(np.int32)
     rows = ibis.memtable(pa.table({
-        "row_id": pa.array(subs["subscriber_id"].array, type=pa.string()),
-        "r": np.arange(len(subs), dtype=np.int32),
+        "row_id": pa.array(base["subscriber_id"].array, type=pa.string()),
+        "r": np.arange(len(base), dtype=np.int32),
         "z": zone_code,
     }))  # fmt: skip
     first = used.ts.min().to_pyarrow().as_py()
     first_year = as_of.year if first is None else pd.Timestamp(first).year
     offsets = offset_table(zones, first_year, as_of.year)
     offsets["offset_zone"] = pd.Categorical(offsets["offset_zone"], categories=zones).codes.astype(np.int32)
-    kind = used.event_type
-    events = used.filter((kind == "send") | ((kind == "open") & ~used.machine_open))
-    events = events.join(rows, events.subscriber_id == rows.row_id)
-    events = events.select(r=events.r, z=events.z, e=_whole_seconds(events.ts, backend),
-                           k=ibis.ifelse(events.event_type == "send", 0, 1).cast("int8"))
+    joined = used.left_join(rows, used.subscriber_id == rows.row_id)
+    kind = joined.event_type
+    k = ibis.cases((kind == "send", 0), ((kind == "open") & ~joined.machine_open, 1), else_=OTHER)
+    events = joined.select(
+        r=joined.r, z=joined.z.fill_null(zones.index(dominant)), e=_whole_seconds(joined.ts, backend),
+        k=k.cast("int8"), sid=ibis.ifelse(joined.r.isnull(), joined.subscriber_id, ibis.null("string")),
+    )
+    events = events.filter((events.k != OTHER) | events.r.isnull())
     table = ibis.memtable(offsets)
     timed = events.mutate(period=(events.e / PERIOD_SECONDS).floor())
     joined = timed.join(
@@ -166,7 +162,7 @@ def _rows(backend: ibis.BaseBackend, used: ir.Table, subs: pd.DataFrame, zones: 
          timed.e >= table.start, timed.e < table.end],
     )  # fmt: skip
     slot = local_slot(joined.e + joined.offset_seconds).cast("int16")
-    return joined.select(r=joined.r, k=joined.k, e=joined.e, slot=slot).order_by(["r", "e", "k"])
+    return joined.select("r", "k", "e", "sid", slot=slot).order_by(["r", "e", "k"])
 
 
 def engine_profiles(
@@ -174,53 +170,87 @@ def engine_profiles(
 ) -> tuple[EngineInputs, Profiles]:
     """Subscribers, zones and :class:`Profiles` equal to ``_exposure.profiles(prepare(...))``."""
     used = _used(backend, as_of)
-    subs, dominant = _subscribers(backend, used)
+    base, dominant = _base(backend)
+    zones = sorted({*pd.unique(base["timezone"]), dominant})
+    table = _rows(backend, used, base, zones, dominant, as_of).to_pyarrow()
+    columns = {name: table.column(name) for name in ("r", "k", "e", "slot")}
+    missing = table.column("r").null_count
+    extra = np.empty(0, dtype=object)
+    if missing:  # ids only in events: rows after the subscribers table's, sorted
+        known = table.column("r").is_valid().to_numpy(zero_copy_only=False)
+        ids = table.column("sid").to_numpy(zero_copy_only=False)[~known].astype(str)
+        extra, code = np.unique(ids, return_inverse=True)
+        columns = {name: col.to_numpy(zero_copy_only=False) for name, col in columns.items()}
+        tail = {name: col[~known] for name, col in columns.items()}
+        tail["r"] = len(base) + code.astype(np.int32)
+        mine = tail["k"] != OTHER
+        tail = {name: col[mine] for name, col in tail.items()}
+        order = np.lexsort((tail["k"], tail["e"], tail["r"]))
+        columns = {name: np.concatenate([col[known].astype(tail[name].dtype), tail[name][order]])
+                   for name, col in columns.items()}  # fmt: skip
+    else:
+        columns = {name: col.to_numpy(zero_copy_only=False) for name, col in columns.items()}
+    del table
+    subs = base
+    if len(extra):
+        subs = pd.concat([base, pd.DataFrame({
+            "subscriber_id": extra, "timezone": dominant, "timezone_fallback": True})],
+            ignore_index=True)  # fmt: skip
     subs["segment"] = np.full(len(subs), pd.NA, dtype=object)  # as prepare(): no mapping
     inputs = EngineInputs(subscribers=subs, dominant_zone=dominant)
-    zones = sorted({*pd.unique(subs["timezone"]), dominant})
-    table = _rows(backend, used, subs, zones, as_of).to_pyarrow()
-    columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in ("r", "k", "e", "slot")}
-    del table
     return inputs, _profiles(**columns, n=len(subs), as_of_s=as_of.value // 10**9, hours=hours)
+
+
+def _ordered(r: np.ndarray, k: np.ndarray, e: np.ndarray) -> bool:
+    """Whether the rows are ordered by (``r``, ``e``, ``k``)."""
+    if len(r) < 2:
+        return True
+    same = r[1:] == r[:-1]
+    later = (e[1:] > e[:-1]) | ((e[1:] == e[:-1]) & (k[1:] >= k[:-1]))
+    return bool(np.all(r[1:] >= r[:-1]) and np.all(later | ~same))
 
 
 def _profiles(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int, as_of_s: int,
               hours: int) -> Profiles:
     """:class:`Profiles` from sends (``k`` 0) and human opens (``k`` 1) ordered by (``r``,
     ``e``, ``k``): one linear pass, the rules of ``_exposure._horizon`` and ``_attribute``."""
-    r = r.astype(np.int64, copy=False)
-    key = (r << (TS_BITS + 1)) | (e << 1) | k
-    if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
-        order = np.argsort(key, kind="stable")  # an engine that lost the order (it is checked)
+    if not _ordered(r, k, e):  # an engine that lost the order (only checked)
+        order = np.lexsort((k, e, r))
         r, k, e, slot = r[order], k[order], e[order], slot[order]
-    del key
     is_send = k == 0
     sends = np.flatnonzero(is_send)
-    n_sends = np.bincount(r[sends], minlength=n)
+    send_sub = r[sends]
+    n_sends = np.bincount(send_sub, minlength=n)
     n_opens = np.bincount(r[~is_send], minlength=n)
     if len(sends) == 0:
         slot = slot.astype(np.int64)
         return profiles_without_sends(OpenSlots(r, slot % 24, slot // 24), n, n_opens, n_sends, hours)
-    send_sub, send_e = r[sends], e[sends]
-    last = np.iinfo(np.int64).max
-    nxt = np.append(send_e[1:], last)
-    nxt[:-1][send_sub[1:] != send_sub[:-1]] = last
-    end = np.minimum(nxt, as_of_s)
-    span = -(-(end - send_e) // SECONDS_PER_HOUR)  # ceil: a partial hour is exposure too
-    length = np.clip(span, 0, hours)
-    del nxt, end, span
+    # exposure length: whole hours (ceil) to the subscriber's next send or as_of, at most K
+    send_e = e[sends]
+    length = np.empty(len(sends), dtype=np.int64)
+    length[:-1] = send_e[1:]
+    length[-1] = as_of_s
+    length[:-1][send_sub[1:] != send_sub[:-1]] = as_of_s
+    np.minimum(length, as_of_s, out=length)
+    length -= send_e
+    length += SECONDS_PER_HOUR - 1
+    length //= SECONDS_PER_HOUR
+    np.clip(length, 0, hours, out=length)
+    del send_e
     # an open is attributed to the send just before it (the first open after its latest send)
     # when its delay is below that send's exposure length; later opens of that send never are
-    first = np.flatnonzero(~is_send[1:] & is_send[:-1] & (r[1:] == r[:-1])) + 1
-    sent = np.searchsorted(sends, first - 1)
+    first = np.flatnonzero(is_send[:-1] & ~is_send[1:] & (r[1:] == r[:-1])) + 1
     delay = (e[first] - e[first - 1]) // SECONDS_PER_HOUR
-    keep = delay < length[sent]
+    keep = delay < length[np.searchsorted(sends, first - 1)]
     first, delay = first[keep], delay[keep]
     open_slot = slot[first].astype(np.int64)
     opens = OpenSlots(r[first], open_slot % 24, open_slot // 24)
-    send_slot = slot[sends].astype(np.int64)
-    cells = send_slot * (hours + 1) + length
+    send_slot = slot[sends].astype(np.int32)
+    del sends, is_send
     by_length = np.bincount((send_slot % 24) * (hours + 1) + length,
                             minlength=24 * (hours + 1)).reshape(24, hours + 1)
+    cells = send_slot
+    cells *= hours + 1
+    np.add(cells, length, out=cells, casting="unsafe")
     return exposure_profiles(opens, delay, send_sub, cells, risk_from_counts(by_length, hours), n,
                              n_opens, n_sends, hours)

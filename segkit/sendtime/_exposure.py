@@ -228,7 +228,7 @@ def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray,
     to_hour, to_day = _cached_kernels(a, hours)
     index = np.int32 if max(n, 7 * 24 * (hours + 1), len(cell)) < 2**31 else np.int64
     design = sp.coo_matrix(
-        (np.ones(len(cell), dtype=np.float32), (send_sub.astype(index), cell.astype(index))),
+        (np.ones(len(cell), dtype=np.float32), (send_sub.astype(index, copy=False), cell.astype(index, copy=False))),
         shape=(n, 7 * 24 * (hours + 1)),
     ).tocsr()
     return Profiles(
