@@ -40,6 +40,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from segkit.features._local_time import PERIOD_SECONDS, local_slot, offset_table
 from segkit.sendtime._exposure import (
@@ -162,7 +163,7 @@ def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: 
          timed.e >= table.start, timed.e < table.end],
     )  # fmt: skip
     slot = local_slot(joined.e + joined.offset_seconds).cast("int16")
-    return joined.select("r", "k", "e", "sid", slot=slot).order_by(["r", "e", "k"])
+    return joined.select("r", "k", "e", "sid", slot=slot)
 
 
 def engine_profiles(
@@ -173,24 +174,20 @@ def engine_profiles(
     base, dominant = _base(backend)
     zones = sorted({*pd.unique(base["timezone"]), dominant})
     table = _rows(backend, used, base, zones, dominant, as_of).to_pyarrow()
-    columns = {name: table.column(name) for name in ("r", "k", "e", "slot")}
-    missing = table.column("r").null_count
+    k, e, slot = (table.column(name).to_numpy(zero_copy_only=False) for name in ("k", "e", "slot"))
+    rows = table.column("r")
     extra = np.empty(0, dtype=object)
-    if missing:  # ids only in events: rows after the subscribers table's, sorted
-        known = table.column("r").is_valid().to_numpy(zero_copy_only=False)
+    if rows.null_count:  # ids only in events: rows after the subscribers table's, sorted
+        known = rows.is_valid().to_numpy(zero_copy_only=False)
         ids = table.column("sid").to_numpy(zero_copy_only=False)[~known].astype(str)
         extra, code = np.unique(ids, return_inverse=True)
-        columns = {name: col.to_numpy(zero_copy_only=False) for name, col in columns.items()}
-        tail = {name: col[~known] for name, col in columns.items()}
-        tail["r"] = len(base) + code.astype(np.int32)
-        mine = tail["k"] != OTHER
-        tail = {name: col[mine] for name, col in tail.items()}
-        order = np.lexsort((tail["k"], tail["e"], tail["r"]))
-        columns = {name: np.concatenate([col[known].astype(tail[name].dtype), tail[name][order]])
-                   for name, col in columns.items()}  # fmt: skip
+        r = pc.fill_null(rows, -1).to_numpy(zero_copy_only=False).copy()
+        r[~known] = len(base) + code
+        mine = k != OTHER
+        r, k, e, slot = r[mine], k[mine], e[mine], slot[mine]
     else:
-        columns = {name: col.to_numpy(zero_copy_only=False) for name, col in columns.items()}
-    del table
+        r = rows.to_numpy(zero_copy_only=False)
+    del table, rows
     subs = base
     if len(extra):
         subs = pd.concat([base, pd.DataFrame({
@@ -198,25 +195,42 @@ def engine_profiles(
             ignore_index=True)  # fmt: skip
     subs["segment"] = np.full(len(subs), pd.NA, dtype=object)  # as prepare(): no mapping
     inputs = EngineInputs(subscribers=subs, dominant_zone=dominant)
-    return inputs, _profiles(**columns, n=len(subs), as_of_s=as_of.value // 10**9, hours=hours)
+    return inputs, _profiles(r, k, e, slot, n=len(subs), as_of_s=as_of.value // 10**9, hours=hours)
 
 
-def _ordered(r: np.ndarray, k: np.ndarray, e: np.ndarray) -> bool:
-    """Whether the rows are ordered by (``r``, ``e``, ``k``)."""
-    if len(r) < 2:
-        return True
-    same = r[1:] == r[:-1]
-    later = (e[1:] > e[:-1]) | ((e[1:] == e[:-1]) & (k[1:] >= k[:-1]))
-    return bool(np.all(r[1:] >= r[:-1]) and np.all(later | ~same))
+def _in_order(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int) -> tuple:
+    """The rows ordered by (``r``, ``e``, ``k``): one int64 key packs the four columns (the
+    slot, 0-167, in the low byte) when they fit, sorted in place (numpy's vectorised sort of
+    int64 is several times faster than an engine's ORDER BY or an argsort); else a lexsort."""
+    if len(r) == 0:
+        return r, k, e, slot
+    e0 = int(e.min())
+    bits_e = int(e.max() - e0).bit_length()
+    bits_r = max(int(n).bit_length(), 1)
+    if bits_r + bits_e + 9 > 63:
+        order = np.lexsort((k, e, r))
+        return r[order], k[order], e[order], slot[order]
+    key = r.astype(np.int64) << (bits_e + 9)
+    relative = e - e0
+    relative <<= 9
+    key |= relative
+    del relative
+    key |= (k.astype(np.int16) << 8) | slot.astype(np.int16)
+    key.sort()
+    slot = (key & 255).astype(np.int16)
+    k = ((key >> 8) & 1).astype(np.int8)
+    e = (key >> 9) & ((1 << bits_e) - 1)
+    e += e0
+    key >>= bits_e + 9
+    return key.astype(np.int32 if n < 2**31 else np.int64), k, e, slot
 
 
 def _profiles(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int, as_of_s: int,
               hours: int) -> Profiles:
-    """:class:`Profiles` from sends (``k`` 0) and human opens (``k`` 1) ordered by (``r``,
-    ``e``, ``k``): one linear pass, the rules of ``_exposure._horizon`` and ``_attribute``."""
-    if not _ordered(r, k, e):  # an engine that lost the order (only checked)
-        order = np.lexsort((k, e, r))
-        r, k, e, slot = r[order], k[order], e[order], slot[order]
+    """:class:`Profiles` from sends (``k`` 0) and human opens (``k`` 1): ordered by (``r``,
+    ``e``, ``k``), then one linear pass, the rules of ``_exposure._horizon`` and
+    ``_attribute``."""
+    r, k, e, slot = _in_order(r, k, e, slot, n)
     is_send = k == 0
     sends = np.flatnonzero(is_send)
     send_sub = r[sends]

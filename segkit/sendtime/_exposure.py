@@ -57,7 +57,7 @@ class Profiles:
     method: str
     opens: OpenSlots  # attributed human opens (every human open without sends)
     design: sp.csr_matrix | None  # (n, cells) sends per (weekday, hour, length) cell
-    kernel: np.ndarray | None  # (cells, 24 + 7) expected opens per cell by local hour, weekday
+    kernels: tuple[np.ndarray, np.ndarray] | None  # expected opens per cell by local hour, weekday
 
     def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``opens_hour``, ``expected_hour``, ``opens_weekday``, ``expected_weekday`` of rows
@@ -69,8 +69,8 @@ class Profiles:
             return (opens_hour, np.repeat(total / 24.0, 24, axis=1), opens_day,
                     np.repeat(total / 7.0, 7, axis=1))  # fmt: skip
         rows = self.design if (start, stop) == (0, self.design.shape[0]) else self.design[start:stop]
-        expected = np.asarray(rows @ self.kernel)
-        return opens_hour, np.ascontiguousarray(expected[:, :24]), opens_day, np.ascontiguousarray(expected[:, 24:])
+        return (opens_hour, np.asarray(rows @ self.kernels[0]), opens_day,
+                np.asarray(rows @ self.kernels[1]))  # fmt: skip
 
     @property
     def opens_hour(self) -> np.ndarray:  # (n, 24) attributed human opens by local hour
@@ -239,7 +239,7 @@ def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray,
         method=f"exposure-adjusted open rate (Poisson delay x hour model, {hours} h window)",
         opens=opens,
         design=design,
-        kernel=np.hstack([to_hour, to_day]),
+        kernels=(to_hour, to_day),
     )
 
 
@@ -261,5 +261,5 @@ def profiles_without_sends(opens: OpenSlots, n: int, n_opens: np.ndarray, n_send
         method="raw open-hour counts (no send events: exposure correction not possible)",
         opens=opens,
         design=None,
-        kernel=None,
+        kernels=None,
     )
