@@ -1,33 +1,21 @@
-"""The exposure profiles of :mod:`segkit.sendtime._exposure`, aggregated in the engine.
+"""The exposure profiles of :mod:`segkit.sendtime._exposure`, with the events read in the engine.
 
-:func:`segkit.sendtime.recommend` on a workspace or an Ibis backend does not load events: the
-engine (DuckDB, Spark, a warehouse, through portable Ibis expressions) computes what the numpy
-path of ``_exposure.profiles`` derives from event arrays, and only this comes back to Python,
-one row of three small integers per send and per human open (no strings, no lists):
+:func:`segkit.sendtime.recommend` on a workspace or an Ibis backend does not load event rows
+with strings: one portable Ibis query (DuckDB, Spark, a warehouse) cuts the events at
+``as_of``, joins each to its subscriber's row number and zone code (a small table built in
+Python, in ``prepare``'s order) and to the IANA offset table (``segkit.features._local_time``:
+the same instants as the numpy path's ``tz_convert``), and returns per send and human open
+four small integers: ``r`` (subscriber row), ``k`` (0 send, 1 open), ``e`` (whole UTC epoch
+seconds) and ``slot`` (local weekday * 24 + hour). Ids absent from the subscribers table come
+with a null ``r`` and their id (they are appended, sorted, as ``prepare`` appends them).
 
-* ``r``: the subscriber's row (int32) in ``prepare``'s order, joined in the engine from a
-  table of (subscriber id, row, zone code) built in Python;
-* ``tag``: 0 a send, 1 a human open attributed to a send, 2 any other human open;
-* ``value``: for a send its cell ``(local weekday * 24 + hour) * (K + 1) + exposure length``;
-  for an attributed open ``local slot * 1024 + delay hours`` (slot = weekday * 24 + hour); for
-  another open ``local slot * 1024``.
-
-From these, numpy builds the same arrays as the event path: the open and send counts, opens by
-local hour and weekday, the global (delay, hour) and (send hour, length) tables of the delay x
-hour fit, and the sparse design whose product with the fitted kernels gives the expected opens.
-
-Local time uses the IANA offset table joined in SQL (``segkit.features._local_time``), the
-same instants as the numpy path's ``tz_convert``. Attribution and exposure lengths come from ONE
-window over each subscriber's sends and human opens ordered by (time, sends first):
-
-* the latest send at or before a row is the running maximum of the send times (a send in the
-  same second as an open comes first, as the numpy path's ``searchsorted(side="right")``);
-* the next send after a row is the minimum send time over the rows after it; a send's exposure
-  length is the whole hours (ceil) to it or to ``as_of``, at most K (of sends in the same
-  second, all but the last get 0, as in the numpy path);
-* an open is attributed when the row before it is a send (it is the first open after its
-  latest send: delay grows with the open's time, so no later open of that send can be the first
-  valid one) and its delay is below that send's exposure length.
+numpy then orders the rows by (``r``, ``e``, ``k``) with one packed int64 key (no ORDER BY in
+the engine) and applies the event path's rules in one linear pass: a send's exposure length is
+the whole hours (ceil) to the subscriber's next send or ``as_of``, at most K (of sends in the
+same second all but the last get 0); an open is attributed to the send just before it (sends
+first within a second, as ``searchsorted(side="right")``) when it is the first open after that
+send and its delay is below the send's length. The global (delay, hour) and (send hour, length)
+tables of the delay x hour fit and the sparse send design are built as in the event path.
 """
 
 from __future__ import annotations

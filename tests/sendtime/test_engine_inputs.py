@@ -109,6 +109,8 @@ EDGE_EVENTS = [
     # a send close to as_of: exposure cut by as_of
     _event("c", "send", "2024-11-30 23:10"), _event("c", "open", "2024-11-30 23:50"),
     _event("c", "delivery", "2024-11-30 23:11"),
+    # ids absent from subscribers with only a click or only a machine open are subscribers too
+    _event("zz", "click", "2024-05-01 10:00"), _event("mm", "open", "2024-05-01 10:00", machine=True),
 ]  # fmt: skip
 EDGE_SUBSCRIBERS = pd.DataFrame({
     "subscriber_id": ["c", "a", "b", "quiet"],
