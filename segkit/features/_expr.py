@@ -1,8 +1,9 @@
 """The whole feature table as ONE Ibis expression, for engines that should keep the rows.
 
-:func:`compute_expr` runs the same per-(subscriber, window bucket) summaries as
-:func:`segkit.features.compute` (``_windows``, ``_cart``, ``_rfm``, ``_local_time``) but, instead
-of fetching the long results and spreading them with numpy, it spreads them in the engine:
+:func:`compute_expr` gives the table of :func:`segkit.features.compute` with the same
+definitions (``_windows``, ``_cart``, ``_rfm``, ``_local_time``) but, instead of fetching long
+per-(subscriber, window bucket) results and spreading them with numpy, it builds the wide rows
+in the engine:
 
 * per window a conditional count ``count(*) FILTER (WHERE <kind> AND ts > start)`` per
   subscriber, straight from the events (one pass; no per-(subscriber, bucket) table in
