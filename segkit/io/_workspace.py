@@ -22,6 +22,7 @@ from segkit.errors import (
     WorkspaceLockedError,
     environment_fault,
 )
+from segkit.io._ingest import remove_staging
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._pending import (
     clear_journal,
@@ -207,6 +208,7 @@ class Workspace:
             raise _open_fault(self.path, error) from error
         con.execute("SET TimeZone = 'UTC'")
         if not self.read_only:
+            remove_staging(self.path)  # left by a killed ingest; this connection holds the lock
             for schema in WORKSPACE_TABLES.values():
                 con.execute(_create_sql(schema))
             for table, column, definition in _ADDED_COLUMNS:
