@@ -6,13 +6,16 @@ Any exception, or the process being killed before ``COMMIT``, leaves the workspa
 Bounded memory: a CSV is read in chunks of :data:`segkit.io._read.CHUNK_ROWS` rows, and each
 chunk is mapped and validated by the same vectorised pandas code as a whole file would be (so
 every message, reason and row number is unchanged: a chunk keeps the file's row positions),
-then appended to a DuckDB temporary table. Everything that looks across rows (duplicates and
-conflicts within the file, ids already stored, machine opens) then runs in SQL over that table,
-unchanged, under :data:`INGEST_MEMORY_LIMIT` so DuckDB spills to its temp directory rather than
-hold the file in memory. This design keeps the one validation code path (no second dialect of
-the checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of
-the file. The temporary table is never part of the workspace file: a killed process leaves
-nothing, and the load itself is still one transaction. Orders are read whole: their lines are
+then staged as one compressed Parquet file per chunk in a directory beside the workspace
+(:func:`staging_directory`). Everything that looks across rows (duplicates and conflicts within
+the file, ids already stored, machine opens) then runs in SQL over those files, unchanged, under
+:data:`INGEST_MEMORY_LIMIT`; the statements over every row run in hash slices (see
+:data:`segkit.io._machine.PARTITION_ROWS`) so their hash tables fit in memory and time stays
+linear in the rows. This design keeps the one validation code path (no second dialect of the
+checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of the
+file. The staged files are never part of the workspace file: the directory is removed when the
+ingest ends, and by the next writable opening if the process was killed; the load itself is
+still one transaction. Orders are read whole: their lines are
 grouped by order across the file before loading (see :mod:`segkit.io._orders`).
 """
 
