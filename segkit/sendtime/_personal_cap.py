@@ -52,6 +52,8 @@ MIN_OPENS = 5
 MIN_BAYES_FACTOR = 3.0
 PRIOR_WEIGHT = 0.5
 MAX_PRIOR_STRENGTH = 1000.0
+#: Subscribers per block of the posterior computation (bounds its memory).
+BLOCK = 200_000
 
 
 def _counts(cells: SendCells, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -124,12 +126,16 @@ def personal_caps(
     with sends (the ``row`` of ``cells``).
     """
     rows, segments, n, k = _counts(cells, segments)
+    n_total, k_total = n.sum(axis=1), k.sum(axis=1)
     parts = []
     for segment in sorted(set(segments)):
         sel = segments == segment
-        a, b = beta_prior(k[sel].sum(axis=1), n[sel].sum(axis=1), min_sends_per_side)
+        a, b = beta_prior(k_total[sel], n_total[sel], min_sends_per_side)
         cap = float(segment_caps.get(segment, np.nan))
-        res = _segment_posterior(n[sel], k[sel], a, b, cap, prior_weight)
+        at = np.flatnonzero(sel)  # in blocks: the posterior's arrays are 10 wide per subscriber
+        blocks = [_segment_posterior(n[at[i:i + BLOCK]], k[at[i:i + BLOCK]], a, b, cap, prior_weight)
+                  for i in range(0, len(at), BLOCK)]  # fmt: skip
+        res = {key: np.concatenate([block[key] for block in blocks]) for key in blocks[0]}
         strength = a + b
         part = pd.DataFrame({
             "segment_cap": cap,
