@@ -80,19 +80,22 @@ def _events(backend: ibis.BaseBackend, as_of: pd.Timestamp) -> ir.Table:
 
 
 def _cells(events: ir.Table, hours: int) -> ir.Table:
-    """Sends per (``sub``, ``v7``, ``bin``, ``outcome``): ``n``."""
+    """Sends per (``sub``, ``v7``, ``bin``, ``outcome``): ``n``; and ``opens``, the subscriber's
+    human opens (an aggregate over the whole partition of the same window)."""
     is_send = (events.kind == 0).cast("int64")
     timed = events.mutate(o=events.e * 4 + events.kind, s=is_send,
                           send_e=ibis.ifelse(events.kind == 0, events.e, ibis.null("int64")))
     rows = ibis.window(group_by="sub", order_by="o", preceding=None, following=0)
     upto = ibis.window(group_by="sub", order_by="o", range=(None, 0))
+    whole = ibis.window(group_by="sub", order_by="o", rows=(None, None))
     within = lambda days: timed.s.sum().over(  # noqa: E731  sends in [t - days + 1 s, t]
         ibis.window(group_by="sub", order_by="o", range=(-4 * (days * SECONDS_PER_DAY - 1), 0)))
     marked = timed.mutate(position=timed.s.sum().over(rows), upto=timed.s.sum().over(upto),
-                          w7=within(7), w30=within(30), last=timed.send_e.max().over(rows))
+                          w7=within(7), w30=within(30), last=timed.send_e.max().over(rows),
+                          opens=(timed.kind == 1).cast("int64").sum().over(whole))
     sends = marked.filter(marked.kind == 0)
     sends = sends.select(
-        "sub", "e", last=sends.position == sends.upto,
+        "sub", "e", "opens", last=sends.position == sends.upto,
         v7=sends.w7 - sends.upto + sends.position,
         bin=ibis.least(((sends.w30 - sends.upto + sends.position - 1) / MONTHLY_BIN_WIDTH).floor(),
                        MONTHLY_BINS - 1).cast("int64"),
@@ -104,7 +107,8 @@ def _cells(events: ir.Table, hours: int) -> ir.Table:
         bits=bit("open") + bit("click") + bit("unsubscribe"))
     joined = sends.left_join(outcomes, [sends.sub == outcomes.hit_sub, sends.e == outcomes.hit_e])
     outcome = ibis.ifelse(joined["last"], joined.bits.fill_null(0), 0).cast("int64")
-    return joined.group_by("sub", "v7", "bin", outcome=outcome).aggregate(n=joined.count())
+    return joined.group_by("sub", "v7", "bin", outcome=outcome).aggregate(
+        n=joined.count(), opens=joined.opens.max())
 
 
 def _base_ids(backend: ibis.BaseBackend) -> pa.Array:
@@ -129,15 +133,7 @@ def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) ->
     events = _events(backend, as_of)
     cells = _cells(events, hours)
     packed = (((cells.v7 * 8 + cells.bin) * 8 + cells.outcome) * (1 << COUNT_BITS) + cells.n)
-    lists = cells.group_by("sub").aggregate(cells=packed.collect())
-    tally = events.group_by(tally_sub=events.sub).aggregate(
-        n_opens=(events.kind == 1).sum().cast("int64"), n_sends=(events.kind == 0).sum().cast("int64"))
-    expr = lists.join(tally, lists.sub == tally.tally_sub).select("sub", "cells", "n_opens", "n_sends")
-    table = expr.to_pyarrow()
-    n_sends = table.column("n_sends").to_numpy()
-    if len(n_sends) and int(n_sends.max()) >= 1 << min(VOLUME_BITS, COUNT_BITS):
-        raise ValidationError(f"a subscriber has {int(n_sends.max()):,} sends; frequency supports "
-                              f"fewer than {1 << min(VOLUME_BITS, COUNT_BITS):,}")
+    table = cells.group_by("sub").aggregate(cells=packed.collect(), n_opens=cells.opens.max()).to_pyarrow()
     ids = table.column("sub").combine_chunks()
     base = _base_ids(backend)
     position = pc.fill_null(pc.index_in(ids, value_set=base.cast(ids.type)), -1).to_numpy(zero_copy_only=False)
@@ -151,12 +147,15 @@ def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) ->
     column = table.column("cells")
     per_row = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
     values = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.int64)
-    key = values >> COUNT_BITS
+    key, n = values >> COUNT_BITS, values & ((1 << COUNT_BITS) - 1)
+    n_sends = np.bincount(np.repeat(row, per_row), weights=n, minlength=len(row)).astype(np.int64)
+    if len(n_sends) and int(n_sends.max()) >= 1 << VOLUME_BITS:
+        raise ValidationError(f"a subscriber has {int(n_sends.max()):,} sends; frequency supports "
+                              f"fewer than {1 << VOLUME_BITS:,}")
     return FrequencyInputs(
         subscriber_id=ids.take(pa.array(order)).to_numpy(zero_copy_only=False),
-        n_opens=table.column("n_opens").to_numpy()[order],
-        n_sends=n_sends[order],
+        n_opens=table.column("n_opens").to_numpy().astype(np.int64)[order],
+        n_sends=n_sends,
         segment=np.full(len(order), "all", dtype=object),
-        cells=send_cells(np.repeat(row, per_row), key >> 6, (key >> 3) & 7, key & 7,
-                         values & ((1 << COUNT_BITS) - 1)),
+        cells=send_cells(np.repeat(row, per_row), key >> 6, (key >> 3) & 7, key & 7, n),
     )
