@@ -24,7 +24,7 @@ DuckDB runs with ``memory_limit`` 4GB (``SEGKIT_BENCH_DUCKDB_MEMORY``) in every 
 default, 80% of the RAM, is not what a shared machine should allow.
 Prints time and peak RSS per step and size, the 100M/10M ratios and the issue's targets.
 Data live under ``--data`` (default /work/bench-data/scale) and are deleted afterwards unless
-``--keep``. Steps over ~20M events must run while holding the machine's big-memory lock::
+``--keep`` (``--reuse`` runs the steps again on kept data). Steps over ~20M events must run while holding the machine's big-memory lock::
 
     flock /work/wt/bigmem.lock python benchmarks/scale.py --sizes 10M,100M
     python benchmarks/scale.py --small        # 200k and 1M events, a smoke run
@@ -285,14 +285,22 @@ def child(step: str, data: Path, limit_gb: float | None) -> None:
 
 def run_size(n_events: int, root: Path, steps: list[str], args) -> dict[str, dict]:
     data = root / f"{n_events}"
-    with timer() as gen:
-        paths = generate(n_events, data, args.seed)
-    size_mb = sum(p.stat().st_size for p in paths.values()) / 2**20
-    print(f"\n## {n_events:,} events, {n_events // EVENTS_PER_SUBSCRIBER:,} subscribers: generated "
-          f"{format_mb(size_mb)} of Parquet in {gen['seconds']:.1f} s", flush=True)  # fmt: skip
-    with timer() as load:
-        load_database(paths, data / "analysis.duckdb")
-    print(f"   analysis database loaded from Parquet in {load['seconds']:.1f} s", flush=True)
+    paths = {"events": data / "events.parquet", "subscribers": data / "subscribers.parquet"}
+    database = data / "analysis.duckdb"
+    header = f"\n## {n_events:,} events, {n_events // EVENTS_PER_SUBSCRIBER:,} subscribers: "
+    if args.reuse and database.exists() and all(p.exists() for p in paths.values()):
+        size_mb = sum(p.stat().st_size for p in paths.values()) / 2**20
+        print(f"{header}reusing {format_mb(size_mb)} of Parquet and the analysis database in "
+              f"{data}", flush=True)  # fmt: skip
+    else:
+        with timer() as gen:
+            paths = generate(n_events, data, args.seed)
+        size_mb = sum(p.stat().st_size for p in paths.values()) / 2**20
+        print(f"{header}generated {format_mb(size_mb)} of Parquet in {gen['seconds']:.1f} s",
+              flush=True)  # fmt: skip
+        with timer() as load:
+            load_database(paths, database)
+        print(f"   analysis database loaded from Parquet in {load['seconds']:.1f} s", flush=True)
     results = {}
     for step in steps:
         if step in ("sendtime_pandas", "spark") and n_events > args.peer_max:
@@ -363,6 +371,9 @@ def main() -> int:
     parser.add_argument("--steps", default=",".join(STEPS), help=f"subset of {','.join(STEPS)}")
     parser.add_argument("--data", type=Path, default=Path("/work/bench-data/scale"))
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse data kept by an earlier --keep run (same seed) instead of "
+                             "generating it again; implies --keep")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ingest-limit-gb", type=float, default=12.0,
                         help="address-space limit of the ingest child (0: none)")  # fmt: skip
@@ -379,6 +390,7 @@ def main() -> int:
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
         parser.error(f"unknown step(s) {unknown}; valid: {', '.join(STEPS)}")
+    args.keep = args.keep or args.reuse
     started = time.time()
     by_size = {n: run_size(n, args.data, steps, args) for n in sizes}
     print(f"\n## targets ({time.time() - started:.0f} s in all; load average "

@@ -117,6 +117,9 @@ class FeatureTimeline:
         DataFrames. The events are read once, here; later changes to the source are not seen.
     windows, rfm_unit, cart_abandon_hours
         As for :func:`~segkit.features.compute`.
+    assume_utc
+        As for :func:`~segkit.features.compute`: read zone-less timestamp columns as UTC when
+        the engine's session time zone cannot be queried.
     read_lock
         Entered while the source is queried (e.g. a lock shared with other users of the same
         database connection); indexing happens after it is released.
@@ -138,13 +141,14 @@ class FeatureTimeline:
         windows: Iterable[int] = DEFAULT_WINDOWS_DAYS,
         rfm_unit: str = "D",
         cart_abandon_hours: float = 24,
+        assume_utc: bool = False,
         read_lock: contextlib.AbstractContextManager | None = None,
     ) -> None:
         self.windows = check_windows(windows)
         self.rfm_unit = check_unit(rfm_unit)
         self.cart_abandon_hours = check_hours(cart_abandon_hours)
         with read_lock if read_lock is not None else contextlib.nullcontext():
-            rows = self._read(resolve(source))
+            rows = self._read(resolve(source, assume_utc=assume_utc))
         parts = [rows[name] for name in ("streams", "campaigns", "slots", "subscribers")
                  if rows[name] is not None]
         codes, self._ids = factorize_sorted([c for part in parts for c in id_chunks(part)])

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from segkit.cli import app
 from segkit.errors import InputError, TableNotFoundError, ValidationError
-from segkit.features import compute, rfm
+from segkit.features import FeatureTimeline, compute, rfm
 from segkit.io import ConnectedWorkspace, Workspace
 from segkit.segments import trigger_events
 
@@ -93,6 +93,10 @@ def test_an_engine_whose_zone_cannot_be_queried_needs_assume_utc(reference, monk
     pd.testing.assert_frame_equal(compute(backend, AS_OF, assume_utc=True), reference["features"])
     pd.testing.assert_frame_equal(compute(Workspace.connect(backend, assume_utc=True), AS_OF),
                                   reference["features"])
+    with pytest.raises(ValidationError, match="pass assume_utc=True"):
+        FeatureTimeline(backend)
+    timeline = FeatureTimeline(backend, assume_utc=True)
+    pd.testing.assert_frame_equal(timeline.at(AS_OF), reference["features"])
 
 
 def test_zone_less_dataframes_need_assume_utc(reference):
