@@ -18,6 +18,9 @@ exits 1 if they disagree.
 
     python benchmarks/features.py            # 10M events / 500k subscribers
     python benchmarks/features.py --small    # 200k events / 10k subscribers (or SEGKIT_BENCH_SMALL=1)
+    # 100M: skip the pandas peer (hours), read the database benchmarks/scale.py loaded
+    python benchmarks/features.py --peers floor,segkit,polars \
+        --database /path/to/scale/100000000/analysis.duckdb
 """
 
 from __future__ import annotations
@@ -583,6 +586,8 @@ def child_floor(db: Path, out: Path) -> None:
     emit_result(seconds=t["seconds"], cpu_seconds=t["cpu_seconds"])
 
 
+#: Contenders in the order they run.
+PEERS = ("floor", "segkit", "polars", "pandas")
 CHILDREN = {"segkit": child_segkit, "pandas": child_pandas, "polars": child_polars,
             "floor": child_floor}  # fmt: skip
 
@@ -597,6 +602,15 @@ def main() -> int:
     parser.add_argument("--events", type=int)
     parser.add_argument("--subscribers", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--peers", default=",".join(PEERS),
+        help=f"comma-separated contenders to run (segkit always runs; default {','.join(PEERS)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--database", type=Path,
+        help="an existing DuckDB file with events and subscribers (e.g. benchmarks/scale.py's "
+        "analysis.duckdb) instead of generating one",
+    )  # fmt: skip
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -604,54 +618,71 @@ def main() -> int:
     if args.child:
         CHILDREN[args.child](args.db, args.out)
         return 0
+    peers = [name for name in PEERS if name in {"segkit", *args.peers.split(",")}]
+    unknown = set(args.peers.split(",")) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown --peers {sorted(unknown)}; choose from {','.join(PEERS)}")
     n_events = args.events or (200_000 if args.small else 10_000_000)
     n_subs = args.subscribers or (10_000 if args.small else 500_000)
     with tempfile.TemporaryDirectory(prefix="segkit-bench-") as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        with timer() as gen:
-            import duckdb
+        if args.database:
+            db = args.database
+            print(f"reading {db}")
+        else:
+            db = Path(tmp) / "bench.duckdb"
+            with timer() as gen:
+                import duckdb
 
-            con = duckdb.connect(str(db))
-            write_generated(con, n_events, n_subs, args.seed)
-            con.close()
-        print(f"generated {n_events:,} events / {n_subs:,} subscribers in {gen['seconds']:.1f} s")
+                con = duckdb.connect(str(db))
+                write_generated(con, n_events, n_subs, args.seed)
+                con.close()
+            print(f"generated {n_events:,} events / {n_subs:,} subscribers in {gen['seconds']:.1f} s")
         script = str(Path(__file__).resolve())
         results = {}
-        for name in ("floor", "segkit", "polars", "pandas"):
+        for name in peers:
             out = Path(tmp) / f"{name}.parquet"
             results[name] = run_child([script, "--child", name, "--db", str(db), "--out", str(out)])
             if name != "floor":
                 results[name]["frame"] = pd.read_parquet(out)
         problems = {
             peer: compare(results["segkit"]["frame"], results[peer]["frame"])
-            for peer in ("pandas", "polars")
-        }
-    seg, pds, pls, floor = (results[k] for k in ("segkit", "pandas", "polars", "floor"))
+            for peer in ("pandas", "polars") if peer in results
+        }  # fmt: skip
+    seg = results["segkit"]
     print(f"rows: {seg['rows']:,}, columns compared: {seg['frame'].shape[1]}")
     print(
         f"segkit (DuckDB via Ibis, queries + to pandas): {seg['seconds']:.2f} s wall, "
         f"{seg['cpu_seconds']:.2f} s CPU, peak RSS {format_mb(seg['peak_rss_mb'])}"
     )
-    for name, peer in (("polars (lazy query, in-memory DataFrames", pls),
-                       ("pandas (in-memory DataFrames", pds)):  # fmt: skip
+    for name, key in (("polars (lazy query, in-memory DataFrames", "polars"),
+                      ("pandas (in-memory DataFrames", "pandas")):  # fmt: skip
+        if key in results:
+            peer = results[key]
+            print(
+                f"{name}; load {peer['load_seconds']:.1f} s not counted): {peer['seconds']:.2f} s "
+                f"wall, {peer['cpu_seconds']:.2f} s CPU, peak RSS {format_mb(peer['peak_rss_mb'])}"
+            )
+    if "floor" in results:
+        floor = results["floor"]
         print(
-            f"{name}; load {peer['load_seconds']:.1f} s not counted): {peer['seconds']:.2f} s "
-            f"wall, {peer['cpu_seconds']:.2f} s CPU, peak RSS {format_mb(peer['peak_rss_mb'])}"
+            f"floor (one DuckDB scan reading every event column once): {floor['seconds']:.2f} s "
+            f"wall, {floor['cpu_seconds']:.2f} s CPU"
         )
-    print(
-        f"floor (one DuckDB scan reading every event column once): {floor['seconds']:.2f} s wall, "
-        f"{floor['cpu_seconds']:.2f} s CPU"
-    )
-    print(
-        f"speed-up over pandas: {pds['seconds'] / seg['seconds']:.1f}x wall, "
-        f"{pds['cpu_seconds'] / seg['cpu_seconds']:.1f}x CPU (target >= 5x); "
-        f"segkit peak RSS {format_mb(seg['peak_rss_mb'])} (target <= 4 GiB)"
-    )
-    print(
-        f"segkit/Polars: {seg['seconds'] / pls['seconds']:.2f} wall, "
-        f"{seg['cpu_seconds'] / pls['cpu_seconds']:.2f} CPU (target <= 1); "
-        f"segkit/floor: {seg['seconds'] / floor['seconds']:.2f} wall (target <= 2)"
-    )
+    if "pandas" in results:
+        pds = results["pandas"]
+        print(
+            f"speed-up over pandas: {pds['seconds'] / seg['seconds']:.1f}x wall, "
+            f"{pds['cpu_seconds'] / seg['cpu_seconds']:.1f}x CPU (target >= 5x); "
+            f"segkit peak RSS {format_mb(seg['peak_rss_mb'])} (target <= 4 GiB)"
+        )
+    if "polars" in results:
+        pls = results["polars"]
+        print(
+            f"segkit/Polars: {seg['seconds'] / pls['seconds']:.2f} wall, "
+            f"{seg['cpu_seconds'] / pls['cpu_seconds']:.2f} CPU (target <= 1)"
+        )
+    if "floor" in results:
+        print(f"segkit/floor: {seg['seconds'] / results['floor']['seconds']:.2f} wall (target <= 2)")
     print(f"machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     failed = False
     for peer, found in problems.items():

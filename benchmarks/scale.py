@@ -14,6 +14,8 @@ in its own subprocess so its time and peak RSS are its own:
 * ``sendtime_pandas`` (10M only): the plain pandas per-subscriber mode of the human-open local
   hour, the peer the issue names, on events already in memory (their loading is reported, not
   counted);
+* ``frequency``: ``sendtime.frequency.analyze`` (volume response, caps, fatigue flags) on the
+  same database;
 * ``clv``: ``features.rfm`` then BG/NBD, Pareto/NBD and Gamma-Gamma fits;
 * ``spark`` (10M, optional): ``features.compute`` on Spark local when pyspark and a segkit
   Spark entry point (``Workspace.connect``) exist; skipped with a note otherwise.
@@ -51,7 +53,8 @@ EVENTS_PER_SUBSCRIBER = 20
 BLOCK_EVENTS = 2_000_000
 #: DuckDB's memory limit in every step (its default, 80% of RAM, is not for a shared machine).
 DUCKDB_MEMORY_LIMIT = os.environ.get("SEGKIT_BENCH_DUCKDB_MEMORY", "4GB")
-STEPS = ("ingest", "features", "features_expr", "sendtime", "sendtime_pandas", "clv", "spark")
+STEPS = ("ingest", "features", "features_expr", "sendtime", "sendtime_pandas", "frequency", "clv",
+         "spark")
 TYPES = "[" + ", ".join(f"'{t}'" for t in EVENT_MIX) + "]"
 ZONE_LIST = "[" + ", ".join(f"'{z}'" for z in ZONES) + "]"
 
@@ -224,6 +227,14 @@ def step_sendtime_pandas(paths: dict[str, Path], db: Path, work: Path) -> dict:
         modes = pandas_mode({"events": events, "subscribers": subscribers})
     return {"seconds": t["seconds"], "cpu_seconds": t["cpu_seconds"], "rows": len(modes),
             "load_seconds": load["seconds"]}  # fmt: skip
+
+
+def step_frequency(paths: dict[str, Path], db: Path, work: Path) -> dict:
+    from segkit.sendtime.frequency import analyze
+
+    with timer() as t:
+        result = analyze(_DuckDBTables(db), AS_OF)
+    return {"seconds": t["seconds"], "cpu_seconds": t["cpu_seconds"], "rows": len(result.subscribers)}
 
 
 def step_clv(paths: dict[str, Path], db: Path, work: Path) -> dict:

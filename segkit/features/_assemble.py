@@ -1,7 +1,19 @@
-"""Assemble the feature table from the long query results of ``_compute.feature_queries``."""
+"""Assemble the feature table from the long query results of ``_compute.feature_queries``.
+
+The results arrive as Arrow tables, one query at a time (:func:`assemble` takes callables), and
+each is spread into per-subscriber numpy columns and dropped before the next one runs: at 100M
+events the long results and the finished table would not fit together. Every output column is
+allocated once and filled in place; nothing goes through pandas until the final
+``DataFrame(..., copy=False)``, which keeps the arrays as they are.
+
+Subscriber ids are hashed once: the events summary and the subscriber rows are dictionary-encoded
+together (Arrow), the sorted dictionary is the index, and the other results (subsets of the
+events' subscribers) are looked up in it in one pass.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -13,12 +25,10 @@ from segkit.errors import ValidationError
 from segkit.features._local_time import HOUR_COLUMNS, WEEKDAY_COLUMNS
 from segkit.features._params import SECONDS_PER_DAY
 from segkit.features._rfm import RFM_COLUMNS
-from segkit.features._spread import cumulative, spread
 from segkit.features._windows import COUNTED_EVENTS
 
 __all__ = [
     "assemble", "check_unique", "column_order", "factorize_sorted", "feature_table", "id_chunks",
-    "listed_status",
 ]
 
 #: Per-window column stems, in output order.
@@ -31,7 +41,10 @@ WINDOW_STEMS = (
 FLOAT_STEMS = ("open_rate", "click_rate", "click_to_open_rate", "revenue", "average_order_value")
 RECENCY_COLUMNS = ("days_since_last_open", "days_since_last_click", "days_since_last_purchase")
 STATUS_COLUMNS = ("unsubscribed", "consent", "timezone")
-EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+#: The results :func:`assemble` reads after the events summary (ids: subsets of the events').
+LATER_RESULTS = ("campaigns", "cart_abandonments", "rfm", "local_opens")
+#: Stands for "no timestamp" in microsecond arrays (below every real instant).
+_NO_TIME = np.iinfo(np.int64).min
 
 
 def column_order(windows: tuple[int, ...]) -> list[str]:
@@ -60,47 +73,34 @@ def id_chunks(frame: pd.DataFrame | pa.Table) -> list[pa.Array]:
     return [chunk if chunk.type == pa.string() else chunk.cast(pa.string()) for chunk in chunks]
 
 
-def factorize_sorted(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
-    """Codes into the sorted unique values, and those values (one Arrow hashing pass)."""
+def _encode(chunks: list[pa.Array]) -> tuple[np.ndarray, pa.Array]:
+    """Codes of every id (concatenated) into a dictionary of the distinct ids, and that
+    dictionary (unsorted; one Arrow hashing pass, no concatenation of the strings)."""
     if not chunks:
-        return np.zeros(0, np.int64), np.array([], dtype=object)
-    total_bytes = sum(chunk.nbytes for chunk in chunks)
-    if total_bytes >= 2**31 - 1:  # beyond 32-bit offsets
+        return np.zeros(0, np.int64), pa.array([], pa.string())
+    if sum(chunk.nbytes for chunk in chunks) >= 2**31 - 1:  # beyond 32-bit offsets
         chunks = [chunk.cast(pa.large_string()) for chunk in chunks]
-    encoded = pc.dictionary_encode(pa.concat_arrays(chunks))
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks))
+    if not encoded.num_chunks:
+        return np.zeros(0, np.int64), pa.array([], chunks[0].type)
+    # Every chunk of a chunked encoding shares the final dictionary.
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+    return codes.astype(np.int64, copy=False), encoded.chunk(0).dictionary
+
+
+def _sort_ranks(dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each dictionary entry's rank in sorted order, and the sorting permutation."""
+    order = pc.sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    return codes, encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    return rank, order
 
 
-def _positions(
-    results: dict[str, pd.DataFrame | pa.Table],
-) -> tuple[pd.Index, dict[str, np.ndarray], pd.DataFrame | None]:
-    """The sorted feature index, each result row's position in it, and the subscriber rows that
-    belong to the index.
-
-    All ids are factorized in ONE pass (Arrow hashing); looking strings up per result would hash
-    them again for every table.
-    """
-    subscribers = results.get("subscribers")
-    names = list(results)  # every result is keyed by subscriber_id
-    codes, uniques = factorize_sorted([c for name in names for c in id_chunks(results[name])])
-    bounds = np.cumsum([0] + [len(results[name]) for name in names])
-    positions = {name: codes[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
-    if subscribers is None:
-        return pd.Index(uniques, name="subscriber_id", dtype="str"), positions, None
-    check_unique(subscribers, positions["subscribers"], len(uniques))
-    # Known = has an event by as_of, or listed (signed up by as_of, or no signup time).
-    known = np.zeros(len(uniques), bool)
-    known[positions["events"]] = True
-    known[positions["subscribers"][subscribers["listed"].to_numpy(bool)]] = True
-    keep = known[positions["subscribers"]]
-    new_position = np.cumsum(known) - 1
-    positions = {name: new_position[p] for name, p in positions.items()}
-    positions["subscribers"] = positions["subscribers"][keep]
-    return pd.Index(uniques[known], name="subscriber_id", dtype="str"), positions, subscribers[keep]
+def factorize_sorted(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the sorted unique values, and those values (one Arrow hashing pass)."""
+    codes, dictionary = _encode(chunks)
+    rank, order = _sort_ranks(dictionary)
+    return rank[codes], dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
 
 
 def check_unique(subscribers: pd.DataFrame, codes: np.ndarray, n: int) -> None:
@@ -111,49 +111,223 @@ def check_unique(subscribers: pd.DataFrame, codes: np.ndarray, n: int) -> None:
         raise ValidationError(f"subscribers.subscriber_id must be unique; duplicated: {dupes}")
 
 
-def epoch_seconds(stamps: pd.Series) -> np.ndarray:
-    """Seconds since 1970-01-01 UTC as floats (NaN for missing)."""
-    return ((pd.to_datetime(stamps, utc=True) - EPOCH) / pd.Timedelta(seconds=1)).to_numpy(float)
+class _Keys:
+    """The feature index and where each result row goes in it.
+
+    Built from the events summary and the subscriber rows; ``positions`` maps the ids of a
+    later result (all of them appear in the events summary) to index positions.
+    """
+
+    def __init__(self, events: pa.Table, subscribers: pa.Table | None) -> None:
+        n_events = events.num_rows
+        sub_chunks = [] if subscribers is None else id_chunks(subscribers)
+        codes, dictionary = _encode(id_chunks(events) + sub_chunks)
+        rank, order = _sort_ranks(dictionary)
+        n_unique = len(dictionary)
+        known = np.zeros(n_unique, bool)
+        known[codes[:n_events]] = True  # anyone with an event by as_of
+        self.subscriber_rows: np.ndarray | None = None
+        if subscribers is not None:
+            sub_codes = codes[n_events:]
+            if len(sub_codes) and np.bincount(sub_codes, minlength=n_unique).max() > 1:
+                ids = pd.DataFrame({"subscriber_id": subscribers.column("subscriber_id").to_pandas()})
+                check_unique(ids, sub_codes, n_unique)
+            listed = _bools(subscribers.column("listed"))
+            known[sub_codes[listed]] = True  # signed up by as_of, or no signup time
+            keep = known[sub_codes]
+            self.subscriber_rows = np.flatnonzero(keep)
+        # position of each dictionary entry in the (sorted, known-only) index; -1 if not in it
+        sorted_known = known[order]
+        position_of_rank = np.cumsum(sorted_known) - 1
+        self._position = np.where(known, position_of_rank[rank], -1)
+        self.n = int(sorted_known.sum())
+        self.events = self._position[codes[:n_events]]
+        if subscribers is not None:
+            self.subscribers = self._position[codes[n_events:][self.subscriber_rows]]
+        self._dictionary = dictionary
+        ids = dictionary.take(pa.array(order[sorted_known]))
+        self.index = pd.Index(pd.array(ids, dtype="str"), name="subscriber_id")
+
+    def positions(self, tables: Mapping[str, pa.Table]) -> dict[str, np.ndarray]:
+        """Index positions of the rows of ``tables`` (one hash lookup for all of them)."""
+        names = list(tables)
+        chunks = [chunk for name in names for chunk in id_chunks(tables[name])]
+        if not chunks or not sum(len(chunk) for chunk in chunks):
+            return {name: np.zeros(0, np.int64) for name in names}
+        ids = pa.chunked_array(chunks)
+        if self._dictionary.type == pa.large_string():
+            ids = ids.cast(pa.large_string())
+        found = pc.index_in(ids, value_set=self._dictionary)
+        if found.null_count:
+            raise RuntimeError("a feature query returned a subscriber missing from the events summary")
+        codes = found.to_numpy(zero_copy_only=False)
+        bounds = np.cumsum([0] + [tables[name].num_rows for name in names])
+        all_positions = self._position[codes]
+        return {name: all_positions[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
 
 
-def _per_row(values: np.ndarray, rows: np.ndarray, n: int, how: str) -> np.ndarray:
-    """Max or min of ``values`` per row position (NaN where a row has none)."""
-    out = np.full(n, np.nan)
-    (np.fmax if how == "max" else np.fmin).at(out, rows, values)  # fmax/fmin skip NaN
+def _bools(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow column as numpy, null as False."""
+    return pc.fill_null(column, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _numbers(column: pa.ChunkedArray | pa.Array, fill: float | int = 0) -> np.ndarray:
+    """A numeric Arrow column as numpy, nulls replaced by ``fill``."""
+    if column.null_count:
+        column = pc.fill_null(column, fill)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Timestamps as epoch microseconds (int64), :data:`_NO_TIME` for null."""
+    microseconds = pa.timestamp("us", tz=column.type.tz)
+    column = pc.cast(column, microseconds, safe=False).cast(pa.int64())
+    return _numbers(column, _NO_TIME)
+
+
+def _seconds(micros: np.ndarray) -> np.ndarray:
+    """Epoch seconds as floats from microseconds (NaN for :data:`_NO_TIME`); the same float as
+    ``(timestamp - epoch) / 1 second`` in pandas."""
+    return np.where(micros == _NO_TIME, np.nan, micros / 1e6)
+
+
+class _Buckets:
+    """The rows of a long (subscriber, bucket) result by window bucket, for cumulative sums.
+
+    Each (subscriber, bucket) appears at most once, so a bucket's rows scatter onto distinct
+    positions: window ``i`` is window ``i - 1`` plus bucket ``i`` (buckets past the last window
+    are never added).
+    """
+
+    def __init__(self, bucket: np.ndarray, rows: np.ndarray, n: int, n_windows: int) -> None:
+        self.selected = [np.flatnonzero(bucket == i) for i in range(n_windows)]
+        self.rows = [rows[s] for s in self.selected]
+        self.n = n
+
+    def cumulative(self, values: np.ndarray, dtype: type) -> list[np.ndarray]:
+        """Per-window totals of ``values`` (one new array per window)."""
+        out = []
+        total = np.zeros(self.n, dtype)
+        for i, (selected, rows) in enumerate(zip(self.selected, self.rows, strict=True)):
+            if i:
+                total = total.copy()
+            total[rows] += values[selected]
+            out.append(total)
+        return out
+
+
+def _latest(micros: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """The largest of ``micros`` per row position (:data:`_NO_TIME` where a row has none)."""
+    out = np.full(n, _NO_TIME)
+    np.maximum.at(out, rows, micros)
     return out
 
 
-def _event_columns(long: pd.DataFrame, rows: np.ndarray, n: int, windows: tuple[int, ...]) -> dict:
-    nb, nw = len(windows) + 1, len(windows)
-    buckets = long["bucket"].to_numpy(np.int64)
+def _event_columns(long: pa.Table, rows: np.ndarray, n: int, n_windows: int) -> tuple[dict, dict, np.ndarray]:
+    """Per-window counts and sums, the last/first event times and "has an unsubscribe event"
+    from the events summary (see ``_windows.event_summary``)."""
+    buckets = _Buckets(_numbers(long.column("bucket")), rows, n, n_windows)
+    counts: dict[str, list[np.ndarray]] = {}
+    for stem, column in [*((stem, f"n_{kind}") for stem, kind in COUNTED_EVENTS.items()),
+                         ("human_opens", "n_human_open"),
+                         ("pricing_page_visits", "n_pricing_page_visit"),
+                         ("valued", "value_n")]:  # fmt: skip
+        counts[stem] = buckets.cumulative(_numbers(long.column(column)), np.int64)
+    counts["revenue"] = buckets.cumulative(_numbers(long.column("value_sum"), 0.0), np.float64)
+    times = {key: _seconds(_latest(_micros(long.column(f"{key}_ts")), rows, n))
+             for key in ("last_open", "last_click", "last_purchase")}
+    # The earliest is minus the latest of the negated times; _NO_TIME (int64's minimum) is its
+    # own negation in two's complement, so "missing" stays missing both ways.
+    times["first_event"] = _seconds(-_latest(-_micros(long.column("first_ts")), rows, n))
+    any_unsubscribe = np.zeros(n, bool)
+    any_unsubscribe[rows[_numbers(long.column("n_unsubscribe")) > 0]] = True
+    return counts, times, any_unsubscribe
 
-    def per_window(column: str) -> np.ndarray:
-        weights = long[column].fillna(0).to_numpy(float)
-        return cumulative(spread(rows, buckets, nb, n, weights), nw)
 
-    out = {
-        stem: per_window(f"n_{event_type}").astype(np.int64)
-        for stem, event_type in COUNTED_EVENTS.items()
+def _bucketed(long: pa.Table, rows: np.ndarray, n: int, n_windows: int, column: str) -> list:
+    buckets = _Buckets(_numbers(long.column("bucket")), rows, n, n_windows)
+    return buckets.cumulative(_numbers(long.column(column)), np.int64)
+
+
+def _local_columns(lists: pa.Table, rows: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    column = lists.column("slots")
+    slots_per_row = _numbers(pc.list_value_length(column)).astype(np.int64, copy=False)
+    slots = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.int64)
+    owners = np.repeat(rows, slots_per_row)
+    # Key-major counts (no weights: bincount counts in int64), so each hour's column is one
+    # contiguous row of the result; two small spreads, not one of 168 x n slots.
+    hours = np.bincount((slots % 24) * n + owners, minlength=24 * n).reshape(24, n)
+    days = np.bincount((slots // 24) * n + owners, minlength=7 * n).reshape(7, n)
+    columns = {name: hours[h] for h, name in enumerate(HOUR_COLUMNS)}
+    columns.update({name: days[d] for d, name in enumerate(WEEKDAY_COLUMNS)})
+    return columns
+
+
+def _status(subscribers: pa.Table, rows: np.ndarray, kept_rows: np.ndarray, n: int) -> dict[str, Any]:
+    """``signup_seconds``, ``unsubscribed``, ``consent`` and ``timezone`` on the feature index
+    from the subscriber rows ``kept_rows``, at positions ``rows`` (missing: NaN / False / NA)."""
+    kept = subscribers.take(pa.array(kept_rows))
+    signup = np.full(n, np.nan)
+    signup[rows] = _seconds(_micros(kept.column("signup_at")))
+    unsubscribed = np.zeros(n, bool)
+    unsubscribed[rows] = _bools(kept.column("unsubscribed"))
+    consent = kept.column("consent")
+    values, mask = np.zeros(n, bool), np.ones(n, bool)
+    values[rows] = _bools(consent)
+    mask[rows] = _bools(pc.is_null(consent))
+    where = np.full(n, -1, np.int64)
+    where[rows] = np.arange(len(rows))
+    taken = kept.column("timezone").take(pa.array(where, mask=where < 0))
+    return {
+        "signup_seconds": signup,
+        "unsubscribed": unsubscribed,
+        "consent": pd.arrays.BooleanArray(values, mask),
+        "timezone": pd.array(taken.cast(pa.string()), dtype="string"),
     }
-    out["human_opens"] = per_window("n_human_open").astype(np.int64)
-    out["pricing_page_visits"] = per_window("n_pricing_page_visit").astype(np.int64)
-    # float even without events (np.bincount of nothing is integer, whatever the weights)
-    out["revenue"] = per_window("value_sum").astype(float)
-    out["valued"] = per_window("value_n").astype(float)
-    for key in ("last_open", "last_click", "last_purchase"):
-        out[key] = _per_row(epoch_seconds(long[f"{key}_ts"]), rows, n, "max")
-    out["first_event"] = _per_row(epoch_seconds(long["first_ts"]), rows, n, "min")
-    unsubscribes = long["n_unsubscribe"].to_numpy(float)
-    out["any_unsubscribe"] = np.bincount(rows, weights=unsubscribes, minlength=n) > 0
-    return out
 
 
-def _bucketed(
-    long: pd.DataFrame, rows: np.ndarray, n: int, windows: tuple[int, ...], weight: str
-) -> np.ndarray:
-    nb = len(windows) + 1
-    by_bucket = spread(rows, long["bucket"].to_numpy(np.int64), nb, n, long[weight].to_numpy(float))
-    return cumulative(by_bucket, len(windows))
+def assemble(
+    results: Mapping[str, Callable[[], pa.Table]], as_of: pd.Timestamp, windows: tuple[int, ...]
+) -> pd.DataFrame:
+    """One row per subscriber, columns in :func:`column_order`.
+
+    ``results`` maps each query name of ``feature_queries`` to a callable that runs it and
+    returns an Arrow table; they are run in turn (subscribers and events first) and every
+    result is released once spread.
+    """
+    n_windows = len(windows)
+    subscribers = results["subscribers"]() if "subscribers" in results else None
+    events = results["events"]()
+    keys = _Keys(events, subscribers)
+    n = keys.n
+    counts, times, any_unsubscribe = _event_columns(events, keys.events, n, n_windows)
+    del events
+    status = None
+    if subscribers is not None:
+        status = _status(subscribers, keys.subscribers, keys.subscriber_rows, n)
+        del subscribers
+    later = {name: results[name]() for name in LATER_RESULTS}
+    rows = keys.positions(later)
+    campaigns = later.pop("campaigns")
+    for stem, column in (("unique_opens", "opened"), ("unique_clicks", "clicked")):
+        counts[stem] = _bucketed(campaigns, rows["campaigns"], n, n_windows, column)
+    del campaigns
+    cart = later.pop("cart_abandonments")
+    counts["cart_abandonments"] = _bucketed(cart, rows["cart_abandonments"], n, n_windows, "n")
+    del cart
+    rfm_table = later.pop("rfm")
+    rfm = {}
+    for name in RFM_COLUMNS:
+        out = np.full(n, np.nan)
+        out[rows["rfm"]] = rfm_table.column(name).to_numpy(zero_copy_only=False)
+        rfm[name] = out
+    del rfm_table
+    local = _local_columns(later.pop("local_opens"), rows["local_opens"], n)
+    return feature_table(
+        keys.index, as_of, windows,
+        counts=counts, times=times, rfm=rfm, local=local, status=status,
+        any_unsubscribe=any_unsubscribe,
+    )  # fmt: skip
 
 
 def _window_frame(counts: dict[str, np.ndarray], windows: tuple[int, ...]) -> dict:
@@ -169,46 +343,6 @@ def _window_frame(counts: dict[str, np.ndarray], windows: tuple[int, ...]) -> di
         col["average_order_value"] = _ratio(col["revenue"], counts["valued"][i])
         columns.update({f"{stem}_{w}d": col[stem] for stem in WINDOW_STEMS})
     return columns
-
-
-def _local_columns(lists: pa.Table, rows: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    column = lists.column("slots")
-    slots_per_row = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
-    slots = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.int64)
-    owners = np.repeat(rows, slots_per_row)
-    # Two small spreads, not one of 168 slots: that array would be 168 x n floats.
-    hours = spread(owners, slots % 24, 24, n).astype(np.int64)
-    days = spread(owners, slots // 24, 7, n).astype(np.int64)
-    columns = {name: hours[h] for h, name in enumerate(HOUR_COLUMNS)}
-    columns.update({name: days[d] for d, name in enumerate(WEEKDAY_COLUMNS)})
-    return columns
-
-
-def assemble(
-    results: dict[str, pd.DataFrame | pa.Table], as_of: pd.Timestamp, windows: tuple[int, ...]
-) -> pd.DataFrame:
-    """One row per subscriber, columns in :func:`column_order`."""
-    index, rows, subscribers = _positions(results)
-    n = len(index)
-    ev = _event_columns(results["events"], rows["events"], n, windows)
-    counts = {key: ev[key] for key in (*COUNTED_EVENTS, "human_opens", "pricing_page_visits",
-                                       "revenue", "valued")}
-    campaigns, cart = results["campaigns"], results["cart_abandonments"]
-    for stem, weight in (("unique_opens", "opened"), ("unique_clicks", "clicked")):
-        counts[stem] = _bucketed(campaigns, rows["campaigns"], n, windows, weight).astype(np.int64)
-    abandoned = _bucketed(cart, rows["cart_abandonments"], n, windows, "n")
-    counts["cart_abandonments"] = abandoned.astype(np.int64)
-    listed = None if subscribers is None else _at_rows(subscribers, rows["subscribers"], n)
-    rfm = _at_rows(results["rfm"], rows["rfm"], n)
-    return feature_table(
-        index, as_of, windows,
-        counts=counts,
-        times=ev,
-        rfm={name: rfm[name].to_numpy(float) for name in RFM_COLUMNS},
-        local=_local_columns(results["local_opens"], rows["local_opens"], n),
-        status=None if listed is None else listed_status(listed),
-        any_unsubscribe=ev["any_unsubscribe"],
-    )  # fmt: skip
 
 
 def feature_table(
@@ -229,7 +363,7 @@ def feature_table(
     ``counts``: see :func:`_window_frame`; ``times``: ``last_open``, ``last_click``,
     ``last_purchase`` and ``first_event`` in epoch seconds (NaN if none); ``rfm``: the
     :data:`RFM_COLUMNS`; ``local``: the hour and weekday columns; ``status``: see
-    :func:`listed_status` (None without a subscribers table).
+    :func:`_status` (None without a subscribers table).
     """
     n = len(index)
     now = as_of.timestamp()
@@ -248,23 +382,12 @@ def feature_table(
     return pd.DataFrame(ordered, index=index, copy=False)
 
 
-def listed_status(listed: pd.DataFrame) -> dict[str, Any]:
-    """``signup_seconds``, ``unsubscribed``, ``consent`` and ``timezone`` arrays from the
-    subscriber rows laid out on the feature index (missing rows are NaN)."""
-    return {
-        "signup_seconds": epoch_seconds(listed["signup_at"]),
-        "unsubscribed": listed["unsubscribed"].fillna(False).to_numpy(bool),
-        "consent": listed["consent"].astype("boolean").array,
-        "timezone": listed["timezone"].astype("string").array,
-    }
-
-
 def _status_columns(status: dict[str, Any] | None, has_unsubscribe: np.ndarray, n: int) -> dict:
     if status is None:
         return {
             "unsubscribed": has_unsubscribe,
-            "consent": pd.array([pd.NA] * n, dtype="boolean"),
-            "timezone": pd.array([pd.NA] * n, dtype="string"),
+            "consent": pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)),
+            "timezone": pd.array(pa.nulls(n, pa.string()), dtype="string"),
         }
     return {
         "unsubscribed": status["unsubscribed"] | has_unsubscribe,
@@ -273,6 +396,3 @@ def _status_columns(status: dict[str, Any] | None, has_unsubscribe: np.ndarray, 
     }
 
 
-def _at_rows(frame: pd.DataFrame, rows: np.ndarray, n: int) -> pd.DataFrame:
-    """``frame`` (one row per subscriber) laid out on the feature index positions 0..n-1."""
-    return frame.set_axis(rows).reindex(np.arange(n))

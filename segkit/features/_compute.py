@@ -7,16 +7,17 @@ runs them and assembles the table. Each query is one pass over the events for AL
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from segkit._config import DEFAULT_WINDOWS_DAYS
 from segkit._timestamps import utc_timestamp
 from segkit.features._assemble import assemble, column_order
 from segkit.features._cart import cart_abandonments
-from segkit.features._fetch import fetch
 from segkit.features._local_time import local_open_slots, local_opens, offset_table, zones_in_use
 from segkit.features._params import check_hours, check_unit, check_windows
 from segkit.features._rfm import rfm_expr
@@ -81,6 +82,17 @@ def feature_queries(
     if subscribers is not None:
         queries["subscribers"] = subscribers
     return queries
+
+
+def _run(expr: ir.Table) -> pa.Table:
+    return expr.to_pyarrow()
+
+
+def _narrow_counts(summary: ir.Table) -> ir.Table:
+    """The events summary with its counts as int32 (per subscriber and bucket they are small):
+    the long result is the largest thing fetched, and this halves most of its columns."""
+    counts = [name for name in summary.columns if name.startswith("n_") or name == "value_n"]
+    return summary.mutate(**{name: summary[name].cast("int32") for name in counts})
 
 
 def compute(
@@ -159,12 +171,11 @@ def compute(
     queries = feature_queries(
         tables, as_of_ts, windows=window_days, rfm_unit=unit, cart_abandon_hours=hours
     )
-    # Lists of local-time slots stay in Arrow (flattened without Python objects).
-    results = {
-        name: expr.to_pyarrow() if name == "local_opens" else fetch(expr)
-        for name, expr in queries.items()
-    }
-    frame = assemble(results, as_of_ts, window_days)
+    queries["events"] = _narrow_counts(queries["events"])
+    # Results stay in Arrow (no pandas conversion) and run one at a time as assemble asks, so
+    # a long result is released before the next query runs.
+    runs = {name: partial(_run, expr) for name, expr in queries.items()}
+    frame = assemble(runs, as_of_ts, window_days)
     frame.attrs.update(
         as_of=as_of_ts.isoformat(), windows=window_days, rfm_unit=unit, cart_abandon_hours=hours
     )

@@ -1,12 +1,14 @@
 """The whole feature table as ONE Ibis expression, for engines that should keep the rows.
 
-:func:`compute_expr` runs the same per-(subscriber, window bucket) summaries as
-:func:`segkit.features.compute` (``_windows``, ``_cart``, ``_rfm``, ``_local_time``) but, instead
-of fetching the long results and spreading them with numpy, it spreads them in the engine:
+:func:`compute_expr` gives the table of :func:`segkit.features.compute` with the same
+definitions (``_windows``, ``_cart``, ``_rfm``, ``_local_time``) but, instead of fetching long
+per-(subscriber, window bucket) results and spreading them with numpy, it builds the wide rows
+in the engine:
 
-* per window ``i`` a conditional aggregate ``sum(x) FILTER (WHERE bucket <= i)`` over the long
-  summary (a few rows per subscriber, so the extra aggregates are cheap; the events are still
-  read in one pass);
+* per window a conditional count ``count(*) FILTER (WHERE <kind> AND ts > start)`` per
+  subscriber, straight from the events (one pass; no per-(subscriber, bucket) table in
+  between, whose hash table and the 16-byte sum states of spreading it per window made the
+  query spill heavily at 5M subscribers under a 4 GB DuckDB memory limit);
 * local hour / weekday columns as conditional counts over the human opens' local slots;
 * everything left-joined onto the subscribers known at ``as_of`` (listed subscribers plus
   anyone with an event), rates and day differences computed in SQL.
@@ -29,13 +31,19 @@ from segkit._config import DEFAULT_WINDOWS_DAYS
 from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
 from segkit.features._assemble import RECENCY_COLUMNS, column_order
+from segkit.features._cart import abandoned_adds
 from segkit.features._compute import feature_queries
 from segkit.features._fetch import fetch
 from segkit.features._local_time import HOUR_COLUMNS, WEEKDAY_COLUMNS
 from segkit.features._params import SECONDS_PER_DAY, check_hours, check_unit, check_windows
 from segkit.features._rfm import RFM_COLUMNS
 from segkit.features._source import Source, Tables, resolve
-from segkit.features._windows import COUNTED_EVENTS
+from segkit.features._windows import (
+    COUNTED_EVENTS,
+    PRICING_PAGE_PATTERN,
+    campaign_touches,
+    window_starts,
+)
 
 __all__ = ["compute_expr"]
 
@@ -69,47 +77,84 @@ def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.Float
     )
 
 
-def _per_window(long: ir.Table, windows: tuple[int, ...], columns: dict[str, str]) -> dict:
-    """``{f"{stem}_{w}d": sum(long[column]) over buckets 0..i}`` for every window ``i``.
+def _window_counts(table: ir.Table, starts: list[ir.Scalar], windows: tuple[int, ...],
+                   flags: dict[str, ir.BooleanValue]) -> dict[str, ir.IntegerValue]:
+    """``{f"{stem}_{w}d": count(flag and ts in window w)}`` for every stem and window.
 
-    Summed as float64 (exact for counts below 2**53) and cast back by the caller: DuckDB sums
-    BIGINT to HUGEINT, which Ibis types as int64 and so drops the cast a caller adds, leaving
-    Parquet files with doubles."""
+    Counted per subscriber straight from the rows (no per-(subscriber, window bucket) table in
+    between): a count's aggregate state is 8 bytes, where summing a bucketed table per window
+    needs a 16-byte sum state per column, and the two aggregates' hash tables (one per
+    subscriber and bucket, one per subscriber) do not both have to be held. Stored as int32
+    (cast back to int64 at the end) so the rows waiting to be joined are half as wide."""
     return {
-        f"{stem}_{w}d": long[column].cast("float64").sum(where=long.bucket <= i)
-        for i, w in enumerate(windows)
-        for stem, column in columns.items()
+        f"{stem}_{w}d": table.count(where=flag & (table.ts > start)).cast("int32")
+        for start, w in zip(starts, windows, strict=True)
+        for stem, flag in flags.items()
     }
 
 
-def _event_wide(long: ir.Table, windows: tuple[int, ...]) -> ir.Table:
-    counts = {stem: f"n_{event_type}" for stem, event_type in COUNTED_EVENTS.items()}
-    counts.update(human_opens="n_human_open", pricing_page_visits="n_pricing_page_visit",
-                  revenue="value_sum", valued="value_n")  # fmt: skip
-    return long.group_by(ID).aggregate(
-        **_per_window(long, windows, counts),
-        last_open_ts=long.last_open_ts.max(),
-        last_click_ts=long.last_click_ts.max(),
-        last_purchase_ts=long.last_purchase_ts.max(),
-        first_ts=long.first_ts.min(),
-        any_unsubscribe=long.n_unsubscribe.sum() > 0,
+def _event_wide(events: ir.Table, starts: list[ir.Scalar], windows: tuple[int, ...]) -> ir.Table:
+    """Per subscriber with an event: the windowed counts and net revenue of
+    :func:`~segkit.features._windows.event_summary` (same definitions), last human open /
+    click / purchase, first event and whether it has an unsubscribe event."""
+    kind = events.event_type
+    keyed = events.mutate(
+        **{f"_is_{stem}": kind == event_type for stem, event_type in COUNTED_EVENTS.items()},
+        _is_human_open=(kind == "open") & ~events.machine_open,
+        _is_pricing=(kind == "web_visit") & events.properties.re_search(PRICING_PAGE_PATTERN),
+        _is_valued=(kind == "purchase") & events.value.notnull(),
+        _is_money=(kind == "purchase") | (kind == "refund"),
     )
+    flags = {stem: keyed[f"_is_{stem}"] for stem in COUNTED_EVENTS}
+    flags.update(human_opens=keyed._is_human_open, pricing_page_visits=keyed._is_pricing,
+                 valued=keyed._is_valued)  # fmt: skip
+    revenue = {
+        f"revenue_{w}d": keyed.value.sum(where=keyed._is_money & (keyed.ts > start))
+        for start, w in zip(starts, windows, strict=True)
+    }
+    return keyed.group_by(ID).aggregate(
+        **_window_counts(keyed, starts, windows, flags),
+        **revenue,
+        last_open_ts=keyed.ts.max(where=keyed._is_human_open),
+        last_click_ts=keyed.ts.max(where=keyed._is_clicks),
+        last_purchase_ts=keyed.ts.max(where=keyed._is_purchase_count),
+        first_ts=keyed.ts.min(),
+        any_unsubscribe=keyed.count(where=keyed._is_unsubscribes) > 0,
+    )
+
+
+def _campaign_wide(events: ir.Table, starts: list[ir.Scalar], windows: tuple[int, ...]) -> ir.Table:
+    """Distinct campaigns with a human open / a click per window (as
+    :func:`~segkit.features._windows.campaign_summary`: a campaign counts where its last touch
+    falls)."""
+    touches = campaign_touches(events)
+    last = touches.group_by([ID, "campaign_id", "event_type"]).aggregate(ts=touches.ts.max())
+    flags = {"unique_opens": last.event_type == "open", "unique_clicks": last.event_type == "click"}
+    return last.group_by(ID).aggregate(**_window_counts(last, starts, windows, flags))
+
+
+def _cart_wide(events: ir.Table, as_of: pd.Timestamp, starts: list[ir.Scalar],
+               windows: tuple[int, ...], hours: float) -> ir.Table:
+    """Abandoned cart adds per window (as :func:`~segkit.features._cart.cart_abandonments`)."""
+    adds = abandoned_adds(events, hours, judged_by=as_of)
+    flags = {"cart_abandonments": ibis.literal(True)}
+    return adds.group_by(ID).aggregate(**_window_counts(adds, starts, windows, flags))
 
 
 def _local_wide(slots: ir.Table) -> ir.Table:
     hour, day = slots.slot % 24, slots.slot // 24
     return slots.group_by(ID).aggregate(
-        **{name: slots.count(where=hour == h) for h, name in enumerate(HOUR_COLUMNS)},
-        **{name: slots.count(where=day == d) for d, name in enumerate(WEEKDAY_COLUMNS)},
+        **{name: slots.count(where=hour == h).cast("int32") for h, name in enumerate(HOUR_COLUMNS)},
+        **{name: slots.count(where=day == d).cast("int32") for d, name in enumerate(WEEKDAY_COLUMNS)},
     )
 
 
-def _known(queries: dict[str, ir.Table]) -> ir.Table:
+def _known(event_wide: ir.Table, subscribers: ir.Table | None) -> ir.Table:
     """The row keys: subscribers with an event by ``as_of`` plus the listed subscribers."""
-    with_events = queries["events"].select(ID).distinct()
-    if "subscribers" not in queries:
+    with_events = event_wide.select(ID)
+    if subscribers is None:
         return with_events
-    listed = queries["subscribers"].filter(queries["subscribers"].listed).select(ID)
+    listed = subscribers.filter(subscribers.listed).select(ID)
     return with_events.union(listed, distinct=True)
 
 
@@ -176,19 +221,21 @@ def _feature_expr(
     queries = feature_queries(
         tables, as_of, windows=windows, rfm_unit=unit, cart_abandon_hours=hours, local_slots=True
     )
-    campaigns, cart = queries["campaigns"], queries["cart_abandonments"]
+    events = tables.events.filter(tables.events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
+    starts = window_starts(as_of, windows)
+    event_wide = _event_wide(events, starts, windows)
     parts = [
-        _event_wide(queries["events"], windows),
-        campaigns.group_by(ID).aggregate(**_per_window(
-            campaigns, windows, {"unique_opens": "opened", "unique_clicks": "clicked"})),
-        cart.group_by(ID).aggregate(**_per_window(cart, windows, {"cart_abandonments": "n"})),
+        event_wide,
+        _campaign_wide(events, starts, windows),
+        _cart_wide(events, as_of, starts, windows, hours),
         queries["rfm"],
         _local_wide(queries["local_opens"]),
-    ]  # fmt: skip
-    with_subscribers = "subscribers" in queries
+    ]
+    subscribers = queries.get("subscribers")
+    with_subscribers = subscribers is not None
     if with_subscribers:
-        parts.append(queries["subscribers"].drop("listed"))
-    table = _joined(_known(queries), [part.rename(_key=ID) for part in parts])
+        parts.append(subscribers.drop("listed"))
+    table = _joined(_known(event_wide, subscribers), [part.rename(_key=ID) for part in parts])
     return _select_columns(table, as_of, windows, with_subscribers=with_subscribers)
 
 

@@ -6,13 +6,16 @@ Any exception, or the process being killed before ``COMMIT``, leaves the workspa
 Bounded memory: a CSV is read in chunks of :data:`segkit.io._read.CHUNK_ROWS` rows, and each
 chunk is mapped and validated by the same vectorised pandas code as a whole file would be (so
 every message, reason and row number is unchanged: a chunk keeps the file's row positions),
-then appended to a DuckDB temporary table. Everything that looks across rows (duplicates and
-conflicts within the file, ids already stored, machine opens) then runs in SQL over that table,
-unchanged, under :data:`INGEST_MEMORY_LIMIT` so DuckDB spills to its temp directory rather than
-hold the file in memory. This design keeps the one validation code path (no second dialect of
-the checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of
-the file. The temporary table is never part of the workspace file: a killed process leaves
-nothing, and the load itself is still one transaction. Orders are read whole: their lines are
+then staged as one compressed Parquet file per chunk in a directory beside the workspace
+(:func:`staging_directory`). Everything that looks across rows (duplicates and conflicts within
+the file, ids already stored, machine opens) then runs in SQL over those files, unchanged, under
+:data:`INGEST_MEMORY_LIMIT`; the statements over every row run in hash slices (see
+:data:`segkit.io._machine.PARTITION_ROWS`) so their hash tables fit in memory and time stays
+linear in the rows. This design keeps the one validation code path (no second dialect of the
+checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of the
+file. The staged files are never part of the workspace file: the directory is removed when the
+ingest ends, and by the next writable opening if the process was killed; the load itself is
+still one transaction. Orders are read whole: their lines are
 grouped by order across the file before loading (see :mod:`segkit.io._orders`).
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,11 +110,16 @@ def run_ingest(
     con = workspace.connection
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
                "allow_reingest": allow_reingest, "set": {k: str(v) for k, v in (constants or {}).items()}}
-    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con) as staged:
-        passed = _validate_chunks(
-            con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
-            allow_reingest=allow_reingest, staged=None if table == ORDERS else staged,
-        )
+    staging_dir = staging_directory(workspace.path) if reader.chunked else None
+    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con, staging_dir) as staging:
+        try:
+            passed = _validate_chunks(
+                con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
+                allow_reingest=allow_reingest, staging=None if table == ORDERS else staging,
+            )
+        except BaseException as error:  # staging writes files: a full disk, say
+            _raise_fault(error, reader, schema)
+            raise
         advance(_STEP_VALIDATE)
         con.execute("BEGIN TRANSACTION")
         try:
@@ -123,15 +132,20 @@ def run_ingest(
             con.execute("COMMIT")
         except BaseException as error:
             _rollback(con)
-            fault = environment_fault(error)
-            if isinstance(fault, StorageError | CorruptWorkspaceError):
-                raise type(fault)(
-                    f"ingest of {reader.source} into {schema.name} failed, nothing was loaded: "
-                    f"{fault}"
-                ) from error
+            _raise_fault(error, reader, schema)
             raise
     advance(_STEP_FINISH)
     return report
+
+
+def _raise_fault(error: BaseException, reader: ChunkedInput, schema: TableSchema) -> None:
+    """Raise a fault of the machine (disk full, corrupt file) as one line saying nothing was
+    loaded; return for any other error (the caller re-raises it)."""
+    fault = environment_fault(error)
+    if isinstance(fault, StorageError | CorruptWorkspaceError):
+        raise type(fault)(
+            f"ingest of {reader.source} into {schema.name} failed, nothing was loaded: {fault}"
+        ) from error
 
 
 @dataclass
@@ -156,9 +170,9 @@ def _validate_chunks(
     tz: str | None,
     constants: Mapping[str, object] | None,
     allow_reingest: bool,
-    staged: str | None,
+    staging: _Staging | None,
 ) -> _Passed:
-    """Map and validate each chunk; append its clean rows to ``staged`` (unless None: orders)."""
+    """Map and validate each chunk; append its clean rows to ``staging`` (unless None: orders)."""
     problems: list[pd.DataFrame] = []
     raws: list[pd.Series] = []
     positions: list[pd.Index] = []
@@ -184,8 +198,8 @@ def _validate_chunks(
         problems.append(validated.problems)
         raws.append(pd.Series(_raw_rows_json(chunk.loc[validated.problems.index]),
                               index=validated.problems.index, dtype=object))
-        if staged is not None:
-            _stage_chunk(con, schema, validated, staged, first=number == 0)
+        if staging is not None:
+            _stage_chunk(con, schema, validated, staging, first=number == 0)
             validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
         last = validated
     assert last is not None  # a CSV gives one chunk even without data rows
@@ -199,16 +213,17 @@ def _validate_chunks(
     merged = dataclasses.replace(
         last, problems=pd.concat(problems), notes=notes, refund_counts=(counts[0], counts[1])
     )
-    return _Passed(merged, pd.concat(raws), suppressed_all, staged)
+    return _Passed(merged, pd.concat(raws), suppressed_all,
+                   None if staging is None else staging.finish(con))
 
 
 def _stage_chunk(
-    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated, staged: str,
+    con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated, staging: _Staging,
     *, first: bool,
 ) -> None:
-    """Append a chunk's clean rows (as :func:`segkit.io._load.input_frame` gives them) to the
-    temporary table ``staged``, every column cast to one type so all chunks agree (an event type
-    is a category of the chunk's spellings in pandas; JSON is text until the load parses it)."""
+    """Append a chunk's clean rows (as :func:`segkit.io._load.input_frame` gives them) to
+    ``staging``, every column cast to one type so all chunks agree (an event type is a category
+    of the chunk's spellings in pandas; JSON is text until the load parses it)."""
     frame = input_frame(validated)
     types = {c.name: ("VARCHAR" if c.sql_type == "JSON" else c.sql_type) for c in schema.columns}
     selected = []
@@ -224,23 +239,83 @@ def _stage_chunk(
             selected.append(name)
     con.register(_CHUNK, frame)
     try:
-        into = f"CREATE TEMP TABLE {staged} AS" if first else f"INSERT INTO {staged}"
-        con.execute(f"{into} SELECT {', '.join(selected)} FROM {_CHUNK}")
+        staging.append(con, f"SELECT {', '.join(selected)} FROM {_CHUNK}", first=first)
     finally:
         con.unregister(_CHUNK)
 
 
+#: Suffix of the directory beside the workspace that holds the compressed chunks of an ingest
+#: read in chunks while it runs (see :class:`_Staging`); removed afterwards, and by the next
+#: writable opening if a killed process left it.
+STAGING_SUFFIX = ".ingest"
+
+
+def staging_directory(database: Path) -> Path:
+    """Where an ingest into ``database`` stages its chunks."""
+    return database.with_name(database.name + STAGING_SUFFIX)
+
+
+def remove_staging(database: Path) -> None:
+    """Remove the staging directory a killed ingest left beside ``database`` (the caller holds
+    the database's write lock, so no ingest is running)."""
+    shutil.rmtree(staging_directory(database), ignore_errors=True)
+
+
+@dataclass
+class _Staging:
+    """The clean rows of every chunk, in file order, for the load statements to read as the
+    relation ``name``.
+
+    A source read in chunks is staged as one zstd-compressed Parquet file per chunk in
+    ``directory`` (a DuckDB temporary table is not compressed: 100M events took ~10 GB, spilled
+    to disk under the memory limit and read back by every load statement); the files are read
+    through a view. A source read whole (a DataFrame) is a temporary table, as small as its
+    frame. Either way nothing is part of the workspace file, and the directory is removed
+    when the ingest ends, whatever happened."""
+
+    name: str
+    directory: Path | None
+    files: list[Path] = dataclasses.field(default_factory=list)
+
+    def append(self, con: duckdb.DuckDBPyConnection, select: str, *, first: bool) -> None:
+        if self.directory is None:
+            into = f"CREATE TEMP TABLE {self.name} AS" if first else f"INSERT INTO {self.name}"
+            con.execute(f"{into} {select}")
+            return
+        if first:
+            self.directory.mkdir()
+        path = self.directory / f"chunk-{len(self.files):06d}.parquet"
+        con.execute(f"COPY ({select}) TO {literal(str(path))} "
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
+        self.files.append(path)
+
+    def finish(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The relation holding every staged row."""
+        if self.directory is not None:
+            files = ", ".join(literal(str(path)) for path in self.files)
+            con.execute(f"CREATE TEMP VIEW {self.name} AS SELECT * FROM read_parquet([{files}])")
+        return self.name
+
+
 @contextmanager
-def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
-    """The name of the temporary staging table, dropped afterwards whatever happened."""
-    con.execute(f"DROP TABLE IF EXISTS temp.{_STAGED}")
+def _staging(con: duckdb.DuckDBPyConnection, directory: Path | None) -> Iterator[_Staging]:
+    """The staging of one ingest (files in ``directory``, or a temporary table when None),
+    dropped afterwards whatever happened."""
+
+    def drop() -> None:
+        for kind in ("VIEW", "TABLE"):
+            try:
+                con.execute(f"DROP {kind} IF EXISTS temp.{_STAGED}")
+            except duckdb.Error:  # the other kind, or a failed connection (it dies with it)
+                pass
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    drop()
     try:
-        yield _STAGED
+        yield _Staging(_STAGED, directory)
     finally:
-        try:
-            con.execute(f"DROP TABLE IF EXISTS temp.{_STAGED}")
-        except duckdb.Error:  # a failed connection; the temporary table dies with it
-            pass
+        drop()
 
 
 @contextmanager
@@ -364,8 +439,13 @@ def _transaction(
         outcome = load(con, schema, validated, staged=passed.staged)
     advance(_STEP_LOAD)
     if schema.name == "events" and outcome.loaded:
-        refresh_machine_opens(con, "_segkit_affected", workspace.machine_open_seconds)
-        con.execute("DROP TABLE _segkit_affected")
+        affected = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_segkit_affected'"
+        ).fetchall()[0][0]
+        refresh_machine_opens(con, "_segkit_affected" if affected else None,
+                              workspace.machine_open_seconds)
+        if affected:
+            con.execute("DROP TABLE _segkit_affected")
     advance(_STEP_MACHINE)
     problems = pd.concat([validated.problems, outcome.problems]).sort_index()
     quarantine = _quarantine_frame(problems)

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from segkit._schema import TableSchema
-from segkit.io._machine import property_flag_sql
+from segkit.io._machine import hash_partitions, property_flag_sql
 from segkit.io._sql import content_hash_sql, free_json_sql, ident, key_match_sql, literal
 from segkit.io._validate import Validated
 
@@ -149,10 +149,25 @@ def _rank(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> str:
     """Number the rows of each key in source order; the common case (no repeated key) skips the
     window and only views the staged rows."""
     keys = ", ".join(ident(k) for k in schema.key)
-    repeated = con.execute(
-        f"SELECT (SELECT count(*) FROM {_STAGE}) - (SELECT count(*) FROM (SELECT DISTINCT {keys} "
-        f"FROM {_STAGE}))"
-    ).fetchall()[0][0]
+    # Distinct 64-bit hashes of the keys first: as many as rows proves every key distinct, and
+    # hashes aggregate in far less memory than the key text. Millions of rows are counted in
+    # slices of hash values (each reads one column again, but aggregates in memory instead of
+    # spilling). Fewer hashes than rows (a repeated key, or a hash collision) falls back to
+    # comparing the keys themselves.
+    rows = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchall()[0][0]
+    parts = hash_partitions(rows)
+    repeated = rows - sum(
+        con.execute(
+            f"SELECT count(DISTINCT _h) FROM (SELECT hash({keys}) AS _h FROM {_STAGE}) "
+            f"WHERE _h % {parts} = {part}"
+        ).fetchall()[0][0]
+        for part in range(parts)
+    )
+    if repeated:
+        repeated = con.execute(
+            f"SELECT (SELECT count(*) FROM {_STAGE}) - (SELECT count(*) FROM (SELECT DISTINCT "
+            f"{keys} FROM {_STAGE}))"
+        ).fetchall()[0][0]
     if not repeated:
         con.execute(
             f"CREATE TEMP VIEW {_RANKED} AS SELECT *, 1::BIGINT AS _n, _content AS _first_content, "
@@ -206,7 +221,7 @@ def _in_file_conflicts(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> p
 
 def _write_events(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """Insert events whose id is new; leave ``_segkit_affected`` (subscribers whose machine-open
-    flags may change) when anything was loaded."""
+    flags may change) when anything was loaded into a table that had events before."""
     before = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     in_file = con.execute(
         f"SELECT count(*) FROM {_RANKED} WHERE _n > 1 AND _content = _first_content"
@@ -226,7 +241,7 @@ def _write_events(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         """
     )
     loaded = con.execute("SELECT count(*) FROM events").fetchall()[0][0] - before
-    if loaded:
+    if loaded and before:  # after a first load every subscriber is affected: no list needed
         con.execute(
             f"""CREATE TEMP TABLE _segkit_affected AS SELECT DISTINCT subscriber_id FROM {_RANKED}
                 WHERE _n = 1 AND event_type IN ('open', 'send', 'delivery', 'click')"""

@@ -73,6 +73,11 @@ class ChunkedInput:
     rows_read: int = 0
     _last: pd.DataFrame | None = None
 
+    @property
+    def chunked(self) -> bool:
+        """Whether the source is read from its file chunk by chunk (not already whole)."""
+        return self._whole is None
+
     def chunks(self) -> Iterator[pd.DataFrame]:
         """The chunks in file order (at least one, possibly empty, with the header's columns)."""
         if self._whole is not None:

@@ -22,6 +22,7 @@ from segkit.errors import (
     WorkspaceLockedError,
     environment_fault,
 )
+from segkit.io._ingest import remove_staging
 from segkit.io._machine import DEFAULT_MACHINE_OPEN_SECONDS
 from segkit.io._pending import (
     clear_journal,
@@ -207,6 +208,7 @@ class Workspace:
             raise _open_fault(self.path, error) from error
         con.execute("SET TimeZone = 'UTC'")
         if not self.read_only:
+            remove_staging(self.path)  # left by a killed ingest; this connection holds the lock
             for schema in WORKSPACE_TABLES.values():
                 con.execute(_create_sql(schema))
             for table, column, definition in _ADDED_COLUMNS:
@@ -316,10 +318,13 @@ class Workspace:
         the flags of all opens of the subscribers an ingest touches are recomputed.
 
         *Memory*: a CSV (and a Parquet file of text, timestamp and value columns) is read and
-        validated one million rows at a time and its clean rows staged in DuckDB, which works
-        within a 2 GB memory limit during the ingest (spilling to disk beyond it), so a file of
-        any length is ingested in bounded memory with the same results, messages and row numbers
-        as a whole-file read. Orders, DataFrames and other Parquet files are read whole.
+        validated one million rows at a time and its clean rows staged as compressed Parquet
+        files in a directory beside the workspace (``<workspace>.ingest``, removed when the
+        ingest ends, or by the next opening if the process was killed); DuckDB then loads them
+        within a 2 GB memory limit, running the statements over all rows (repeated ids, machine
+        opens) in hash slices of at most 25M rows, so a file of any length is ingested in
+        bounded memory and linear time with the same results, messages and row numbers as a
+        whole-file read. Orders, DataFrames and other Parquet files are read whole.
         """
         from segkit.io._ingest import run_ingest
 

@@ -24,12 +24,14 @@ so heavy readers who get more mail do not make volume look harmless.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from segkit.errors import ValidationError
 from segkit.sendtime._inputs import TS_BITS, SendTimeData
 from segkit.sendtime._local_time import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -60,43 +62,136 @@ def attributed(data: SendTimeData, sub: np.ndarray, ts: np.ndarray, hours: int) 
     return hit
 
 
-def send_table(data: SendTimeData, tiers: np.ndarray, segments: np.ndarray, hours: int) -> pd.DataFrame:
-    """One row per send: subscriber row, segment, engagement, volumes and outcomes."""
-    return pd.DataFrame({
-        "row": data.send_sub,
-        "segment": segments[data.send_sub],
-        "engagement": tiers[data.send_sub],
-        "volume_7d": volume(data, 7),
-        "volume_30d": volume(data, 30),
-        "open": attributed(data, data.open_sub, data.open_ts, hours),
-        "click": attributed(data, data.click_sub, data.click_ts, hours),
-        "unsubscribe": attributed(data, data.unsub_sub, data.unsub_ts, hours),
+@dataclass(frozen=True)
+class SendCells:
+    """Sends counted per (subscriber row, 7-day volume, 30-day volume bin), unique and sorted.
+
+    ``volume_7d`` is the unclipped 7-day volume; ``volume_30d`` the lower edge of its 30-day
+    bin (:func:`monthly_bin`). ``n`` sends fall in the cell; ``open``, ``click`` and
+    ``unsubscribe`` count those with at least one such event attributed to them.
+    """
+
+    row: np.ndarray
+    volume_7d: np.ndarray
+    volume_30d: np.ndarray
+    n: np.ndarray
+    open: np.ndarray
+    click: np.ndarray
+    unsubscribe: np.ndarray
+
+
+#: Outcome bits of a send: open 4, click 2, unsubscribe 1.
+OUTCOME_BITS = {"open": 4, "click": 2, "unsubscribe": 1}
+
+
+def monthly_bin(volume_30d: np.ndarray) -> np.ndarray:
+    """Index (0 .. MONTHLY_BINS - 1) of the 30-day volume's bin of width MONTHLY_BIN_WIDTH."""
+    return np.minimum((volume_30d - 1) // MONTHLY_BIN_WIDTH, MONTHLY_BINS - 1)
+
+
+#: Packed cell keys: the 30-day bin in the low 3 bits, then the 7-day volume in VOLUME_BITS.
+VOLUME_BITS = 28
+
+
+def _check_volume(volume_7d: np.ndarray) -> None:
+    if len(volume_7d) and int(volume_7d.max()) >= 1 << VOLUME_BITS:
+        raise ValidationError(f"a subscriber received {int(volume_7d.max()):,} emails in 7 days; "
+                              f"frequency supports fewer than {1 << VOLUME_BITS:,}")
+
+
+def send_cells(row: np.ndarray, volume_7d: np.ndarray, bin_30d: np.ndarray, outcomes: np.ndarray,
+               n: np.ndarray) -> SendCells:
+    """Cells from ``n`` sends per (row, volume_7d, 30-day bin index, outcome bits)."""
+    _check_volume(volume_7d)
+    key = (row.astype(np.int64) << (VOLUME_BITS + 3)) | (volume_7d.astype(np.int64) << 3) | bin_30d
+    codes, uniques = pd.factorize(key, sort=True)
+    n = np.asarray(n, dtype=np.int64)
+    count = lambda w: np.bincount(codes, weights=w, minlength=len(uniques)).astype(np.int64)  # noqa: E731
+    return SendCells(
+        row=uniques >> (VOLUME_BITS + 3),
+        volume_7d=(uniques >> 3) & ((1 << VOLUME_BITS) - 1),
+        volume_30d=(uniques & 7) * MONTHLY_BIN_WIDTH + 1,
+        n=count(n),
+        **{m: count(np.where(outcomes & bit, n, 0)) for m, bit in OUTCOME_BITS.items()},
+    )
+
+
+def event_cells(data: SendTimeData, hours: int) -> SendCells:
+    """:class:`SendCells` from the event arrays (the reference for the engine's cells)."""
+    outcomes = np.zeros(len(data.send_sub), dtype=np.int64)
+    for (sub, ts), bit in zip(((data.open_sub, data.open_ts), (data.click_sub, data.click_ts),
+                               (data.unsub_sub, data.unsub_ts)), OUTCOME_BITS.values(), strict=True):
+        outcomes |= np.where(attributed(data, sub, ts, hours), bit, 0)
+    return send_cells(data.send_sub, volume(data, 7), monthly_bin(volume(data, 30)), outcomes,
+                      np.ones(len(data.send_sub), dtype=np.int64))
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each value's position among them."""
+    codes, names = pd.factorize(values)
+    order = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.asarray(names, dtype=object)[order], rank[codes]
+
+
+def volume_grid(cells: SendCells, segments: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
+    """Sends and outcomes per (segment, engagement, volume_7d, volume_30d bin): the cells summed
+    over subscribers (``segments`` and ``tiers`` are per subscriber row)."""
+    used = np.unique(cells.row)
+    seg_names, seg_code = _codes(segments[used])
+    tier_names, tier_code = _codes(tiers[used])
+    group = np.zeros(len(segments), np.int64)
+    group[used] = seg_code * len(tier_names) + tier_code
+    key = (group[cells.row] << (VOLUME_BITS + 3)) | (cells.volume_7d << 3) | (
+        (cells.volume_30d - 1) // MONTHLY_BIN_WIDTH)
+    codes, uniques = pd.factorize(key, sort=True)
+    group = uniques >> (VOLUME_BITS + 3)
+    frame = pd.DataFrame({
+        "segment": seg_names[group // len(tier_names)],
+        "engagement": tier_names[group % len(tier_names)],
+        "volume_7d": (uniques >> 3) & ((1 << VOLUME_BITS) - 1),
+        "volume_30d": (uniques & 7) * MONTHLY_BIN_WIDTH + 1,
     })
+    for name in ("n", *METRICS):
+        frame[name] = np.bincount(codes, weights=getattr(cells, name), minlength=len(uniques)).astype(np.int64)
+    return frame
 
 
-def _bins(sends: pd.DataFrame, window: int) -> pd.Series:
+def _bins(grid: pd.DataFrame, window: int) -> pd.Series:
     if window == 7:
-        return sends["volume_7d"].clip(upper=MAX_WEEKLY_BIN)
-    low = (sends["volume_30d"] - 1) // MONTHLY_BIN_WIDTH * MONTHLY_BIN_WIDTH + 1
-    return low.clip(upper=(MONTHLY_BINS - 1) * MONTHLY_BIN_WIDTH + 1)
+        return grid["volume_7d"].clip(upper=MAX_WEEKLY_BIN)
+    return grid["volume_30d"]
 
 
-def standardized_rates(sends: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def weekly_median(grid: pd.DataFrame) -> pd.Series:
+    """Median 7-day volume over the sends of each segment (the mean of the middle two when even)."""
+    out = {}
+    for segment, seg in grid.groupby("segment", sort=True):
+        counts = seg.groupby("volume_7d")["n"].sum()
+        upto = np.cumsum(counts.to_numpy())
+        middle = counts.index[np.searchsorted(upto, [(upto[-1] - 1) // 2, upto[-1] // 2], side="right")]
+        out[segment] = (middle[0] + middle[1]) / 2
+    return pd.Series(out, name="volume_7d").rename_axis("segment")
+
+
+def standardized_rates(grid: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """Engagement-standardized rate per (segment, window, volume bin, metric)."""
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for window in (7, 30):
-        frame = sends.assign(volume=_bins(sends, window))
+        frame = grid.assign(volume=_bins(grid, window))
         for segment, seg in frame.groupby("segment", sort=True):
-            weights = seg["engagement"].value_counts(normalize=True)
-            cells = seg.groupby(["volume", "engagement"])[list(METRICS)].agg(["sum", "count"])
+            counts = seg.groupby("engagement")["n"].sum()
+            weights = counts / counts.sum()
+            cells = seg.groupby(["volume", "engagement"])[["n", *METRICS]].sum()
             for vol, cell in cells.groupby(level="volume"):
                 cell = cell.droplevel("volume")
                 w = weights.reindex(cell.index).to_numpy()
                 w = w / w.sum()
+                n = cell["n"].to_numpy(dtype=float)
                 for metric in METRICS:
-                    n = cell[(metric, "count")].to_numpy(dtype=float)
-                    k = cell[(metric, "sum")].to_numpy(dtype=float)
+                    k = cell[metric].to_numpy(dtype=float)
                     p = k / n
                     rate = float((w * p).sum())
                     se = float(np.sqrt((w**2 * p * (1 - p) / n).sum()))
@@ -121,13 +216,15 @@ def _glm_loglik(cells: pd.DataFrame, metric: str, step: np.ndarray | None) -> tu
 
 
 def change_point(seg: pd.DataFrame, metric: str, alpha: float) -> dict:
-    """Best step in the 7-day volume for one metric within one segment."""
+    """Best step in the 7-day volume for one metric within one segment (``seg``: rows of
+    :func:`volume_grid`, ``n`` sends with ``seg[metric]`` events each)."""
     cells = (seg.assign(v=seg["volume_7d"].clip(upper=MAX_WEEKLY_BIN))
-             .groupby(["engagement", "v"]).agg(n=(metric, "size"), **{metric: (metric, "sum")})
+             .groupby(["engagement", "v"]).agg(n=("n", "sum"), **{metric: (metric, "sum")})
              .reset_index())
-    sides = seg["volume_7d"].clip(upper=MAX_WEEKLY_BIN)
+    sides, weight = seg["volume_7d"].clip(upper=MAX_WEEKLY_BIN).to_numpy(), seg["n"].to_numpy()
     candidates = [c for c in range(1, MAX_WEEKLY_BIN)
-                  if (sides <= c).sum() >= MIN_SENDS_PER_SIDE and (sides > c).sum() >= MIN_SENDS_PER_SIDE]
+                  if weight[sides <= c].sum() >= MIN_SENDS_PER_SIDE
+                  and weight[sides > c].sum() >= MIN_SENDS_PER_SIDE]
     out = {"metric": metric, "direction": METRICS[metric], "cap": np.nan, "rate_ratio": np.nan,
            "ci_low": np.nan, "ci_high": np.nan, "p_value": 1.0, "n_candidates": len(candidates),
            "max_weekly_volume": int(seg["volume_7d"].max()), "events": int(seg[metric].sum())}
@@ -149,14 +246,18 @@ def change_point(seg: pd.DataFrame, metric: str, alpha: float) -> dict:
     return out
 
 
-def fatigue_flags(sends: pd.DataFrame, threshold: pd.Series, alpha: float) -> pd.DataFrame:
-    """Per subscriber open rates at or below vs above their segment's threshold; BH-adjusted."""
-    high = sends["volume_7d"].to_numpy() > threshold.reindex(sends["segment"]).to_numpy()
-    grouped = sends.assign(high=high).groupby(["row", "high"])["open"].agg(["sum", "count"]).unstack(fill_value=0)
-    get = lambda col, side: grouped[(col, side)] if (col, side) in grouped else 0  # noqa: E731
-    k0, n0, k1, n1 = get("sum", False), get("count", False), get("sum", True), get("count", True)
+def fatigue_flags(cells: SendCells, threshold: np.ndarray, alpha: float) -> pd.DataFrame:
+    """Per subscriber open rates at or below vs above their segment's threshold (``threshold``
+    per subscriber row); BH-adjusted. One row per subscriber row with sends, sorted."""
+    rows, inverse = np.unique(cells.row, return_inverse=True)
+    high = cells.volume_7d > threshold[cells.row]
+    side = lambda w, h: np.bincount(inverse[high == h], weights=w[high == h],  # noqa: E731
+                                    minlength=len(rows)).astype(np.int64)
+    k0, n0 = side(cells.open, False), side(cells.n, False)
+    k1, n1 = side(cells.open, True), side(cells.n, True)
     frame = pd.DataFrame({"n_low": n0, "open_rate_low": k0 / np.maximum(n0, 1),
-                          "n_high": n1, "open_rate_high": k1 / np.maximum(n1, 1)}, index=grouped.index)
+                          "n_high": n1, "open_rate_high": k1 / np.maximum(n1, 1)},
+                         index=pd.Index(rows, name="row"))  # fmt: skip
     pooled = (k0 + k1) / np.maximum(n0 + n1, 1)
     se = np.sqrt(pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1)))
     zstat = np.divide(frame["open_rate_low"] - frame["open_rate_high"], se,
@@ -167,7 +268,7 @@ def fatigue_flags(sends: pd.DataFrame, threshold: pd.Series, alpha: float) -> pd
     if tested.any():
         from statsmodels.stats.multitest import multipletests
 
-        adjusted[tested.to_numpy()] = multipletests(frame.loc[tested, "p_value"], method="fdr_bh")[1]
+        adjusted[tested] = multipletests(frame.loc[tested, "p_value"], method="fdr_bh")[1]
     frame["p_adjusted"] = adjusted
     frame["fatigued"] = np.nan_to_num(adjusted, nan=1.0) < alpha
     return frame

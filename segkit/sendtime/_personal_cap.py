@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln
 
-from segkit.sendtime._fatigue import MAX_WEEKLY_BIN
+from segkit.sendtime._fatigue import MAX_WEEKLY_BIN, SendCells
 
 __all__: list[str] = []
 
@@ -52,18 +52,18 @@ MIN_OPENS = 5
 MIN_BAYES_FACTOR = 3.0
 PRIOR_WEIGHT = 0.5
 MAX_PRIOR_STRENGTH = 1000.0
+#: Subscribers per block of the posterior computation (bounds its memory).
+BLOCK = 200_000
 
 
-def _counts(sends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _counts(cells: SendCells, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Subscriber rows, segments, sends and opens per (subscriber, clipped 7-day volume)."""
-    rows, inv = np.unique(sends["row"].to_numpy(), return_inverse=True)
-    v = sends["volume_7d"].clip(upper=MAX_WEEKLY_BIN).to_numpy()
-    n = np.zeros((len(rows), MAX_WEEKLY_BIN + 1))
-    k = np.zeros_like(n)
-    np.add.at(n, (inv, v), 1.0)
-    np.add.at(k, (inv, v), sends["open"].to_numpy(dtype=float))
-    segment = pd.Series(sends["segment"].to_numpy(), index=inv).groupby(level=0).first()
-    return rows, segment.to_numpy(dtype=object), n, k
+    rows, inv = np.unique(cells.row, return_inverse=True)
+    v = np.minimum(cells.volume_7d, MAX_WEEKLY_BIN)
+    flat, shape = inv * (MAX_WEEKLY_BIN + 1) + v, (len(rows), MAX_WEEKLY_BIN + 1)
+    n = np.bincount(flat, weights=cells.n, minlength=shape[0] * shape[1]).reshape(shape)
+    k = np.bincount(flat, weights=cells.open, minlength=shape[0] * shape[1]).reshape(shape)
+    return rows, segments[rows], n, k
 
 
 def beta_prior(opens: np.ndarray, sends: np.ndarray, min_sends: int) -> tuple[float, float]:
@@ -111,7 +111,8 @@ def _segment_posterior(n: np.ndarray, k: np.ndarray, a: float, b: float, segment
 
 
 def personal_caps(
-    sends: pd.DataFrame,
+    cells: SendCells,
+    segments: np.ndarray,
     segment_caps: pd.Series,
     *,
     min_sends_per_side: int = MIN_SENDS_PER_SIDE,
@@ -121,15 +122,20 @@ def personal_caps(
 ) -> pd.DataFrame:
     """Per-subscriber cap, its source (``personal``/``segment``) and the evidence (module doc).
 
-    Returns one row per subscriber row index (the ``row`` of ``sends``).
+    ``segments``: the segment of every subscriber row. Returns one row per subscriber row
+    with sends (the ``row`` of ``cells``).
     """
-    rows, segments, n, k = _counts(sends)
+    rows, segments, n, k = _counts(cells, segments)
+    n_total, k_total = n.sum(axis=1), k.sum(axis=1)
     parts = []
     for segment in sorted(set(segments)):
         sel = segments == segment
-        a, b = beta_prior(k[sel].sum(axis=1), n[sel].sum(axis=1), min_sends_per_side)
+        a, b = beta_prior(k_total[sel], n_total[sel], min_sends_per_side)
         cap = float(segment_caps.get(segment, np.nan))
-        res = _segment_posterior(n[sel], k[sel], a, b, cap, prior_weight)
+        at = np.flatnonzero(sel)  # in blocks: the posterior's arrays are 10 wide per subscriber
+        blocks = [_segment_posterior(n[at[i:i + BLOCK]], k[at[i:i + BLOCK]], a, b, cap, prior_weight)
+                  for i in range(0, len(at), BLOCK)]  # fmt: skip
+        res = {key: np.concatenate([block[key] for block in blocks]) for key in blocks[0]}
         strength = a + b
         part = pd.DataFrame({
             "segment_cap": cap,

@@ -19,13 +19,18 @@ import pandas as pd
 
 from segkit._timestamps import utc_timestamp
 from segkit.errors import ValidationError
+from segkit.sendtime._engine import usable as engine_usable
 from segkit.sendtime._fatigue import (
     METRICS,
+    _codes,
     change_point,
+    event_cells,
     fatigue_flags,
-    send_table,
     standardized_rates,
+    volume_grid,
+    weekly_median,
 )
+from segkit.sendtime._fatigue_engine import FrequencyInputs, engine_inputs
 from segkit.sendtime._inputs import prepare
 from segkit.sendtime._personal_cap import personal_caps
 from segkit.sendtime._recommend import engagement_tiers
@@ -111,6 +116,22 @@ def _caps(evidence: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _inputs(source: Any, as_of: pd.Timestamp, hours: int) -> FrequencyInputs:
+    """Send cells and per-subscriber tallies: aggregated in the engine for a workspace or an
+    Ibis backend (:mod:`segkit.sendtime._fatigue_engine`), else from the event arrays."""
+    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
+    if engine_usable(backend):
+        return engine_inputs(backend, as_of, hours)
+    data = prepare(source, as_of)
+    n = len(data.subscribers)
+    return FrequencyInputs(
+        subscriber_id=data.subscribers["subscriber_id"].to_numpy(),
+        n_opens=np.bincount(data.open_sub, minlength=n), n_sends=np.bincount(data.send_sub, minlength=n),
+        segment=data.subscribers["segment"].astype("string").fillna("all").to_numpy(dtype=object),
+        cells=event_cells(data, hours),
+    )
+
+
 def analyze(
     workspace_or_tables: Any,
     as_of: str | pd.Timestamp,
@@ -142,29 +163,26 @@ def analyze(
     if not isinstance(attribution_hours, (int, np.integer)) or attribution_hours < 1:
         raise ValidationError(f"attribution_hours must be a positive integer, got {attribution_hours!r}")
     stamp = utc_timestamp(as_of, "as_of", naive_as_utc=True)
-    data = prepare(workspace_or_tables, stamp)
-    n = len(data.subscribers)
-    n_opens = np.bincount(data.open_sub, minlength=n)
-    n_sends = np.bincount(data.send_sub, minlength=n)
-    if n_sends.sum() == 0:
+    data = _inputs(workspace_or_tables, stamp, int(attribution_hours))
+    if data.n_sends.sum() == 0:
         raise ValidationError("no 'send' events up to as_of; frequency needs send events")
-    tiers = engagement_tiers(n_opens, n_sends)
-    segments = data.subscribers["segment"].astype("string").fillna("all").to_numpy(dtype=object)
-    sends = send_table(data, tiers, segments, int(attribution_hours))
+    segments, cells = data.segment, data.cells
+    grid = volume_grid(cells, segments, engagement_tiers(data.n_opens, data.n_sends))
     evidence = pd.DataFrame([{"segment": s, **change_point(g, m, alpha)}
-                             for s, g in sends.groupby("segment", sort=True) for m in METRICS])
+                             for s, g in grid.groupby("segment", sort=True) for m in METRICS])
     caps = _caps(evidence)
-    median = sends.groupby("segment")["volume_7d"].median()
-    threshold = caps.set_index("segment")["recommended_weekly_cap"].fillna(median).astype(float)
-    flags = fatigue_flags(sends, threshold, alpha)
-    subs = data.subscribers.iloc[flags.index.to_numpy()]
-    flags.insert(0, "subscriber_id", subs["subscriber_id"].to_numpy())
-    flags.insert(1, "segment", segments[flags.index.to_numpy()])
-    flags.insert(2, "threshold", threshold.reindex(flags["segment"]).to_numpy())
-    personal = personal_caps(sends, caps.set_index("segment")["recommended_weekly_cap"])
+    threshold = caps.set_index("segment")["recommended_weekly_cap"].fillna(weekly_median(grid)).astype(float)
+    names, code = _codes(segments)
+    by_row = threshold.reindex(names).to_numpy()[code]
+    flags = fatigue_flags(cells, by_row, alpha)
+    rows = flags.index.to_numpy()
+    flags.insert(0, "subscriber_id", data.subscriber_id[rows])
+    flags.insert(1, "segment", segments[rows])
+    flags.insert(2, "threshold", by_row[rows])
+    personal = personal_caps(cells, segments, caps.set_index("segment")["recommended_weekly_cap"])
     flags = flags.join(personal.drop(columns="segment_cap"))
     return FrequencyResult(
-        as_of=stamp, rates=standardized_rates(sends, alpha), evidence=evidence, caps=caps,
+        as_of=stamp, rates=standardized_rates(grid, alpha), evidence=evidence, caps=caps,
         subscribers=flags.reset_index(drop=True), alpha=float(alpha),
         attribution_hours=int(attribution_hours),
         method="engagement-stratified binomial GLM change point in 7-day volume (LR test, "

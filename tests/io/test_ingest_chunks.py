@@ -202,6 +202,73 @@ def test_header_only_csv_in_chunks(tmp_path, monkeypatch):
     assert report.rows_read == 0 and "the file has a header but no data rows" in report.notes
 
 
+def test_chunks_are_staged_as_parquet_beside_the_workspace_and_removed(tmp_path, monkeypatch):
+    """A file read in chunks is staged as compressed Parquet files in ``ws.duckdb.ingest/``
+    (not an uncompressed temporary table that spills); the directory is gone after the ingest,
+    whether it loaded or failed."""
+    monkeypatch.setattr(_read, "CHUNK_ROWS", 4)
+    seen: list[list[str]] = []
+    finish = _ingest._Staging.finish
+
+    def spying(self, con):
+        seen.append(sorted(p.name for p in self.directory.iterdir()))
+        return finish(self, con)
+
+    monkeypatch.setattr(_ingest._Staging, "finish", spying)
+    path = tmp_path / "ws.duckdb"
+    with Workspace(path) as ws:
+        assert ws.ingest("events", _write(tmp_path / "e.csv", ROWS)).rows_loaded == 7
+        assert seen == [[f"chunk-{k:06d}.parquet" for k in range(4)]]
+        assert not _ingest.staging_directory(path).exists()
+        ragged = tmp_path / "ragged.csv"
+        ragged.write_text("subscriber_id,event_type,ts\n" + "s1,open,2024-01-01T00:00:00Z\n" * 5
+                          + "s1,open,2024-01-01T00:00:00Z,extra\n")
+        with pytest.raises(InputError, match="line 7 has 4 fields"):
+            ws.ingest("events", ragged)
+        assert not _ingest.staging_directory(path).exists()
+
+
+def test_staging_left_by_a_killed_ingest_is_removed_by_the_next_opening(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    Workspace(path).close()
+    left = _ingest.staging_directory(path)
+    left.mkdir()
+    (left / "chunk-000000.parquet").write_bytes(b"PAR1 rows of a killed ingest")
+    with Workspace(path, read_only=True):  # a reader leaves it (a writer may be running)
+        assert left.exists()
+    with Workspace(path) as ws:
+        assert not left.exists()
+        assert ws.ingest("events", _write(tmp_path / "e.csv", ROWS)).rows_loaded == 7
+
+
+def test_repeated_keys_are_settled_on_the_keys_when_hashes_collide(tmp_path, monkeypatch):
+    """The distinct-hash count only proves keys distinct; fewer hashes than rows (a repeat, or a
+    collision: simulated by hashing every key to one value) is settled on the keys, so distinct
+    keys still take the plain path and repeated ones the ranking window."""
+    from segkit.io import _load
+
+    rank, kinds = _load._rank, []
+
+    def colliding(con, schema):
+        con.execute("CREATE OR REPLACE TEMP MACRO hash(a) AS 42")
+        try:
+            kinds.append(rank(con, schema))
+            return kinds[-1]
+        finally:
+            con.execute("DROP MACRO IF EXISTS temp.hash")
+
+    monkeypatch.setattr(_load, "_rank", colliding)
+    unique = [row for row in ROWS if row[0] not in {"", "e1", "e2", "e3"}]
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        report = ws.ingest("events", _write(tmp_path / "unique.csv", unique))
+        again = ws.ingest("events", _write(tmp_path / "rows.csv", ROWS))
+    assert kinds == ["VIEW", "TABLE"]
+    assert (report.rows_read, report.rows_duplicate) == (len(unique), 0)
+    assert report.rows_loaded + report.rows_quarantined == len(unique)
+    assert "duplicate event_id with different values (first on row 2)" in set(
+        again.quarantine["reason"])
+
+
 @pytest.mark.parametrize("limit", ["1GB", "6GB"])
 def test_memory_limit_is_lowered_for_the_ingest_only(workspace, tmp_path, monkeypatch, limit):
     con = workspace.connection

@@ -106,3 +106,29 @@ def test_flags_recover_planted_machine_opens_in_synthetic_data(tmp_path):
     assert all((s, c) in clicked for s, c in zip(missed["subscriber_id"], missed["campaign_id"],
                                                   strict=True))
     assert (planted & flagged).sum() >= 0.9 * planted.sum()
+
+
+def test_flags_in_hash_slices_equal_one_pass(tmp_path, monkeypatch):
+    """Many events are flagged in slices of subscribers (and their ids checked for repeats in
+    slices of hashes); slices of a few rows give exactly the one-pass flags, on a first load
+    (every subscriber) and on a later one (the affected subscribers)."""
+    from segkit.datasets import synthetic
+    from segkit.io import _load, _machine
+
+    data = synthetic(n_subscribers=200, seed=2)
+    events = data.tables()["events"]
+    first, later = events.iloc[: len(events) // 2], events.iloc[len(events) // 2 :]
+    stored, calls = {}, []
+    partitions = _machine.hash_partitions
+    monkeypatch.setattr(_load, "hash_partitions", lambda rows: calls.append(rows) or partitions(rows))
+    monkeypatch.setattr(_machine, "hash_partitions", lambda rows: calls.append(rows) or partitions(rows))
+    for slice_rows in (10**9, 97):
+        monkeypatch.setattr(_machine, "PARTITION_ROWS", slice_rows)
+        with Workspace(tmp_path / f"ws{slice_rows}.duckdb") as ws:
+            reports = [ws.ingest("events", part) for part in (first, later, events)]
+            stored[slice_rows] = ws.table("events").sort_values("event_id").reset_index(drop=True)
+        assert [(r.rows_loaded, r.rows_duplicate) for r in reports] == [
+            (len(first), 0), (len(later), 0), (0, len(events))]
+    assert partitions(max(calls)) > 10  # really in slices
+    assert stored[97]["machine_open"].sum() > 50
+    pd.testing.assert_frame_equal(stored[10**9], stored[97])

@@ -138,7 +138,7 @@ def test_a_step_with_no_events_on_one_side_gives_an_unbounded_interval_without_a
     from segkit.sendtime._fatigue import change_point
 
     volume = np.repeat(np.arange(1, 9), 40)
-    seg = pd.DataFrame({"engagement": "active", "volume_7d": volume,
+    seg = pd.DataFrame({"engagement": "active", "volume_7d": volume, "n": 1,
                         "unsubscribe": ((volume > 4) & (np.arange(len(volume)) % 4 == 0)).astype(int)})
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
