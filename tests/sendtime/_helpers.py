@@ -1,4 +1,4 @@
-"""Helpers that build small event tables for hand-made scenarios."""
+"""Helpers that build small event tables for hand-made scenarios, and a DuckDB backend of them."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ def simulate_opens(
             when = day + pd.Timedelta(minutes=float(rng.uniform(0, 59)))
         rows.append((sub_id, "open", when))
     return rows
+
+
+def duckdb_backend(frames: dict[str, pd.DataFrame]):
+    """An in-memory Ibis DuckDB backend holding ``frames`` as real tables (like a workspace)."""
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    for name, frame in frames.items():
+        backend.con.register("frame_view", frame)
+        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
+        backend.con.unregister("frame_view")
+    return backend

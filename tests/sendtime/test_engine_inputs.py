@@ -11,6 +11,8 @@ import pytest
 from segkit.sendtime import evaluate_holdout, frequency, recommend
 from segkit.sendtime._inputs import read_tables
 
+from ._helpers import duckdb_backend
+
 AS_OF = "2024-12-01"
 
 
@@ -56,28 +58,11 @@ def test_frequency_and_holdout_equal_the_whole_table_path(workspace, whole):
 
 
 def test_an_ibis_backend_without_machine_flags_gets_them_by_the_ingest_rule(workspace, whole):
-    import ibis
-
-    backend = ibis.duckdb.connect()
     frames = {"events": whole["events"].drop(columns="machine_open"),
               "subscribers": whole["subscribers"]}  # fmt: skip
-    for name, frame in frames.items():
-        backend.con.register("frame_view", frame)
-        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
-        backend.con.unregister("frame_view")
+    backend = duckdb_backend(frames)
     # The same as DataFrames without the flag (the rule runs on the events up to as_of in both).
     pd.testing.assert_frame_equal(recommend(backend, AS_OF), recommend(frames, AS_OF))
-
-
-def _backend(frames: dict[str, pd.DataFrame]):
-    import ibis
-
-    backend = ibis.duckdb.connect()
-    for name, frame in frames.items():
-        backend.con.register("frame_view", frame)
-        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
-        backend.con.unregister("frame_view")
-    return backend
 
 
 def test_recommend_aggregates_in_the_engine(workspace):
@@ -126,7 +111,7 @@ def test_engine_equals_numpy_on_edge_cases(hours):
     from segkit.sendtime._recommend import fit
 
     frames = {"events": pd.DataFrame(EDGE_EVENTS), "subscribers": EDGE_SUBSCRIBERS}
-    engine = fit(_backend(frames), AS_OF, hours, events=False)
+    engine = fit(duckdb_backend(frames), AS_OF, hours, events=False)
     assert engine.data is None
     reference = fit(frames, AS_OF, hours)
     pd.testing.assert_frame_equal(engine.frame, reference.frame)
@@ -142,7 +127,7 @@ def test_engine_without_sends_equals_numpy():
 
     opens = [e for e in EDGE_EVENTS if e["event_type"] != "send"]
     frames = {"events": pd.DataFrame(opens), "subscribers": EDGE_SUBSCRIBERS}
-    engine = fit(_backend(frames), AS_OF, events=False)
+    engine = fit(duckdb_backend(frames), AS_OF, events=False)
     reference = fit(frames, AS_OF)
     pd.testing.assert_frame_equal(engine.frame, reference.frame)
     assert engine.profiles.method.startswith("raw open-hour counts")

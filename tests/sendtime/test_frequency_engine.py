@@ -12,19 +12,10 @@ from segkit.sendtime._fatigue import event_cells
 from segkit.sendtime._fatigue_engine import engine_inputs
 from segkit.sendtime._inputs import prepare
 
+from ._helpers import duckdb_backend
+
 AS_OF = pd.Timestamp("2024-12-01", tz="UTC")
 FRAMES = ("rates", "evidence", "caps", "subscribers")
-
-
-def _backend(frames: dict[str, pd.DataFrame]):
-    import ibis
-
-    backend = ibis.duckdb.connect()
-    for name, frame in frames.items():
-        backend.con.register("frame_view", frame)
-        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
-        backend.con.unregister("frame_view")
-    return backend
 
 
 def _cells_by_id(ids, cells) -> pd.DataFrame:
@@ -75,7 +66,7 @@ def test_synthetic_tables_through_duckdb_equal_the_event_path(tables, hours):
     from segkit.sendtime._inputs import with_machine_flag
 
     flagged = {**tables, "events": with_machine_flag(tables["events"])}  # the engine needs the flag
-    assert_engine_equals_events(_backend(flagged), flagged, pd.Timestamp("2025-01-01", tz="UTC"), hours)
+    assert_engine_equals_events(duckdb_backend(flagged), flagged, pd.Timestamp("2025-01-01", tz="UTC"), hours)
 
 
 def _event(sub, kind, ts, machine=False):
@@ -128,7 +119,7 @@ EDGE_SUBSCRIBERS = pd.DataFrame({"subscriber_id": ["quiet", "d", "c", "b", "a"]}
 @pytest.mark.parametrize("hours", [72, 1])
 def test_engine_equals_event_path_on_edge_cases(hours):
     frames = {"events": pd.DataFrame(_edge_events()), "subscribers": EDGE_SUBSCRIBERS}
-    cells = assert_engine_equals_events(_backend(frames), frames, AS_OF, hours)
+    cells = assert_engine_equals_events(duckdb_backend(frames), frames, AS_OF, hours)
     a = cells[cells["subscriber_id"] == "a"].set_index(["volume_7d", "volume_30d"])
     # the same-second sends have volumes 1, 2, 3; exactly 7 (30) days later the first second is
     # out of the window: 03-16 has 3 sends in 7 days (of 6 in 30), 04-08 one in 7 (4 in 30)
@@ -145,4 +136,4 @@ def test_without_sends_the_engine_path_refuses_as_the_event_path_does():
 
     frames = {"events": pd.DataFrame([_event("a", "open", "2024-03-09 13:00")])}
     with pytest.raises(ValidationError, match="send"):
-        frequency.analyze(_backend(frames), AS_OF)
+        frequency.analyze(duckdb_backend(frames), AS_OF)
