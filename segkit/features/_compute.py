@@ -7,12 +7,10 @@ runs them and assembles the table. Each query is one pass over the events for AL
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-import pyarrow as pa
 
 from segkit._config import DEFAULT_WINDOWS_DAYS
 from segkit._timestamps import utc_timestamp
@@ -82,10 +80,6 @@ def feature_queries(
     if subscribers is not None:
         queries["subscribers"] = subscribers
     return queries
-
-
-def _run(expr: ir.Table) -> pa.Table:
-    return expr.to_pyarrow()
 
 
 def _narrow_counts(summary: ir.Table) -> ir.Table:
@@ -174,7 +168,7 @@ def compute(
     queries["events"] = _narrow_counts(queries["events"])
     # Results stay in Arrow (no pandas conversion) and run one at a time as assemble asks, so
     # a long result is released before the next query runs.
-    runs = {name: partial(_run, expr) for name, expr in queries.items()}
+    runs = {name: expr.to_pyarrow for name, expr in queries.items()}
     frame = assemble(runs, as_of_ts, window_days)
     frame.attrs.update(
         as_of=as_of_ts.isoformat(), windows=window_days, rfm_unit=unit, cart_abandon_hours=hours

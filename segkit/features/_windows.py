@@ -7,7 +7,7 @@ Windows are nested (all end at ``as_of``), so each event gets a *bucket*: the in
 smallest window containing it (``len(windows)`` when it is older than all of them). The database
 makes ONE pass grouping by (subscriber, bucket) with conditional aggregates per event type; the
 count for window ``i`` is the cumulative sum over buckets ``0..i``
-(:func:`segkit.features._spread.cumulative`). This is conditional aggregation with the window
+(``segkit.features._assemble._Buckets.cumulative``). This is conditional aggregation with the window
 condition moved into the group key: one aggregate per event type instead of one per (type,
 window), which matters on DuckDB, where the cost grows with the number of filtered aggregates
 (measured: 51 filtered aggregates took 2-3x longer than this).
