@@ -85,7 +85,7 @@ def _duckdb_epoch(ts: dt.Timestamp(timezone="UTC")) -> dt.float64:  # type: igno
     """DuckDB's ``epoch`` of a TIMESTAMPTZ (UTC seconds, fractions kept)."""
 
 
-def _whole_seconds(ts: ir.TimestampValue, backend: ibis.BaseBackend) -> ir.IntegerValue:
+def whole_seconds(ts: ir.TimestampValue, backend: ibis.BaseBackend) -> ir.IntegerValue:
     """Floor of the epoch seconds on every engine. Ibis compiles ``epoch_seconds`` on DuckDB as
     ``epoch(CAST(ts AS TIMESTAMP))``, whose cast goes through the calendar (ICU) and costs five
     times the rest of the expression; DuckDB's own ``epoch`` of the TIMESTAMPTZ is the same
@@ -122,8 +122,8 @@ def _base(backend: ibis.BaseBackend) -> tuple[pd.DataFrame, str]:
 
 def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: list[str],
           dominant: str, as_of: pd.Timestamp) -> ir.Table:
-    """``r``, ``k``, ``e``, ``slot`` per send and human open, ordered by (``r``, ``e``, ``k``);
-    events of ids absent from the subscribers table come with a null ``r``, their id in ``sid``
+    """``r``, ``k``, ``e``, ``slot`` per send and human open, in no order (``_in_order`` sorts
+    them); events of ids absent from the subscribers table come with a null ``r``, their id in ``sid``
     and every used type (``k`` 2: click, unsubscribe, machine open) as they make subscribers."""
     zone_code = pd.Categorical(base["timezone"], categories=zones).codes.astype(np.int32)
     rows = ibis.memtable(pa.table({
@@ -139,7 +139,7 @@ def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: 
     kind = joined.event_type
     k = ibis.cases((kind == "send", 0), ((kind == "open") & ~joined.machine_open, 1), else_=OTHER)
     events = joined.select(
-        r=joined.r, z=joined.z.fill_null(zones.index(dominant)), e=_whole_seconds(joined.ts, backend),
+        r=joined.r, z=joined.z.fill_null(zones.index(dominant)), e=whole_seconds(joined.ts, backend),
         k=k.cast("int8"), sid=ibis.ifelse(joined.r.isnull(), joined.subscriber_id, ibis.null("string")),
     )
     events = events.filter((events.k != OTHER) | events.r.isnull())

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segkit.errors import ValidationError
+from segkit.sendtime._engine import whole_seconds
 from segkit.sendtime._fatigue import (
     MONTHLY_BIN_WIDTH,
     MONTHLY_BINS,
@@ -73,10 +74,8 @@ def _events(backend: ibis.BaseBackend, as_of: pd.Timestamp) -> ir.Table:
         (kind != "open") | ~events.machine_open.cast("boolean").fill_null(False),
     )
     code = used.event_type.cast("string").cases(*KIND.items(), else_=None).cast("int8")
-    # floor of the epoch seconds (DuckDB's epoch keeps the microseconds: a double with 2**-22 s
-    # spacing at today's epochs, so the floor is exact); several times cheaper than truncating
-    seconds = used.ts.epoch_seconds().floor().cast("int64")
-    return used.select(sub=used.subscriber_id.cast("string"), kind=code, e=seconds)
+    return used.select(sub=used.subscriber_id.cast("string"), kind=code,
+                       e=whole_seconds(used.ts, backend))
 
 
 def _cells(events: ir.Table, hours: int) -> ir.Table:
