@@ -1,8 +1,11 @@
 """Assemble the feature table from the long query results of ``_compute.feature_queries``.
 
-The results arrive as Arrow tables, one query at a time (:func:`assemble` takes callables), and
-each is spread into per-subscriber numpy columns and dropped before the next one runs: at 100M
-events the long results and the finished table would not fit together. Every output column is
+The results arrive as Arrow tables (:func:`assemble` takes callables and runs them itself):
+the small ones first, the long events summary last, so the engine's working memory for the
+largest query is never held beside the growing table; then the engine may hand its memory back
+(``fetched``) before anything is spread. Each result is spread into per-subscriber numpy
+columns and dropped (the events summary column by column): at 100M events the long results,
+the engine's buffers and the finished table would not fit together. Every output column is
 allocated once and filled in place; nothing goes through pandas until the final
 ``DataFrame(..., copy=False)``, which keeps the arrays as they are.
 
@@ -41,8 +44,10 @@ WINDOW_STEMS = (
 FLOAT_STEMS = ("open_rate", "click_rate", "click_to_open_rate", "revenue", "average_order_value")
 RECENCY_COLUMNS = ("days_since_last_open", "days_since_last_click", "days_since_last_purchase")
 STATUS_COLUMNS = ("unsubscribed", "consent", "timezone")
-#: The results :func:`assemble` reads after the events summary (ids: subsets of the events').
+#: The results spread after the events summary (ids: subsets of the events').
 LATER_RESULTS = ("campaigns", "cart_abandonments", "rfm", "local_opens")
+#: The order :func:`assemble` runs the queries in: the long events summary last.
+FETCH_ORDER = (*LATER_RESULTS, "subscribers", "events")
 #: Stands for "no timestamp" in microsecond arrays (below every real instant).
 _NO_TIME = np.iinfo(np.int64).min
 
@@ -223,24 +228,26 @@ def _latest(micros: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _event_columns(long: pa.Table, rows: np.ndarray, n: int, n_windows: int) -> tuple[dict, dict, np.ndarray]:
+def _event_columns(long: dict[str, pa.ChunkedArray], rows: np.ndarray, n: int,
+                   n_windows: int) -> tuple[dict, dict, np.ndarray]:
     """Per-window counts and sums, the last/first event times and "has an unsubscribe event"
-    from the events summary (see ``_windows.event_summary``)."""
-    buckets = _Buckets(_numbers(long.column("bucket")), rows, n, n_windows)
+    from the events summary's columns (see ``_windows.event_summary``), each popped from
+    ``long`` (so released) once spread."""
+    buckets = _Buckets(_numbers(long.pop("bucket")), rows, n, n_windows)
+    any_unsubscribe = np.zeros(n, bool)
+    any_unsubscribe[rows[_numbers(long["n_unsubscribe"]) > 0]] = True
     counts: dict[str, list[np.ndarray]] = {}
     for stem, column in [*((stem, f"n_{kind}") for stem, kind in COUNTED_EVENTS.items()),
                          ("human_opens", "n_human_open"),
                          ("pricing_page_visits", "n_pricing_page_visit"),
                          ("valued", "value_n")]:  # fmt: skip
-        counts[stem] = buckets.cumulative(_numbers(long.column(column)), np.int64)
-    counts["revenue"] = buckets.cumulative(_numbers(long.column("value_sum"), 0.0), np.float64)
-    times = {key: _seconds(_latest(_micros(long.column(f"{key}_ts")), rows, n))
+        counts[stem] = buckets.cumulative(_numbers(long.pop(column)), np.int64)
+    counts["revenue"] = buckets.cumulative(_numbers(long.pop("value_sum"), 0.0), np.float64)
+    times = {key: _seconds(_latest(_micros(long.pop(f"{key}_ts")), rows, n))
              for key in ("last_open", "last_click", "last_purchase")}
     # The earliest is minus the latest of the negated times; _NO_TIME (int64's minimum) is its
     # own negation in two's complement, so "missing" stays missing both ways.
-    times["first_event"] = _seconds(-_latest(-_micros(long.column("first_ts")), rows, n))
-    any_unsubscribe = np.zeros(n, bool)
-    any_unsubscribe[rows[_numbers(long.column("n_unsubscribe")) > 0]] = True
+    times["first_event"] = _seconds(-_latest(-_micros(long.pop("first_ts")), rows, n))
     return counts, times, any_unsubscribe
 
 
@@ -287,26 +294,36 @@ def _status(subscribers: pa.Table, rows: np.ndarray, kept_rows: np.ndarray, n: i
 
 
 def assemble(
-    results: Mapping[str, Callable[[], pa.Table]], as_of: pd.Timestamp, windows: tuple[int, ...]
+    results: Mapping[str, Callable[[], pa.Table]],
+    as_of: pd.Timestamp,
+    windows: tuple[int, ...],
+    *,
+    fetched: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """One row per subscriber, columns in :func:`column_order`.
 
     ``results`` maps each query name of ``feature_queries`` to a callable that runs it and
-    returns an Arrow table; they are run in turn (subscribers and events first) and every
-    result is released once spread.
+    returns an Arrow table; they are run in :data:`FETCH_ORDER` (the long events summary
+    last), then ``fetched`` is called (e.g. to let the engine free its buffers), then every
+    result is spread and released in turn.
     """
     n_windows = len(windows)
-    subscribers = results["subscribers"]() if "subscribers" in results else None
-    events = results["events"]()
+    fetched_results = {name: results[name]() for name in FETCH_ORDER if name in results}
+    if fetched is not None:
+        fetched()
+    subscribers = fetched_results.pop("subscribers", None)
+    events = fetched_results.pop("events")
     keys = _Keys(events, subscribers)
     n = keys.n
-    counts, times, any_unsubscribe = _event_columns(events, keys.events, n, n_windows)
+    long = dict(zip(events.column_names, events.columns, strict=True))
     del events
+    counts, times, any_unsubscribe = _event_columns(long, keys.events, n, n_windows)
+    del long
     status = None
     if subscribers is not None:
         status = _status(subscribers, keys.subscribers, keys.subscriber_rows, n)
         del subscribers
-    later = {name: results[name]() for name in LATER_RESULTS}
+    later = fetched_results
     rows = keys.positions(later)
     campaigns = later.pop("campaigns")
     for stem, column in (("unique_opens", "opened"), ("unique_clicks", "clicked")):

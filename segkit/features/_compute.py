@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segkit._config import DEFAULT_WINDOWS_DAYS
+from segkit._engine import release_memory
 from segkit._timestamps import utc_timestamp
 from segkit.features._assemble import assemble, column_order
 from segkit.features._cart import cart_abandonments
@@ -166,10 +167,11 @@ def compute(
         tables, as_of_ts, windows=window_days, rfm_unit=unit, cart_abandon_hours=hours
     )
     queries["events"] = _narrow_counts(queries["events"])
-    # Results stay in Arrow (no pandas conversion) and run one at a time as assemble asks, so
-    # a long result is released before the next query runs.
+    # Results stay in Arrow (no pandas conversion) and run as assemble asks (the long events
+    # summary last); DuckDB then hands back its buffers before the table is built beside them.
     runs = {name: expr.to_pyarrow for name, expr in queries.items()}
-    frame = assemble(runs, as_of_ts, window_days)
+    backend = queries["events"]._find_backend(use_default=True)
+    frame = assemble(runs, as_of_ts, window_days, fetched=lambda: release_memory(backend))
     frame.attrs.update(
         as_of=as_of_ts.isoformat(), windows=window_days, rfm_unit=unit, cart_abandon_hours=hours
     )
