@@ -21,8 +21,7 @@ tables of the delay x hour fit and the sparse send design are built as in the ev
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ibis
@@ -48,8 +47,6 @@ __all__: list[str] = []
 
 #: ``k`` of events that only name a subscriber (click, unsubscribe, machine open).
 OTHER = 2
-#: DuckDB's ``memory_limit`` for the moment its buffers are given back (see ``released_memory``).
-RELEASED_LIMIT = "64MB"
 
 
 @dataclass(frozen=True)
@@ -315,9 +312,8 @@ def engine_profiles(
     rows = _rows(backend, used, base, zones, dominant, first_year, as_of)
     as_of_s = as_of.value // 10**9
     layout = _Layout.of(span, as_of_s, len(base))
-    with released_memory(backend):
-        (r, k, e, slot), extra = (_unkeyed_rows(rows, len(base)) if layout is None
-                                  else _keyed_rows(backend, rows, layout, span, len(base)))  # fmt: skip
+    (r, k, e, slot), extra = (_unkeyed_rows(rows, len(base)) if layout is None
+                              else _keyed_rows(backend, rows, layout, span, len(base)))  # fmt: skip
     subs = base
     if len(extra):
         subs = pd.concat([base, pd.DataFrame({
@@ -326,27 +322,6 @@ def engine_profiles(
     subs["segment"] = np.full(len(subs), pd.NA, dtype=object)  # as prepare(): no mapping
     inputs = EngineInputs(subscribers=subs, dominant_zone=dominant)
     return inputs, _profiles(r, k, e, slot, n=len(subs), as_of_s=as_of_s, hours=hours)
-
-
-@contextmanager
-def released_memory(backend: ibis.BaseBackend) -> Iterator[None]:
-    """On DuckDB, after the block, the buffers DuckDB keeps (the table data it read, about as
-    large as the scanned columns) are given back by lowering ``memory_limit`` for a moment,
-    then the connection's own setting is restored; other engines are left alone."""
-    try:
-        yield
-    finally:
-        if backend.name == "duckdb":
-            import duckdb
-
-            con = backend.con
-            before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-            try:
-                con.execute(f"SET memory_limit = '{RELEASED_LIMIT}'")
-            except duckdb.Error:  # a limit below the memory DuckDB has pinned is refused
-                pass
-            finally:
-                con.execute(f"SET memory_limit = '{before}'")
 
 
 def _profiles(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int, as_of_s: int,

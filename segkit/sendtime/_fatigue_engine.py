@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segkit.errors import ValidationError
-from segkit.sendtime._engine import released_memory, subscriber_table, whole_seconds
+from segkit.sendtime._engine import subscriber_table, whole_seconds
 from segkit.sendtime._fatigue import (
     MONTHLY_BIN_WIDTH,
     MONTHLY_BINS,
@@ -116,8 +116,7 @@ def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) ->
     events = _events(backend, as_of)
     cells = _cells(events, hours)
     packed = (((cells.v7 * 8 + cells.bin) * 8 + cells.outcome) * (1 << COUNT_BITS) + cells.n)
-    with released_memory(backend):
-        table = cells.group_by("sub").aggregate(cells=packed.collect(), n_opens=cells.opens.max()).to_pyarrow()
+    table = cells.group_by("sub").aggregate(cells=packed.collect(), n_opens=cells.opens.max()).to_pyarrow()
     ids = table.column("sub").combine_chunks()
     subscribers = subscriber_table(backend, zones=False)
     base = (pa.array([], type=pa.string()) if subscribers is None
