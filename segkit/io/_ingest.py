@@ -15,8 +15,9 @@ linear in the rows. This design keeps the one validation code path (no second di
 checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of the
 file. The staged files are never part of the workspace file: the directory is removed when the
 ingest ends, and by the next writable opening if the process was killed; the load itself is
-still one transaction. Orders are read whole: their lines are
-grouped by order across the file before loading (see :mod:`segkit.io._orders`).
+still one transaction. Orders are staged the same way, one line a row; what looks across
+lines (an order's owner, the occurrence of identical lines) is settled over the staged lines
+(see :mod:`segkit.io._orders`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from segkit.errors import (
 )
 from segkit.io._load import input_frame, load
 from segkit.io._machine import refresh_machine_opens
-from segkit.io._orders import check_order_columns, load_orders, prepare_order_lines
+from segkit.io._orders import SUPPRESSED, check_order_columns, load_orders, prepare_order_lines
 from segkit.io._parse import check_tz_argument
 from segkit.io._read import ChunkedInput, open_chunks
 from segkit.io._report import IngestReport, empty_quarantine
@@ -104,8 +105,7 @@ def run_ingest(
     advance = progress or _noop
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
     reader = open_chunks(source, sep=sep, numeric=_numeric_sources(schema, mapping),
-                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"),
-                         chunk_rows=0 if table == ORDERS else None)
+                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"))
     advance(_STEP_READ)
     con = workspace.connection
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
@@ -115,7 +115,7 @@ def run_ingest(
         try:
             passed = _validate_chunks(
                 con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
-                allow_reingest=allow_reingest, staging=None if table == ORDERS else staging,
+                allow_reingest=allow_reingest, staging=staging,
             )
         except BaseException as error:  # staging writes files: a full disk, say
             _raise_fault(error, reader, schema)
@@ -150,14 +150,15 @@ def _raise_fault(error: BaseException, reader: ChunkedInput, schema: TableSchema
 
 @dataclass
 class _Passed:
-    """What validating every chunk found. ``validated.clean`` holds the clean rows for orders
-    (read whole); for other tables they are in the staging table (``staged``) and
-    ``validated.clean`` is empty. ``raw`` is the raw row (JSON) of each problem, by position."""
+    """What validating every chunk found: the clean rows are in the staged relation ``staged``
+    (``staged_rows`` rows) and ``validated.clean`` is empty. ``raw`` is the raw row (JSON) of
+    each problem, by position."""
 
     validated: Validated
     raw: pd.Series
     suppressed: SuppressedRows
-    staged: str | None
+    staged: str
+    staged_rows: int
 
 
 def _validate_chunks(
@@ -170,9 +171,9 @@ def _validate_chunks(
     tz: str | None,
     constants: Mapping[str, object] | None,
     allow_reingest: bool,
-    staging: _Staging | None,
+    staging: _Staging,
 ) -> _Passed:
-    """Map and validate each chunk; append its clean rows to ``staging`` (unless None: orders)."""
+    """Map and validate each chunk; append its clean rows to ``staging``."""
     problems: list[pd.DataFrame] = []
     raws: list[pd.Series] = []
     positions: list[pd.Index] = []
@@ -190,17 +191,19 @@ def _validate_chunks(
         if table == ORDERS:
             validated = prepare_order_lines(validated)
         suppressed = find_suppressed_rows(con, mapped)
+        if table == ORDERS:  # staged with a flag: their lines still count as the source's
+            validated.clean[SUPPRESSED] = (
+                validated.clean.index.isin(suppressed.positions) & (not allow_reingest))
         if not allow_reingest:
-            validated = _drop_rows(validated, suppressed.positions)
+            validated = _drop_rows(validated, suppressed.positions, keep_clean=table == ORDERS)
         positions.append(suppressed.positions)
         hashes |= suppressed.hashes
         counts = [a + b for a, b in zip(counts, validated.refund_counts, strict=True)]
         problems.append(validated.problems)
         raws.append(pd.Series(_raw_rows_json(chunk.loc[validated.problems.index]),
                               index=validated.problems.index, dtype=object))
-        if staging is not None:
-            _stage_chunk(con, schema, validated, staging, first=number == 0)
-            validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
+        _stage_chunk(con, schema, validated, staging, first=number == 0)
+        validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
         last = validated
     assert last is not None  # a CSV gives one chunk even without data rows
     suppressed_all = SuppressedRows(
@@ -213,8 +216,7 @@ def _validate_chunks(
     merged = dataclasses.replace(
         last, problems=pd.concat(problems), notes=notes, refund_counts=(counts[0], counts[1])
     )
-    return _Passed(merged, pd.concat(raws), suppressed_all,
-                   None if staging is None else staging.finish(con))
+    return _Passed(merged, pd.concat(raws), suppressed_all, staging.finish(con), staging.rows)
 
 
 def _stage_chunk(
@@ -239,7 +241,8 @@ def _stage_chunk(
             selected.append(name)
     con.register(_CHUNK, frame)
     try:
-        staging.append(con, f"SELECT {', '.join(selected)} FROM {_CHUNK}", first=first)
+        staging.append(con, f"SELECT {', '.join(selected)} FROM {_CHUNK}", len(frame),
+                       first=first)
     finally:
         con.unregister(_CHUNK)
 
@@ -276,8 +279,13 @@ class _Staging:
     name: str
     directory: Path | None
     files: list[Path] = dataclasses.field(default_factory=list)
+    rows: int = 0  # staged so far
 
-    def append(self, con: duckdb.DuckDBPyConnection, select: str, *, first: bool) -> None:
+    def append(
+        self, con: duckdb.DuckDBPyConnection, select: str, rows: int, *, first: bool
+    ) -> None:
+        """Stage the ``rows`` rows of ``select``."""
+        self.rows += rows
         if self.directory is None:
             into = f"CREATE TEMP TABLE {self.name} AS" if first else f"INSERT INTO {self.name}"
             con.execute(f"{into} {select}")
@@ -385,14 +393,16 @@ def with_constants(
     return frame.assign(**{str(name).strip(): value for name, value in constants.items()})
 
 
-def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:
+def _drop_rows(validated: Validated, positions: pd.Index, *, keep_clean: bool = False) -> Validated:
     """``validated`` without the rows at ``positions`` (suppressed subscribers): neither loaded
-    nor quarantined, so their personal data is not written anywhere."""
+    nor quarantined, so their personal data is not written anywhere (``keep_clean``: clean rows
+    are kept, flagged, and skipped by the load)."""
     if positions.empty:
         return validated
     return dataclasses.replace(
         validated,
-        clean=validated.clean.drop(index=validated.clean.index.intersection(positions)),
+        clean=validated.clean if keep_clean else validated.clean.drop(
+            index=validated.clean.index.intersection(positions)),
         problems=validated.problems.drop(index=validated.problems.index.intersection(positions)),
     )
 
@@ -434,18 +444,15 @@ def _transaction(
     validated = passed.validated
     ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
     if table == ORDERS:
-        outcome = load_orders(con, validated, int(ingest_id))
+        outcome = load_orders(con, validated, int(ingest_id), passed.staged)
     else:
-        outcome = load(con, schema, validated, staged=passed.staged)
+        outcome = load(con, schema, validated, staged=passed.staged,
+                       staged_rows=passed.staged_rows)
     advance(_STEP_LOAD)
     if schema.name == "events" and outcome.loaded:
-        affected = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_segkit_affected'"
-        ).fetchall()[0][0]
-        refresh_machine_opens(con, "_segkit_affected" if affected else None,
-                              workspace.machine_open_seconds)
-        if affected:
-            con.execute("DROP TABLE _segkit_affected")
+        refresh_machine_opens(con, outcome.affected, workspace.machine_open_seconds)
+        if outcome.affected:
+            con.execute(f"DROP TABLE {outcome.affected}")
     advance(_STEP_MACHINE)
     problems = pd.concat([validated.problems, outcome.problems]).sort_index()
     quarantine = _quarantine_frame(problems)
