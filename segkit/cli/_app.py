@@ -70,7 +70,7 @@ class CliState:
 
             raise InputError(
                 f"segkit {command} does not take --backend: {why}; --backend serves the "
-                "read-side commands (export segment, audience, sendtime export); drop --backend "
+                "read-side commands (report, batch, export segment, audience, sendtime export); drop --backend "
                 "(and load data into the other engine with its own tools)"
             )
 
@@ -93,8 +93,8 @@ def _global_options(
             "--backend",
             help="Read the tables from another engine through Ibis instead of the workspace "
             "file: a URL such as pyspark:// (or spark), duckdb:///path.duckdb, "
-            "postgres://user@host:5432/db. Read-side commands only (export segment, audience, "
-            "sendtime export); writes stay with the DuckDB file.",
+            "postgres://user@host:5432/db. Read-side commands only (report, batch, export "
+            "segment, audience, sendtime export); writes stay with the DuckDB file.",
             envvar=BACKEND_ENV,
         ),
     ] = None,
