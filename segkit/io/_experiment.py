@@ -58,12 +58,14 @@ def _experiments(tables: dict[str, Any]) -> pd.DataFrame:
         units=assignments.count(), arms=assignments.arm.nunique(),
         first_assigned=assignments.assigned_at.min(), last_assigned=assignments.assigned_at.max())
     frame = per.to_pyarrow().to_pandas()
+    for column in ("first_assigned", "last_assigned"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     sent = pd.Series(pd.NaT, index=frame.index, dtype=frame["last_assigned"].dtype)
-    if campaigns is not None:
+    if campaigns is not None and len(frame):
         named = campaigns.filter(campaigns.experiment_id.notnull())
         first = named.group_by("experiment_id").aggregate(sent_at=named.sent_at.min())
         first = first.to_pyarrow().to_pandas().set_index("experiment_id")["sent_at"]
-        sent = frame["experiment_id"].map(first).astype(sent.dtype)
+        sent = pd.to_datetime(frame["experiment_id"].map(first), utc=True).astype(sent.dtype)
     frame["sent_at"] = sent
     order = frame["sent_at"].fillna(frame["last_assigned"])
     frame = frame.assign(_order=order).sort_values(["_order", "experiment_id"], ascending=[False, True],
