@@ -15,8 +15,9 @@ linear in the rows. This design keeps the one validation code path (no second di
 checks in SQL to keep in step) and makes peak memory a function of the chunk size, not of the
 file. The staged files are never part of the workspace file: the directory is removed when the
 ingest ends, and by the next writable opening if the process was killed; the load itself is
-still one transaction. Orders are read whole: their lines are
-grouped by order across the file before loading (see :mod:`segkit.io._orders`).
+still one transaction. Orders are staged the same way, one line a row; what looks across
+lines (an order's owner, the occurrence of identical lines) is settled over the staged lines
+(see :mod:`segkit.io._orders`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from segkit.errors import (
 )
 from segkit.io._load import input_frame, load
 from segkit.io._machine import refresh_machine_opens
-from segkit.io._orders import check_order_columns, load_orders, prepare_order_lines
+from segkit.io._orders import SUPPRESSED, check_order_columns, load_orders, prepare_order_lines
 from segkit.io._parse import check_tz_argument
 from segkit.io._read import ChunkedInput, open_chunks
 from segkit.io._report import IngestReport, empty_quarantine
@@ -72,6 +73,7 @@ ORDERS = "orders"
 #: temp directory. With the chunks of text in pandas, peak RSS stays well under 4 GB.
 INGEST_MEMORY_LIMIT = "2GB"
 _STAGED = "_segkit_staged"
+_RAW = "_segkit_raw"
 _CHUNK = "_segkit_chunk"
 
 
@@ -104,18 +106,17 @@ def run_ingest(
     advance = progress or _noop
     started = pd.Timestamp.now(tz="UTC")  # a log timestamp, not an analytic "now"
     reader = open_chunks(source, sep=sep, numeric=_numeric_sources(schema, mapping),
-                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"),
-                         chunk_rows=0 if table == ORDERS else None)
+                         booleans=_numeric_sources(schema, mapping, "BOOLEAN"))
     advance(_STEP_READ)
     con = workspace.connection
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
                "allow_reingest": allow_reingest, "set": {k: str(v) for k, v in (constants or {}).items()}}
     staging_dir = staging_directory(workspace.path) if reader.chunked else None
-    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con, staging_dir) as staging:
+    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con, staging_dir) as (staging, raw):
         try:
             passed = _validate_chunks(
                 con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
-                allow_reingest=allow_reingest, staging=None if table == ORDERS else staging,
+                allow_reingest=allow_reingest, staging=staging, raw=raw,
             )
         except BaseException as error:  # staging writes files: a full disk, say
             _raise_fault(error, reader, schema)
@@ -153,14 +154,15 @@ def _raise_fault(error: BaseException, reader: ChunkedInput, schema: TableSchema
 
 @dataclass
 class _Passed:
-    """What validating every chunk found. ``validated.clean`` holds the clean rows for orders
-    (read whole); for other tables they are in the staging table (``staged``) and
-    ``validated.clean`` is empty. ``raw`` is the raw row (JSON) of each problem, by position."""
+    """What validating every chunk found: the clean rows are in the staged relation ``staged``
+    (``staged_rows`` rows) and ``validated.clean`` is empty. ``raw`` stages the raw row (JSON)
+    of each problem (columns ``_row``, ``raw``), so they are not held in memory either."""
 
     validated: Validated
-    raw: pd.Series
+    raw: _Staging
     suppressed: SuppressedRows
-    staged: str | None
+    staged: str
+    staged_rows: int
 
 
 def _validate_chunks(
@@ -173,11 +175,12 @@ def _validate_chunks(
     tz: str | None,
     constants: Mapping[str, object] | None,
     allow_reingest: bool,
-    staging: _Staging | None,
+    staging: _Staging,
+    raw: _Staging,
 ) -> _Passed:
-    """Map and validate each chunk; append its clean rows to ``staging`` (unless None: orders)."""
+    """Map and validate each chunk; append its clean rows to ``staging`` and the raw row (JSON)
+    of each of its problems to ``raw``."""
     problems: list[pd.DataFrame] = []
-    raws: list[pd.Series] = []
     positions: list[pd.Index] = []
     hashes: set[str] = set()
     counts = [0, 0]
@@ -193,17 +196,18 @@ def _validate_chunks(
         if table == ORDERS:
             validated = prepare_order_lines(validated)
         suppressed = find_suppressed_rows(con, mapped)
+        if table == ORDERS:  # staged with a flag: their lines still count as the source's
+            validated.clean[SUPPRESSED] = (
+                validated.clean.index.isin(suppressed.positions) & (not allow_reingest))
         if not allow_reingest:
-            validated = _drop_rows(validated, suppressed.positions)
+            validated = _drop_rows(validated, suppressed.positions, keep_clean=table == ORDERS)
         positions.append(suppressed.positions)
         hashes |= suppressed.hashes
         counts = [a + b for a, b in zip(counts, validated.refund_counts, strict=True)]
         problems.append(validated.problems)
-        raws.append(pd.Series(_raw_rows_json(chunk.loc[validated.problems.index]),
-                              index=validated.problems.index, dtype=object))
-        if staging is not None:
-            _stage_chunk(con, schema, validated, staging, first=number == 0)
-            validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
+        _stage_chunk(con, schema, validated, staging, first=number == 0)
+        _stage_raw(con, chunk, validated.problems.index, raw, first=number == 0)
+        validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
         last = validated
     assert last is not None  # a CSV gives one chunk even without data rows
     suppressed_all = SuppressedRows(
@@ -216,8 +220,7 @@ def _validate_chunks(
     merged = dataclasses.replace(
         last, problems=pd.concat(problems), notes=notes, refund_counts=(counts[0], counts[1])
     )
-    return _Passed(merged, pd.concat(raws), suppressed_all,
-                   None if staging is None else staging.finish(con))
+    return _Passed(merged, raw, suppressed_all, staging.finish(con), staging.rows)
 
 
 def _stage_chunk(
@@ -242,7 +245,8 @@ def _stage_chunk(
             selected.append(name)
     con.register(_CHUNK, frame)
     try:
-        staging.append(con, f"SELECT {', '.join(selected)} FROM {_CHUNK}", first=first)
+        staging.append(con, f"SELECT {', '.join(selected)} FROM {_CHUNK}", len(frame),
+                       first=first)
     finally:
         con.unregister(_CHUNK)
 
@@ -279,14 +283,19 @@ class _Staging:
     name: str
     directory: Path | None
     files: list[Path] = dataclasses.field(default_factory=list)
+    rows: int = 0  # staged so far
 
-    def append(self, con: duckdb.DuckDBPyConnection, select: str, *, first: bool) -> None:
+    def append(
+        self, con: duckdb.DuckDBPyConnection, select: str, rows: int, *, first: bool
+    ) -> None:
+        """Stage the ``rows`` rows of ``select``."""
+        self.rows += rows
         if self.directory is None:
             into = f"CREATE TEMP TABLE {self.name} AS" if first else f"INSERT INTO {self.name}"
             con.execute(f"{into} {select}")
             return
         if first:
-            self.directory.mkdir()
+            self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"chunk-{len(self.files):06d}.parquet"
         con.execute(f"COPY ({select}) TO {literal(str(path))} "
                     "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
@@ -301,22 +310,26 @@ class _Staging:
 
 
 @contextmanager
-def _staging(con: duckdb.DuckDBPyConnection, directory: Path | None) -> Iterator[_Staging]:
-    """The staging of one ingest (files in ``directory``, or a temporary table when None),
-    dropped afterwards whatever happened."""
+def _staging(
+    con: duckdb.DuckDBPyConnection, directory: Path | None
+) -> Iterator[tuple[_Staging, _Staging]]:
+    """The staging of one ingest: its clean rows and the raw rows of its problems (files in
+    ``directory``, or temporary tables when None), dropped afterwards whatever happened."""
 
     def drop() -> None:
-        for kind in ("VIEW", "TABLE"):
-            try:
-                con.execute(f"DROP {kind} IF EXISTS temp.{_STAGED}")
-            except duckdb.Error:  # the other kind, or a failed connection (it dies with it)
-                pass
+        for name in (_STAGED, _RAW):
+            for kind in ("VIEW", "TABLE"):
+                try:
+                    con.execute(f"DROP {kind} IF EXISTS temp.{name}")
+                except duckdb.Error:  # the other kind, or a failed connection (it dies with it)
+                    pass
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
 
     drop()
     try:
-        yield _Staging(_STAGED, directory)
+        yield (_Staging(_STAGED, directory),
+               _Staging(_RAW, None if directory is None else directory / "raw"))
     finally:
         drop()
 
@@ -388,14 +401,16 @@ def with_constants(
     return frame.assign(**{str(name).strip(): value for name, value in constants.items()})
 
 
-def _drop_rows(validated: Validated, positions: pd.Index) -> Validated:
+def _drop_rows(validated: Validated, positions: pd.Index, *, keep_clean: bool = False) -> Validated:
     """``validated`` without the rows at ``positions`` (suppressed subscribers): neither loaded
-    nor quarantined, so their personal data is not written anywhere."""
+    nor quarantined, so their personal data is not written anywhere (``keep_clean``: clean rows
+    are kept, flagged, and skipped by the load)."""
     if positions.empty:
         return validated
     return dataclasses.replace(
         validated,
-        clean=validated.clean.drop(index=validated.clean.index.intersection(positions)),
+        clean=validated.clean if keep_clean else validated.clean.drop(
+            index=validated.clean.index.intersection(positions)),
         problems=validated.problems.drop(index=validated.problems.index.intersection(positions)),
     )
 
@@ -437,18 +452,15 @@ def _transaction(
     validated = passed.validated
     ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
     if table == ORDERS:
-        outcome = load_orders(con, validated, int(ingest_id))
+        outcome = load_orders(con, validated, int(ingest_id), passed.staged)
     else:
-        outcome = load(con, schema, validated, staged=passed.staged)
+        outcome = load(con, schema, validated, staged=passed.staged,
+                       staged_rows=passed.staged_rows)
     advance(_STEP_LOAD)
     if schema.name == "events" and outcome.loaded:
-        affected = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_segkit_affected'"
-        ).fetchall()[0][0]
-        refresh_machine_opens(con, "_segkit_affected" if affected else None,
-                              workspace.machine_open_seconds)
-        if affected:
-            con.execute("DROP TABLE _segkit_affected")
+        refresh_machine_opens(con, outcome.affected, workspace.machine_open_seconds)
+        if outcome.affected:
+            con.execute(f"DROP TABLE {outcome.affected}")
     advance(_STEP_MACHINE)
     problems = pd.concat([validated.problems, outcome.problems]).sort_index()
     quarantine = _quarantine_frame(problems)
@@ -465,7 +477,9 @@ def _transaction(
         notes=notes,
         rows_suppressed=rows_suppressed,
     )
-    _write_quarantine(con, report, _raw_rows(reader, passed.raw, problems.index))
+    # rows rejected by the load (conflicts) are read again for their raw rows
+    _stage_raw(con, None, outcome.problems.index, passed.raw, first=False, reader=reader)
+    _write_quarantine(con, report, passed.raw.finish(con))
     _write_log(con, report, reader, {**options, "notes": list(notes)}, started)
     return report
 
@@ -490,33 +504,43 @@ def _raw_rows_json(rows: pd.DataFrame) -> list[str]:
     return text.splitlines()
 
 
-def _raw_rows(reader: ChunkedInput, known: pd.Series, positions: pd.Index) -> list[str]:
-    """The raw row (JSON) at each of ``positions``: those validation rejected were kept while
-    their chunk was read; rows rejected by the load (conflicts) are read again."""
-    missing = positions.difference(known.index)
-    if len(missing):
-        known = pd.concat([known, pd.Series(_raw_rows_json(reader.rows(missing)), index=missing,
-                                            dtype=object)])
-    return list(known.loc[positions])
-
-
-def _write_quarantine(
-    con: duckdb.DuckDBPyConnection, report: IngestReport, raw: list[str]
+def _stage_raw(
+    con: duckdb.DuckDBPyConnection, chunk: pd.DataFrame | None, positions: pd.Index,
+    raw: _Staging, *, first: bool, reader: ChunkedInput | None = None,
 ) -> None:
+    """Stage the raw row (JSON) at each of ``positions``: from ``chunk``, or read again from
+    ``reader`` (nothing when there are no positions and it is not the first)."""
+    positions = positions.unique()
+    if not first and positions.empty:
+        return
+    rows = chunk.loc[positions] if chunk is not None else reader.rows(positions)  # type: ignore[union-attr]
+    frame = pd.DataFrame({"_row": positions.to_numpy(dtype="int64") + 1,
+                          "raw": pd.Series(_raw_rows_json(rows), dtype=object)})
+    con.register(_CHUNK, frame)
+    try:
+        raw.append(con, f"SELECT CAST(_row AS BIGINT) AS _row, CAST(raw AS VARCHAR) AS raw "
+                        f"FROM {_CHUNK}", len(frame), first=first)
+    finally:
+        con.unregister(_CHUNK)
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, report: IngestReport, raw: str) -> None:
+    """Insert the report's quarantine rows with their raw rows (the relation ``raw``)."""
     if report.quarantine.empty:
         return
     frame = report.quarantine.rename(columns={"column": "column_name"})
     frame.insert(0, "source", report.source)
     frame.insert(0, "table_name", report.table)
     frame.insert(0, "ingest_id", report.ingest_id)
-    frame["raw"] = raw
     frame["value"] = frame["value"].astype("str")
+    frame["_seq"] = np.arange(len(frame))
     con.register("_segkit_quarantine_in", frame)
     try:
         con.execute(
             "INSERT INTO quarantine (ingest_id, table_name, source, row_number, column_name, "
-            "value, reason, raw) SELECT ingest_id, table_name, source, row_number, column_name, "
-            "value, reason, raw FROM _segkit_quarantine_in"
+            "value, reason, raw) SELECT q.ingest_id, q.table_name, q.source, q.row_number, "
+            f"q.column_name, q.value, q.reason, r.raw FROM _segkit_quarantine_in q "
+            f"LEFT JOIN {raw} r ON r._row = q.row_number ORDER BY q._seq"
         )
     finally:
         con.unregister("_segkit_quarantine_in")

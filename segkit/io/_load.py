@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from segkit._schema import TableSchema
-from segkit.io._machine import hash_partitions, property_flag_sql
+from segkit.io._machine import property_flag_sql
 from segkit.io._sql import content_hash_sql, free_json_sql, ident, key_match_sql, literal
 from segkit.io._validate import Validated
 
@@ -34,12 +34,26 @@ _EVENT_CONTENT = """md5(concat_ws(chr(31), subscriber_id, event_type, epoch_us(t
     coalesce(campaign_id, ''), coalesce(value::VARCHAR, ''), coalesce(properties::VARCHAR, '')))"""
 
 
+#: The temporary table :func:`load` leaves for events: subscribers whose machine-open flags may
+#: change (see :attr:`LoadOutcome.affected`).
+AFFECTED = "_segkit_affected"
+_HASHES = "_segkit_key_hashes"
+#: Rows per slice when the staged keys are checked for repeats: each slice's hash table of
+#: 64-bit hashes (about 40 bytes a key) stays a few hundred MB.
+KEY_SLICE_ROWS = 10_000_000
+
+
 @dataclass
 class LoadOutcome:
     loaded: int
     duplicates: int
     problems: pd.DataFrame  # index: row position; columns: column, value, reason
     notes: list[str] = field(default_factory=list)
+    #: Events only: the temporary table (:data:`AFFECTED`, one column ``subscriber_id``) listing
+    #: the subscribers whose machine-open flags must be recomputed, when the load created it;
+    #: None when nothing was loaded or the table had no events before (every subscriber is
+    #: affected). The caller drops it.
+    affected: str | None = None
 
 
 def input_frame(validated: Validated) -> pd.DataFrame:
@@ -55,24 +69,31 @@ def input_frame(validated: Validated) -> pd.DataFrame:
 
 def load(
     con: duckdb.DuckDBPyConnection, schema: TableSchema, validated: Validated,
-    *, staged: str | None = None,
+    *, staged: str | None = None, staged_rows: int | None = None,
 ) -> LoadOutcome:
     """Stage, classify and write the clean rows into ``schema.name`` (caller owns the
-    transaction): ``validated.clean``, or the DuckDB table ``staged`` when given (rows as
-    :func:`input_frame` gives them, appended chunk by chunk; see :mod:`segkit.io._ingest`)."""
+    transaction): ``validated.clean``, or the DuckDB relation ``staged`` when given (its
+    ``staged_rows`` rows as :func:`input_frame` gives them, appended chunk by chunk; see
+    :mod:`segkit.io._ingest`)."""
     if staged is None:
         con.register(_IN, input_frame(validated))
+        rows = len(validated.clean)
+    else:
+        assert staged_rows is not None
+        rows = staged_rows
     source = staged or _IN
+    affected = None
     try:
         if schema.name == "events":
             _stage_events(con, validated, source)
         else:
             _stage_dimension(con, schema, validated, source)
         problems = [_unknown_subscribers(con)] if schema.name == "assignments" else []
-        ranked_kind = _rank(con, schema)
+        rows -= sum(len(p) for p in problems)
+        ranked_kind = _rank(con, schema, rows)
         problems.append(_in_file_conflicts(con, schema))
         if schema.name == "events":
-            loaded, duplicates = _write_events(con)
+            loaded, duplicates, affected = _write_events(con, rows, ranked_kind == "VIEW")
         else:
             loaded, duplicates, conflicts = _write_dimension(con, schema, validated)
             problems.append(conflicts)
@@ -81,7 +102,7 @@ def load(
             _unregister(con, _IN)
     con.execute(f"DROP {ranked_kind} IF EXISTS {_RANKED}")
     con.execute(f"DROP {'VIEW' if schema.name == 'events' else 'TABLE'} IF EXISTS {_STAGE}")
-    return LoadOutcome(loaded, duplicates, pd.concat(problems))
+    return LoadOutcome(loaded, duplicates, pd.concat(problems), affected=affected)
 
 
 def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -145,28 +166,34 @@ def _typed(schema: TableSchema) -> list[tuple[str, str]]:
     return [(c.name, c.sql_type) for c in schema.columns]
 
 
-def _rank(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> str:
-    """Number the rows of each key in source order; the common case (no repeated key) skips the
-    window and only views the staged rows."""
+def _rank(con: duckdb.DuckDBPyConnection, schema: TableSchema, rows: int) -> str:
+    """Number the rows of each key in source order; the common case (no repeated key among the
+    ``rows`` staged rows) skips the window and only views the staged rows."""
     keys = ", ".join(ident(k) for k in schema.key)
     # Distinct 64-bit hashes of the keys first: as many as rows proves every key distinct, and
-    # hashes aggregate in far less memory than the key text. Millions of rows are counted in
-    # slices of hash values (each reads one column again, but aggregates in memory instead of
-    # spilling). Fewer hashes than rows (a repeated key, or a hash collision) falls back to
-    # comparing the keys themselves.
-    rows = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchall()[0][0]
-    parts = hash_partitions(rows)
-    repeated = rows - sum(
-        con.execute(
-            f"SELECT count(DISTINCT _h) FROM (SELECT hash({keys}) AS _h FROM {_STAGE}) "
-            f"WHERE _h % {parts} = {part}"
-        ).fetchall()[0][0]
-        for part in range(parts)
-    )
+    # hashes aggregate in far less memory than the key text. Many rows: ONE pass over the
+    # staged rows keeps their hashes (8 bytes a row), then the hashes are counted in slices of
+    # hash values whose hash tables fit in memory: linear in the rows (a pass over the staged
+    # rows per slice was not: it reads and types every staged column again). Fewer hashes than
+    # rows (a repeated key, or a hash collision) falls back to comparing the keys themselves.
+    parts = max(1, -(-int(rows) // KEY_SLICE_ROWS))
+    if parts == 1:
+        distinct = con.execute(f"SELECT count(DISTINCT hash({keys})) FROM {_STAGE}").fetchall()[0][0]
+    else:
+        con.execute(f"CREATE TEMP TABLE {_HASHES} AS SELECT hash({keys}) AS _h FROM {_STAGE}")
+        try:
+            distinct = sum(
+                con.execute(
+                    f"SELECT count(DISTINCT _h) FROM {_HASHES} WHERE _h % {parts} = {part}"
+                ).fetchall()[0][0]
+                for part in range(parts)
+            )
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {_HASHES}")
+    repeated = rows - distinct
     if repeated:
-        repeated = con.execute(
-            f"SELECT (SELECT count(*) FROM {_STAGE}) - (SELECT count(*) FROM (SELECT DISTINCT "
-            f"{keys} FROM {_STAGE}))"
+        repeated = rows - con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {_STAGE})"
         ).fetchall()[0][0]
     if not repeated:
         con.execute(
@@ -219,14 +246,21 @@ def _in_file_conflicts(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> p
     )
 
 
-def _write_events(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Insert events whose id is new; leave ``_segkit_affected`` (subscribers whose machine-open
-    flags may change) when anything was loaded into a table that had events before."""
+def _write_events(
+    con: duckdb.DuckDBPyConnection, rows: int, distinct: bool
+) -> tuple[int, int, str | None]:
+    """Insert events whose id is new (of the ``rows`` ranked rows; ``distinct``: no key
+    repeats); return ``(loaded, duplicates, affected)``, ``affected`` naming the table of
+    subscribers whose machine-open flags may change (:data:`AFFECTED`) when it was created:
+    anything was loaded into a table that had events before."""
     before = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    in_file = con.execute(
-        f"SELECT count(*) FROM {_RANKED} WHERE _n > 1 AND _content = _first_content"
-    ).fetchall()[0][0]
-    first = con.execute(f"SELECT count(*) FROM {_RANKED} WHERE _n = 1").fetchall()[0][0]
+    if distinct:  # every staged row is the first of its key
+        in_file, first = 0, rows
+    else:
+        in_file, first = con.execute(
+            f"SELECT count(*) FILTER (WHERE _n > 1 AND _content = _first_content), "
+            f"count(*) FILTER (WHERE _n = 1) FROM {_RANKED}"
+        ).fetchall()[0]
     new_only = (  # the anti-join is skipped on a first load into an empty table
         "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = r.event_id)" if before else ""
     )
@@ -241,12 +275,14 @@ def _write_events(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         """
     )
     loaded = con.execute("SELECT count(*) FROM events").fetchall()[0][0] - before
+    affected = None
     if loaded and before:  # after a first load every subscriber is affected: no list needed
         con.execute(
-            f"""CREATE TEMP TABLE _segkit_affected AS SELECT DISTINCT subscriber_id FROM {_RANKED}
+            f"""CREATE TEMP TABLE {AFFECTED} AS SELECT DISTINCT subscriber_id FROM {_RANKED}
                 WHERE _n = 1 AND event_type IN ('open', 'send', 'delivery', 'click')"""
         )
-    return int(loaded), int(in_file + first - loaded)
+        affected = AFFECTED
+    return int(loaded), int(in_file + first - loaded), affected
 
 
 def _write_dimension(

@@ -27,7 +27,7 @@ import pandas as pd
 
 from segkit._schema import ORDER_LINES
 from segkit.errors import InputError
-from segkit.io._load import LoadOutcome, _unregister
+from segkit.io._load import LoadOutcome
 from segkit.io._sql import free_json_sql
 from segkit.io._validate import MISSING_REASON, Validated
 
@@ -37,6 +37,7 @@ NO_VALUE_REASON = "no line value: needs value, or quantity and unit_price"
 ORDER_EVENT_PREFIX = "order-"
 
 _IN = "_segkit_lines_in"
+_OWNED = "_segkit_lines_owned"
 _NEW = "_segkit_lines_new"
 _ORDERS = "_segkit_orders"
 
@@ -53,22 +54,28 @@ def check_order_columns(provided: list[str], source: str) -> None:
     )
 
 
+#: Column of the staged lines: the 64-bit hash of a line's canonical fields (see
+#: :func:`_line_hashes`); the line id adds its occurrence among identical lines of the source.
+LINE_HASH = "_line_hash"
+#: Column of the staged lines: the line belongs to a forgotten subscriber (suppression list)
+#: and is skipped after the source's order owners and line occurrences are settled.
+SUPPRESSED = "_suppressed"
+
+
 def prepare_order_lines(validated: Validated) -> Validated:
-    """Line values, reasons phrased for orders, customer conflicts within the source and the
-    line ids (so identical lines of one source stay distinct)."""
+    """Line values, reasons phrased for orders and the hash of each line's canonical fields
+    (column :data:`LINE_HASH`), for one chunk of the source: every step looks at one line only,
+    so chunks give what the whole file would. What looks across lines (customer conflicts
+    within the source, line ids) is settled over all staged lines by :func:`load_orders`."""
     problems = validated.problems.copy()
     missing_customer = (problems["column"] == "subscriber_id") & (problems["reason"] == MISSING_REASON)
     problems.loc[missing_customer, "reason"] = NO_CUSTOMER_REASON
     clean = validated.clean.copy()
     clean["value"] = _line_values(clean)
     no_value = clean["value"].isna()
-    conflicts = _customer_conflicts(clean[~no_value])
-    rejected = pd.concat([
-        _problem_rows(clean[no_value], "value", NO_VALUE_REASON),
-        conflicts,
-    ])  # fmt: skip
+    rejected = _problem_rows(clean[no_value], "value", NO_VALUE_REASON)
     clean = clean.drop(index=rejected.index)
-    clean.insert(0, "line_id", _line_ids(clean))
+    clean[LINE_HASH] = _line_hashes(clean)
     return dataclasses.replace(
         validated, clean=clean, problems=pd.concat([problems, rejected]).sort_index(),
         provided=[*dict.fromkeys(["line_id", *validated.provided, "value"])],
@@ -87,50 +94,75 @@ def _problem_rows(rows: pd.DataFrame, column: str, reason: str | pd.Series) -> p
     return pd.DataFrame({"column": column, "value": values, "reason": reason}, index=rows.index)
 
 
-def _customer_conflicts(lines: pd.DataFrame) -> pd.DataFrame:
-    """Lines naming another customer than the first line of their order."""
-    first = lines.groupby("order_id", sort=False)["subscriber_id"].transform("first")
-    other = lines[lines["subscriber_id"] != first]
-    if other.empty:
-        return _problem_rows(other, "subscriber_id", "")
-    first_row = lines.reset_index().groupby("order_id", sort=False)["index"].transform("first")
-    first_row.index = lines.index
-    reasons = ("order " + other["order_id"].astype(str) + " belongs to subscriber "
-               + first[other.index].astype(str) + " (first on row "
-               + (first_row[other.index] + 1).astype(str) + ")")
-    return _problem_rows(other, "subscriber_id", reasons)
-
-
-def _line_ids(lines: pd.DataFrame) -> pd.Series:
-    """``<16 hex digits>-<k>``: a hash of the line's canonical fields and its occurrence among
-    identical lines (in source order)."""
+def _line_hashes(lines: pd.DataFrame) -> pd.Series:
+    """A 64-bit hash of each line's canonical fields (the same for a line in any chunk)."""
     fields = [c for c in ORDER_LINES.column_names if c in lines.columns and c != "line_id"]
     canonical = pd.DataFrame({
         c: (lines[c].astype("int64") if c == "ts" else lines[c].astype(object))
         for c in fields
-    })  # fmt: skip
-    hashed = pd.util.hash_pandas_object(canonical, index=False)
-    occurrence = hashed.groupby(hashed).cumcount()
-    return hashed.map("{:016x}".format) + "-" + occurrence.astype(str)
+    }, index=lines.index)  # fmt: skip
+    return pd.util.hash_pandas_object(canonical, index=False)
 
 
-def load_orders(con: duckdb.DuckDBPyConnection, validated: Validated, ingest_id: int) -> LoadOutcome:
-    """Insert the new lines, quarantine lines of orders stored under another customer and
-    rebuild the events of every order that gained lines (caller owns the transaction)."""
-    frame = validated.clean.copy()
-    for column in validated.extras:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(str, na_action="ignore")
-    frame.insert(0, "_row", frame.index.to_numpy() + 1)
-    con.register(_IN, frame)
+#: The staged lines of the source with, per line, the first line of its order (the order's
+#: owner and that line's row) in source order.
+_OWNERS_SQL = """
+CREATE TEMP TABLE {owned} AS
+SELECT *, first_value(subscriber_id) OVER w AS _owner, first_value(_row) OVER w AS _owner_row
+FROM {staged} WINDOW w AS (PARTITION BY order_id ORDER BY _row)
+"""
+
+#: Lines naming another customer than the first line of their order (quarantined).
+_CONFLICTS_SQL = """
+SELECT _row, 'subscriber_id' AS "column", subscriber_id AS value,
+       'order ' || order_id || ' belongs to subscriber ' || _owner || ' (first on row '
+       || _owner_row || ')' AS reason
+FROM {owned} WHERE subscriber_id <> _owner AND NOT {suppressed} ORDER BY _row
+"""
+
+#: The other lines, with their ids: ``<16 hex digits of the hash>-<k>``, k the occurrence
+#: among identical lines (in source order); lines of forgotten subscribers are counted, then
+#: skipped.
+_LINES_SQL = """
+CREATE TEMP TABLE {lines} AS
+SELECT * EXCLUDE ({line_hash}, {suppressed}, _owner, _owner_row, _k),
+       printf('%016x', {line_hash}) || '-' || _k AS line_id
+FROM (SELECT *, row_number() OVER (PARTITION BY {line_hash} ORDER BY _row) - 1 AS _k
+      FROM {owned} WHERE subscriber_id = _owner)
+WHERE NOT {suppressed}
+"""
+
+
+def load_orders(
+    con: duckdb.DuckDBPyConnection, validated: Validated, ingest_id: int, staged: str
+) -> LoadOutcome:
+    """Number the staged lines (``staged``: every chunk's lines as
+    :func:`prepare_order_lines` left them, with ``_row``), quarantine lines naming another
+    customer than their order's first line or than the order's stored lines, insert the new
+    lines and rebuild the events of every order that gained lines (caller owns the
+    transaction)."""
+    names = {"owned": _OWNED, "staged": staged, "lines": _IN, "line_hash": LINE_HASH,
+             "suppressed": SUPPRESSED}
+    con.execute(_OWNERS_SQL.format(**names))
+    try:
+        in_source = _problem_frame(con.execute(_CONFLICTS_SQL.format(**names)).df())
+        con.execute(_LINES_SQL.format(**names))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_OWNED}")
     try:
         conflicts = _stored_conflicts(con)
         loaded, duplicates = _insert_lines(con, validated, ingest_id)
     finally:
-        _unregister(con, _IN)
+        con.execute(f"DROP TABLE IF EXISTS {_IN}")
     notes = _rebuild_events(con) if loaded else []
     con.execute(f"DROP TABLE IF EXISTS {_NEW}")
-    return LoadOutcome(loaded, duplicates, conflicts, notes)
+    return LoadOutcome(loaded, duplicates, pd.concat([in_source, conflicts]), notes)
+
+
+def _problem_frame(found: pd.DataFrame) -> pd.DataFrame:
+    """Problems as DuckDB gives them (``_row``, column, value, reason), indexed by position."""
+    found.index = pd.Index(found.pop("_row").to_numpy(dtype="int64") - 1)
+    return found
 
 
 def _stored_conflicts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -145,8 +177,7 @@ def _stored_conflicts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             FROM {_IN} i JOIN owners o ON o.order_id = i.order_id AND o.owner <> i.subscriber_id
             ORDER BY i._row"""
     ).df()
-    found.index = pd.Index(found.pop("_row").to_numpy(dtype="int64") - 1)
-    return found
+    return _problem_frame(found)
 
 
 def _insert_lines(
@@ -172,7 +203,8 @@ def _insert_lines(
     con.execute(f"INSERT INTO order_lines ({columns}, attributes, ingest_id) "
                 f"SELECT {columns}, attributes, ingest_id FROM {_NEW}")
     loaded = con.execute(f"SELECT count(*) FROM {_NEW}").fetchall()[0][0]
-    return int(loaded), int(len(validated.clean) - loaded - conflicting)
+    lines = con.execute(f"SELECT count(*) FROM {_IN}").fetchall()[0][0]
+    return int(loaded), int(lines - loaded - conflicting)
 
 
 #: One row per order of the customers whose orders gained lines: value, kind, time, size.

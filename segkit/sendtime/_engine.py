@@ -5,12 +5,15 @@ with strings: one portable Ibis query (DuckDB, Spark, a warehouse) cuts the even
 ``as_of``, joins each to its subscriber's row number and zone code (a small table built in
 Python, in ``prepare``'s order) and to the IANA offset table (``segkit.features._local_time``:
 the same instants as the numpy path's ``tz_convert``), and returns per send and human open
-four small integers: ``r`` (subscriber row), ``k`` (0 send, 1 open), ``e`` (whole UTC epoch
-seconds) and ``slot`` (local weekday * 24 + hour). Ids absent from the subscribers table come
-with a null ``r`` and their id (they are appended, sorted, as ``prepare`` appends them).
+ONE int64 that packs ``r`` (subscriber row), ``e`` (whole UTC epoch seconds, less the first
+second up to ``as_of``), ``k`` (0 send, 1 open) and ``slot`` (local weekday * 24 + hour) so
+that it sorts as (``r``, ``e``, ``k``): numpy reads it batch by batch into one array and sorts
+it in place (no ORDER BY in the engine; numpy's vectorised sort of int64 is several times
+faster). Ids absent from the subscribers table come with a null ``r`` and their id (they are
+appended, sorted, as ``prepare`` appends them); when the columns cannot fit one int64 (events
+over centuries) they come back unpacked and are lexsorted.
 
-numpy then orders the rows by (``r``, ``e``, ``k``) with one packed int64 key (no ORDER BY in
-the engine) and applies the event path's rules in one linear pass: a send's exposure length is
+numpy then applies the event path's rules in one linear pass: a send's exposure length is
 the whole hours (ceil) to the subscriber's next send or ``as_of``, at most K (of sends in the
 same second all but the last get 0); an open is attributed to the send just before it (sends
 first within a second, as ``searchsorted(side="right")``) when it is the first open after that
@@ -20,6 +23,8 @@ tables of the delay x hour fit and the sparse send design are built as in the ev
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ibis
@@ -69,17 +74,6 @@ def usable(backend: object) -> bool:
     return "machine_open" in columns and all(c in columns for c in EVENT_COLUMNS)
 
 
-def _subscriber_zones(backend: ibis.BaseBackend) -> ir.Table | None:
-    from ibis.common.exceptions import TableNotFound
-
-    try:
-        table = backend.table("subscribers")
-    except TableNotFound:
-        return None
-    zone = table.timezone.cast("string") if "timezone" in table.columns else ibis.null("string")
-    return table.select(subscriber_id=table.subscriber_id.cast("string"), timezone=zone)
-
-
 @ibis.udf.scalar.builtin(name="epoch")
 def _duckdb_epoch(ts: dt.Timestamp(timezone="UTC")) -> dt.float64:  # type: ignore[empty-body]
     """DuckDB's ``epoch`` of a TIMESTAMPTZ (UTC seconds, fractions kept)."""
@@ -108,31 +102,109 @@ def _used(backend: ibis.BaseBackend, as_of: pd.Timestamp) -> ir.Table:
     )
 
 
+def subscriber_table(backend: ibis.BaseBackend, *, zones: bool) -> pa.Table | None:
+    """The subscribers table's ``subscriber_id`` as strings (and ``timezone`` when ``zones``),
+    None without a table; ids are checked unique as ``_inputs`` checks them (the same
+    message). The one reader of the subscribers table for send time and frequency."""
+    from ibis.common.exceptions import TableNotFound
+
+    try:
+        table = backend.table("subscribers")
+    except TableNotFound:
+        return None
+    columns = {"subscriber_id": table.subscriber_id.cast("string")}
+    if zones:
+        columns["timezone"] = (table.timezone.cast("string") if "timezone" in table.columns
+                               else ibis.null("string"))  # fmt: skip
+    result = table.select(**columns).to_pyarrow()
+    ids = result.column("subscriber_id")
+    if pc.count_distinct(ids, mode="all").as_py() < len(ids):
+        _base_subscribers(pd.DataFrame({"subscriber_id": ids.to_pandas()}))  # raises the message
+    return result
+
+
 def _base(backend: ibis.BaseBackend) -> tuple[pd.DataFrame, str]:
     """The subscribers table's rows (``prepare``'s order) with zones filled as ``prepare``
     fills them, and the dominant zone (ids seen only in events have no zone: they never
     change it)."""
-    zones = _subscriber_zones(backend)
-    base = _base_subscribers(None if zones is None else zones.to_pyarrow().to_pandas())
+    table = subscriber_table(backend, zones=True)
+    base = _base_subscribers(None if table is None else table.to_pandas())
     filled, fallback, dominant = resolve_zones(base["timezone"])
     base["timezone"] = filled.array
     base["timezone_fallback"] = fallback.to_numpy()
     return base, dominant
 
 
+@dataclass(frozen=True)
+class _Span:
+    """The first whole second of the events up to ``as_of`` and their number, a bound on the
+    rows the send-time query returns (one aggregate over the time column alone: cheaper than
+    over the used events, and the first second only needs to be at or before theirs)."""
+
+    first: int | None
+    count: int
+
+    @classmethod
+    def of(cls, backend: ibis.BaseBackend, as_of: pd.Timestamp) -> _Span:
+        events = backend.table("events")
+        events = events.filter(events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
+        first = whole_seconds(events.ts.min(), backend)
+        row = events.aggregate(first=first, count=events.count()).to_pyarrow().to_pylist()[0]
+        return cls(None if row["first"] is None else int(row["first"]), int(row["count"]))
+
+
+#: Key layout of a send or open: row << shift | (seconds - first) << 10 | k << 8 | slot.
+SLOT_BITS, KIND_BITS = 8, 2
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How (``r``, ``e``, ``k``, ``slot``) pack into one int64 that sorts as (r, e, k, slot)."""
+
+    first: int  # seconds subtracted from e
+    shift: int  # bit position of r
+
+    @classmethod
+    def of(cls, span: _Span, as_of_s: int, rows: int) -> _Layout | None:
+        if span.first is None:
+            return None
+        first = span.first - 1  # margin: the engine floors its own epoch
+        shift = (as_of_s + 1 - first).bit_length() + SLOT_BITS + KIND_BITS
+        return cls(first, shift) if cls.fits(shift, rows) else None
+
+    @staticmethod
+    def fits(shift: int, rows: int) -> bool:
+        return max(rows - 1, 0).bit_length() + shift <= 63
+
+    def key(self, rows: ir.Table) -> ir.IntegerValue:
+        row = rows.r.fill_null(0).cast("int64") * (1 << self.shift)
+        return (row + (rows.e - self.first) * (1 << (SLOT_BITS + KIND_BITS))
+                + rows.k.cast("int64") * (1 << SLOT_BITS) + rows.slot.cast("int64"))  # fmt: skip
+
+    def unpack(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``r``, ``k``, ``e``, ``slot`` from keys (``key`` becomes ``r``); the slot and the
+        kind are read from the low bytes without int64 temporaries."""
+        low = key.view(np.uint8).reshape(-1, 8)[:, ::-1 if sys.byteorder == "big" else 1]
+        slot = low[:, 0].astype(np.int16)
+        k = np.bitwise_and(low[:, 1], (1 << KIND_BITS) - 1).view(np.int8)
+        e = key >> (SLOT_BITS + KIND_BITS)
+        e &= (1 << (self.shift - SLOT_BITS - KIND_BITS)) - 1
+        e += self.first
+        key >>= self.shift
+        return key, k, e, slot
+
+
 def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: list[str],
-          dominant: str, as_of: pd.Timestamp) -> ir.Table:
-    """``r``, ``k``, ``e``, ``slot`` per send and human open, in no order (``_in_order`` sorts
-    them); events of ids absent from the subscribers table come with a null ``r``, their id in ``sid``
-    and every used type (``k`` 2: click, unsubscribe, machine open) as they make subscribers."""
-    zone_code = pd.Categorical(base["timezone"], categories=zones).codes.astype(np.int32)
+          dominant: str, first_year: int, as_of: pd.Timestamp) -> ir.Table:
+    """``r``, ``k``, ``e``, ``slot`` per send and human open, in no order; events of ids
+    absent from the subscribers table come with a null ``r``, their id in ``sid`` and every
+    used type (``k`` 2: click, unsubscribe, machine open) as they make subscribers."""
+    zone_code = pc.index_in(pa.array(base["timezone"].array, type=pa.string()), value_set=pa.array(zones))
     rows = ibis.memtable(pa.table({
         "row_id": pa.array(base["subscriber_id"].array, type=pa.string()),
         "r": np.arange(len(base), dtype=np.int32),
-        "z": zone_code,
+        "z": zone_code.cast(pa.int32()),
     }))  # fmt: skip
-    first = used.ts.min().to_pyarrow().as_py()
-    first_year = as_of.year if first is None else pd.Timestamp(first).year
     offsets = offset_table(zones, first_year, as_of.year)
     offsets["offset_zone"] = pd.Categorical(offsets["offset_zone"], categories=zones).codes.astype(np.int32)
     joined = used.left_join(rows, used.subscriber_id == rows.row_id)
@@ -154,6 +226,83 @@ def _rows(backend: ibis.BaseBackend, used: ir.Table, base: pd.DataFrame, zones: 
     return joined.select("r", "k", "e", "sid", slot=slot)
 
 
+#: Rows per record batch fetched from the engine.
+BATCH_ROWS = 1 << 20
+
+
+def record_batches(expr: ir.Table, backend: ibis.BaseBackend) -> Iterable[pa.RecordBatch]:
+    """The result of ``expr`` as a stream of Arrow record batches of about
+    :data:`BATCH_ROWS` rows. On DuckDB through the relation's own Arrow reader: ibis'
+    ``to_pyarrow_batches`` calls ``fetch_record_batch``, which DuckDB 2 no longer has."""
+    relation = getattr(backend, "_to_duckdb_relation", None)
+    if backend.name == "duckdb" and relation is not None:
+        return relation(expr).to_arrow_reader(BATCH_ROWS)
+    return expr.to_pyarrow_batches(chunk_size=BATCH_ROWS)
+
+
+def _fetch_keys(backend: ibis.BaseBackend, rows: ir.Table, layout: _Layout, span: _Span
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The packed keys, read batch by batch into one array (``span.count`` bounds the rows;
+    pages past the last row are never touched), and the positions and ids of the rows with
+    a null ``r``."""
+    key = np.empty(span.count, dtype=np.int64)
+    filled, positions, ids = 0, [], []
+    for batch in record_batches(rows.select(key=layout.key(rows), sid=rows.sid), backend):
+        size = batch.num_rows
+        key[filled : filled + size] = batch.column(0).to_numpy(zero_copy_only=False)
+        sid = batch.column(1)
+        if sid.null_count < size:
+            valid = sid.is_valid()
+            positions.append(filled + np.flatnonzero(valid.to_numpy(zero_copy_only=False)))
+            ids.append(sid.filter(valid).to_numpy(zero_copy_only=False).astype(str))
+        filled += size
+    if not ids:
+        return key[:filled], np.empty(0, dtype=np.int64), np.empty(0, dtype=str)
+    return key[:filled], np.concatenate(positions), np.concatenate(ids)
+
+
+def _keyed_rows(backend: ibis.BaseBackend, rows: ir.Table, layout: _Layout, span: _Span, n_base: int
+                ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """(``r``, ``k``, ``e``, ``slot``) ordered by (``r``, ``e``, ``k``), and the ids only in
+    events (rows after the subscribers table's, sorted): one int64 key per row, sorted in
+    place (numpy's vectorised sort of int64 is several times faster than an engine's ORDER
+    BY or an argsort)."""
+    key, positions, ids = _fetch_keys(backend, rows, layout, span)
+    extra, code = np.unique(ids, return_inverse=True)
+    if len(extra):
+        kind = (key[positions] >> SLOT_BITS) & ((1 << KIND_BITS) - 1)
+        if not _Layout.fits(layout.shift, n_base + len(extra)):  # no room for their rows
+            r, k, e, slot = layout.unpack(key)
+            r[positions] = n_base + code.ravel()
+            mine = k != OTHER
+            return _lexsorted(r[mine], k[mine], e[mine], slot[mine]), extra
+        key[positions] += (n_base + code.ravel()).astype(np.int64) << layout.shift
+        key = np.delete(key, positions[kind == OTHER])
+    key.sort()
+    return layout.unpack(key), extra
+
+
+def _lexsorted(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.lexsort((slot, k, e, r))
+    return r[order], k[order], e[order], slot[order]
+
+
+def _unkeyed_rows(rows: ir.Table, n_base: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """As :func:`_keyed_rows` when the four columns do not fit in one int64 (events spread
+    over centuries), with a lexsort."""
+    table = rows.to_pyarrow()
+    k, e, slot = (table.column(name).to_numpy(zero_copy_only=False) for name in ("k", "e", "slot"))
+    r = pc.fill_null(table.column("r"), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    extra = np.empty(0, dtype=str)
+    unknown = np.flatnonzero(r < 0)
+    if len(unknown):  # ids only in events: rows after the subscribers table's, sorted
+        ids = table.column("sid").to_numpy(zero_copy_only=False)[unknown].astype(str)
+        extra, code = np.unique(ids, return_inverse=True)
+        r[unknown] = n_base + code.ravel()
+    mine = k != OTHER
+    return _lexsorted(r[mine], k[mine], e[mine], slot[mine]), extra
+
+
 def engine_profiles(
     backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int
 ) -> tuple[EngineInputs, Profiles]:
@@ -161,21 +310,13 @@ def engine_profiles(
     used = _used(backend, as_of)
     base, dominant = _base(backend)
     zones = sorted({*pd.unique(base["timezone"]), dominant})
-    table = _rows(backend, used, base, zones, dominant, as_of).to_pyarrow()
-    k, e, slot = (table.column(name).to_numpy(zero_copy_only=False) for name in ("k", "e", "slot"))
-    rows = table.column("r")
-    extra = np.empty(0, dtype=object)
-    if rows.null_count:  # ids only in events: rows after the subscribers table's, sorted
-        known = rows.is_valid().to_numpy(zero_copy_only=False)
-        ids = table.column("sid").to_numpy(zero_copy_only=False)[~known].astype(str)
-        extra, code = np.unique(ids, return_inverse=True)
-        r = pc.fill_null(rows, -1).to_numpy(zero_copy_only=False).copy()
-        r[~known] = len(base) + code
-        mine = k != OTHER
-        r, k, e, slot = r[mine], k[mine], e[mine], slot[mine]
-    else:
-        r = rows.to_numpy(zero_copy_only=False)
-    del table, rows
+    span = _Span.of(backend, as_of)
+    first_year = as_of.year if span.first is None else pd.Timestamp(span.first, unit="s").year
+    rows = _rows(backend, used, base, zones, dominant, first_year, as_of)
+    as_of_s = as_of.value // 10**9
+    layout = _Layout.of(span, as_of_s, len(base))
+    (r, k, e, slot), extra = (_unkeyed_rows(rows, len(base)) if layout is None
+                              else _keyed_rows(backend, rows, layout, span, len(base)))  # fmt: skip
     subs = base
     if len(extra):
         subs = pd.concat([base, pd.DataFrame({
@@ -183,42 +324,14 @@ def engine_profiles(
             ignore_index=True)  # fmt: skip
     subs["segment"] = np.full(len(subs), pd.NA, dtype=object)  # as prepare(): no mapping
     inputs = EngineInputs(subscribers=subs, dominant_zone=dominant)
-    return inputs, _profiles(r, k, e, slot, n=len(subs), as_of_s=as_of.value // 10**9, hours=hours)
-
-
-def _in_order(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int) -> tuple:
-    """The rows ordered by (``r``, ``e``, ``k``): one int64 key packs the four columns (the
-    slot, 0-167, in the low byte) when they fit, sorted in place (numpy's vectorised sort of
-    int64 is several times faster than an engine's ORDER BY or an argsort); else a lexsort."""
-    if len(r) == 0:
-        return r, k, e, slot
-    e0 = int(e.min())
-    bits_e = int(e.max() - e0).bit_length()
-    bits_r = max(int(n).bit_length(), 1)
-    if bits_r + bits_e + 9 > 63:
-        order = np.lexsort((k, e, r))
-        return r[order], k[order], e[order], slot[order]
-    key = r.astype(np.int64) << (bits_e + 9)
-    relative = e - e0
-    relative <<= 9
-    key |= relative
-    del relative
-    key |= (k.astype(np.int16) << 8) | slot.astype(np.int16)
-    key.sort()
-    slot = (key & 255).astype(np.int16)
-    k = ((key >> 8) & 1).astype(np.int8)
-    e = (key >> 9) & ((1 << bits_e) - 1)
-    e += e0
-    key >>= bits_e + 9
-    return key.astype(np.int32 if n < 2**31 else np.int64), k, e, slot
+    return inputs, _profiles(r, k, e, slot, n=len(subs), as_of_s=as_of_s, hours=hours)
 
 
 def _profiles(r: np.ndarray, k: np.ndarray, e: np.ndarray, slot: np.ndarray, n: int, as_of_s: int,
               hours: int) -> Profiles:
-    """:class:`Profiles` from sends (``k`` 0) and human opens (``k`` 1): ordered by (``r``,
-    ``e``, ``k``), then one linear pass, the rules of ``_exposure._horizon`` and
+    """:class:`Profiles` from sends (``k`` 0) and human opens (``k`` 1) ordered by (``r``,
+    ``e``, ``k``): one linear pass, the rules of ``_exposure._horizon`` and
     ``_attribute``."""
-    r, k, e, slot = _in_order(r, k, e, slot, n)
     is_send = k == 0
     sends = np.flatnonzero(is_send)
     send_sub = r[sends]

@@ -26,6 +26,7 @@ local weekday give the weekday profile.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +38,8 @@ __all__: list[str] = []
 
 IPF_ITERATIONS = 200
 IPF_TOLERANCE = 1e-9
+#: Bins of each local period of the profiles.
+PERIOD_BINS = {"hour": 24, "weekday": 7}
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,10 @@ class Profiles:
     """Per-subscriber observed and expected counts (rows follow ``data.subscribers``).
 
     The (n, 24) and (n, 7) arrays are built on demand, for all rows (the properties) or for a
-    block of rows (:meth:`block`), from the compact form kept here: the attributed opens (owner
+    range of rows (:meth:`observed`, :meth:`expected`), from the compact form kept here: the attributed opens (owner
     row, local hour and weekday, sorted by owner) and the sparse send design times the fitted
-    kernels. :func:`segkit.sendtime._recommend.fit` works block by block, so memory stays
-    bounded at millions of subscribers.
+    kernels. :func:`segkit.sendtime._recommend.fit` works on small ranges of rows, so memory
+    stays bounded at millions of subscribers.
     """
 
     n_opens: np.ndarray  # (n,) all human opens up to as_of (attributed or not)
@@ -59,34 +62,35 @@ class Profiles:
     design: sp.csr_matrix | None  # (n, cells) sends per (weekday, hour, length) cell
     kernels: tuple[np.ndarray, np.ndarray] | None  # expected opens per cell by local hour, weekday
 
-    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``opens_hour``, ``expected_hour``, ``opens_weekday``, ``expected_weekday`` of rows
-        ``start:stop``: observed opens by local hour (24) and weekday (7), and the opens
-        expected with no hour (weekday) preference, in relative units."""
-        opens_hour, opens_day = self.opens.per_subscriber(start, stop)
+    def observed(self, period: str, start: int, stop: int) -> np.ndarray:
+        """Attributed human opens of rows ``start:stop`` by local ``period`` (``"hour"``: rows
+        x 24, ``"weekday"``: rows x 7), as floats."""
+        return self.opens.counts(period, start, stop)
+
+    def expected(self, period: str, start: int, stop: int) -> np.ndarray:
+        """Opens of rows ``start:stop`` expected with no hour (weekday) preference, by local
+        ``period``, in relative units."""
         if self.design is None:  # no sends: every hour counts as equally exposed
-            total = self.n_opens[start:stop, None]
-            return (opens_hour, np.repeat(total / 24.0, 24, axis=1), opens_day,
-                    np.repeat(total / 7.0, 7, axis=1))  # fmt: skip
+            bins = PERIOD_BINS[period]
+            return np.repeat(self.n_opens[start:stop, None] / float(bins), bins, axis=1)
         rows = self.design if (start, stop) == (0, self.design.shape[0]) else self.design[start:stop]
-        return (opens_hour, np.asarray(rows @ self.kernels[0]), opens_day,
-                np.asarray(rows @ self.kernels[1]))  # fmt: skip
+        return np.asarray(rows @ self.kernels[0 if period == "hour" else 1])
 
     @property
     def opens_hour(self) -> np.ndarray:  # (n, 24) attributed human opens by local hour
-        return self.block(0, len(self.n_opens))[0]
+        return self.observed("hour", 0, len(self.n_opens))
 
     @property
     def expected_hour(self) -> np.ndarray:  # (n, 24) expected opens with no hour preference
-        return self.block(0, len(self.n_opens))[1]
+        return self.expected("hour", 0, len(self.n_opens))
 
     @property
     def opens_weekday(self) -> np.ndarray:  # (n, 7)
-        return self.block(0, len(self.n_opens))[2]
+        return self.observed("weekday", 0, len(self.n_opens))
 
     @property
     def expected_weekday(self) -> np.ndarray:  # (n, 7)
-        return self.block(0, len(self.n_opens))[3]
+        return self.expected("weekday", 0, len(self.n_opens))
 
 
 def _attribute(data: SendTimeData, open_local: np.ndarray, horizon: np.ndarray) -> tuple:
@@ -202,19 +206,32 @@ class OpenSlots:
     hour: np.ndarray
     day: np.ndarray
 
-    def per_subscriber(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """Open counts of rows ``start:stop`` by local hour (rows x 24) and weekday (rows x 7)."""
-        sub, hour, day = self.sub, self.hour, self.day
-        if len(sub) > 1 and not np.all(sub[1:] >= sub[:-1]):
+    @cached_property
+    def by_owner(self) -> bool:
+        """Whether the opens are sorted by owner (both paths give them so)."""
+        return len(self.sub) < 2 or bool(np.all(self.sub[1:] >= self.sub[:-1]))
+
+    def counts(self, period: str, start: int, stop: int) -> np.ndarray:
+        """Open counts of rows ``start:stop`` by local ``period``: rows x 24 (``"hour"``) or
+        rows x 7 (``"weekday"``), as floats."""
+        sub, values = self.sub, self.hour if period == "hour" else self.day
+        if not self.by_owner:
             keep = (sub >= start) & (sub < stop)
-            sub, hour, day = sub[keep], hour[keep], day[keep]
-        else:  # sorted by owner (both paths give them so): a slice
+            sub, values = sub[keep], values[keep]
+        else:  # a slice
             lo, hi = np.searchsorted(sub, [start, stop])
-            sub, hour, day = sub[lo:hi], hour[lo:hi], day[lo:hi]
-        sub, n = sub.astype(np.int64) - start, stop - start
-        by_hour = np.bincount(sub * 24 + hour, minlength=n * 24).reshape(n, 24)
-        by_day = np.bincount(sub * 7 + day, minlength=n * 7).reshape(n, 7)
-        return by_hour.astype(float), by_day.astype(float)
+            sub, values = sub[lo:hi], values[lo:hi]
+        bins, n = PERIOD_BINS[period], stop - start
+        cells = (sub.astype(np.int64) - start) * bins + values
+        return np.bincount(cells, minlength=n * bins).reshape(n, bins).astype(float)
+
+    def totals(self, period: str, group: np.ndarray, groups: int) -> np.ndarray:
+        """Open counts per group of owners (``group``: each row's code) by local ``period``,
+        (groups x bins) floats; whole numbers, so they equal the sums of :meth:`counts` in any
+        order."""
+        bins = PERIOD_BINS[period]
+        cells = group[self.sub].astype(np.int64) * bins + (self.hour if period == "hour" else self.day)
+        return np.bincount(cells, minlength=groups * bins).reshape(groups, bins).astype(float)
 
 
 def exposure_profiles(opens: OpenSlots, delay: np.ndarray, send_sub: np.ndarray, cell: np.ndarray,

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segkit.errors import ValidationError
-from segkit.sendtime._engine import whole_seconds
+from segkit.sendtime._engine import subscriber_table, whole_seconds
 from segkit.sendtime._fatigue import (
     MONTHLY_BIN_WIDTH,
     MONTHLY_BINS,
@@ -110,22 +110,6 @@ def _cells(events: ir.Table, hours: int) -> ir.Table:
         n=joined.count(), opens=joined.opens.max())
 
 
-def _base_ids(backend: ibis.BaseBackend) -> pa.Array:
-    """The subscribers table's ids (as strings), checked unique as ``_inputs`` checks them."""
-    from ibis.common.exceptions import TableNotFound
-
-    try:
-        table = backend.table("subscribers")
-    except TableNotFound:
-        return pa.array([], type=pa.string())
-    ids = table.select(id=table.subscriber_id.cast("string")).to_pyarrow().column("id").combine_chunks()
-    if pc.count_distinct(ids, mode="all").as_py() < len(ids):
-        from segkit.sendtime._inputs import _base_subscribers
-
-        _base_subscribers(pd.DataFrame({"subscriber_id": ids.to_pandas()}))  # raises the message
-    return ids
-
-
 def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) -> FrequencyInputs:
     """What ``frequency.analyze`` needs, equal to what it derives from ``_inputs.prepare``
     (rows: the subscribers with sends, in ``prepare``'s order)."""
@@ -134,7 +118,9 @@ def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) ->
     packed = (((cells.v7 * 8 + cells.bin) * 8 + cells.outcome) * (1 << COUNT_BITS) + cells.n)
     table = cells.group_by("sub").aggregate(cells=packed.collect(), n_opens=cells.opens.max()).to_pyarrow()
     ids = table.column("sub").combine_chunks()
-    base = _base_ids(backend)
+    subscribers = subscriber_table(backend, zones=False)
+    base = (pa.array([], type=pa.string()) if subscribers is None
+            else subscribers.column("subscriber_id").combine_chunks())  # fmt: skip
     position = pc.fill_null(pc.index_in(ids, value_set=base.cast(ids.type)), -1).to_numpy(zero_copy_only=False)
     position = position.astype(np.int64)
     extra = np.flatnonzero(position < 0)  # ids only in events: after the table's, sorted

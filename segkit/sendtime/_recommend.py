@@ -19,8 +19,9 @@ from segkit.sendtime._inputs import SendTimeData, prepare
 from segkit.sendtime._local_time import WEEKDAY_NAMES, utc_hour_on
 from segkit.sendtime._shrinkage import (
     ALPHA_MAX,
+    MIN_OPENS_FOR_MOMENTS,
     alpha_from_sums,
-    moment_sums,
+    moment_terms,
     normalized,
     scaled_exposure,
     shrink,
@@ -38,8 +39,13 @@ PERSONAL_CREDIBILITY = 0.5
 SEGMENT_CREDIBILITY = 0.5
 DEFAULT_EXPOSURE_HOURS = 72
 MAX_PREFERRED_WEEKDAYS = 3
-#: Subscribers per block of the (n, 24) arrays: memory stays bounded at millions of them.
+#: Subscribers per block: the segment sums and the moment sums are taken per block, then over
+#: blocks (so the numbers do not depend on how a block is cut into ranges).
 BLOCK_ROWS = 500_000
+#: Subscribers per range of the (rows, 24) work arrays (a few MB: reused, cache-friendly).
+CHUNK_ROWS = 16_384
+#: ``source`` labels by code.
+SOURCES = np.array(["personal", "segment", "global"])
 
 OUTPUT_COLUMNS = [
     "subscriber_id", "timezone", "timezone_fallback", "recommended_local_hour",
@@ -95,19 +101,163 @@ def _segment_sums(values: np.ndarray, codes: np.ndarray, n_segments: int) -> np.
 
 
 def _top_two(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(-rate, axis=1, kind="stable")
-    return order[:, 0], order[:, 1]
+    """Columns of the highest and second highest rate per row, the first on ties (as a stable
+    sort of ``-rate``); ``rate`` is overwritten."""
+    best = rate.argmax(axis=1)
+    rate[np.arange(len(rate)), best] = -np.inf
+    return best, rate.argmax(axis=1)
 
 
-def _weekday_labels(rate: np.ndarray) -> np.ndarray:
+def _weekday_codes(rate: np.ndarray) -> np.ndarray:
+    """Per row, one integer for the up to three best weekdays and which of them are above
+    average (:func:`_weekday_labels` turns codes into labels)."""
     order = np.argsort(-rate, axis=1, kind="stable")[:, :MAX_PREFERRED_WEEKDAYS]
     above = np.take_along_axis(rate, order, axis=1) >= 1.0 - 1e-12
-    # one label per distinct (order, above) pattern: few patterns, many subscribers
-    code = (order * np.array([49, 7, 1])).sum(axis=1) * 8 + (above * np.array([4, 2, 1])).sum(axis=1)
-    patterns, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return (order * np.array([49, 7, 1])).sum(axis=1) * 8 + (above * np.array([4, 2, 1])).sum(axis=1)
+
+
+def _weekday_labels(code: np.ndarray) -> np.ndarray:
+    """``"Tue,Sat"``-like labels of :func:`_weekday_codes`: few patterns, many subscribers."""
+    patterns, inverse = np.unique(code, return_inverse=True)
     names = np.array(WEEKDAY_NAMES, dtype=object)
-    labels = np.array([",".join(names[order[i][above[i]]]) for i in first], dtype=object)
-    return labels[inverse.ravel()]
+    labels = []
+    for pattern in patterns.tolist():
+        days, bits = divmod(pattern, 8)
+        order = (days // 49, days // 7 % 7, days % 7)
+        labels.append(",".join(names[d] for d, bit in zip(order, (4, 2, 1), strict=True) if bits & bit))
+    return np.array(labels, dtype=object)[inverse.ravel()]
+
+
+def _ranges(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, hi)) for start in range(lo, hi, size)]
+
+
+@dataclass(frozen=True)
+class _Priors:
+    """The segment profiles every subscriber is shrunk towards (pass 1 of :func:`fit`)."""
+
+    hour: np.ndarray  # (segments, 24), rows of mean 1
+    weekday: np.ndarray  # (segments, 7)
+    hour_credibility: np.ndarray  # (segments,) of the segment hour profiles against the global one
+    hour_alpha: float
+
+
+def _segment_priors(prof: Profiles, codes: np.ndarray, k: int, blocks: list[tuple[int, int]]) -> _Priors:
+    """Pass 1: each segment's observed and expected opens, summed block by block (expected in
+    subscriber order within a block, as a sparse segment x subscriber product sums them), then
+    shrunk towards the global profiles."""
+    expected_hour, expected_day, day_expected = np.zeros((k, 24)), np.zeros((k, 7)), np.zeros(7)
+    for lo, hi in blocks:
+        block_hour, block_day, block_total = np.zeros((k, 24)), np.zeros((k, 7)), np.zeros((1, 7))
+        for start, stop in _ranges(lo, hi, CHUNK_ROWS):
+            rows = codes[start:stop]
+            np.add.at(block_hour, rows, prof.expected("hour", start, stop))
+            day = prof.expected("weekday", start, stop)
+            np.add.at(block_day, rows, day)
+            np.add.at(block_total, np.zeros(len(rows), dtype=np.intp), day)
+        expected_hour += block_hour
+        expected_day += block_day
+        day_expected += block_total[0]
+    opens_day = prof.opens.totals("weekday", codes, k)
+    global_day = normalized(opens_day.sum(axis=0) / np.maximum(day_expected, 1e-12))[0]
+    hour_fit = shrink(prof.opens.totals("hour", codes, k), expected_hour, normalized(prof.global_hour)[0])
+    weekday = normalized(shrink(opens_day, expected_day, normalized(global_day)[0]).rate)
+    return _Priors(hour=normalized(hour_fit.rate), weekday=weekday,
+                   hour_credibility=hour_fit.credibility, hour_alpha=hour_fit.alpha)
+
+
+def _prior_strength(prof: Profiles, period: str, prior: np.ndarray, codes: np.ndarray,
+                    blocks: list[tuple[int, int]]) -> float:
+    """Pass 2: the subscribers' prior strength for ``period`` by the method of moments over
+    every subscriber with enough opens (their terms summed per block as one array, then over
+    blocks)."""
+    enough = np.bincount(prof.opens.sub, minlength=len(codes)) >= MIN_OPENS_FOR_MOMENTS
+    bins = prior.shape[1]
+    most = max(int(enough[lo:hi].sum()) for lo, hi in blocks)
+    excess_buffer, signal_buffer = np.empty(most * bins), np.empty(most * bins)
+    used, excess, signal = False, 0.0, 0.0
+    for lo, hi in blocks:
+        count = int(enough[lo:hi].sum())
+        if count == 0:
+            continue
+        terms = excess_buffer[: count * bins].reshape(count, bins)
+        squares = signal_buffer[: count * bins].reshape(count, bins)
+        filled = 0
+        for start, stop in _ranges(lo, hi, CHUNK_ROWS):
+            keep = enough[start:stop]
+            rows = int(keep.sum())
+            if rows == 0:
+                continue
+            opens, expected = prof.observed(period, start, stop), prof.expected(period, start, stop)
+            prior_rows = prior[codes[start:stop]]
+            exposure = scaled_exposure(opens, expected, prior_rows)
+            moment_terms(opens[keep], exposure[keep], prior_rows[keep], terms[filled : filled + rows],
+                         squares[filled : filled + rows])  # fmt: skip
+            filled += rows
+        used, excess, signal = True, excess + float(terms.sum()), signal + float(squares.sum())
+    alpha = alpha_from_sums(used, excess, signal)
+    return ALPHA_MAX if np.isnan(alpha) else alpha
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """Per subscriber: the best and second best local hour, the credibility, the preferred
+    weekdays' code (:func:`_weekday_codes`) and the source (0 personal, 1 segment, 2 global)."""
+
+    best: np.ndarray
+    second: np.ndarray
+    confidence: np.ndarray
+    weekdays: np.ndarray
+    source: np.ndarray
+
+
+def _answers(prof: Profiles, priors: _Priors, alpha: dict[str, float], codes: np.ndarray) -> _Answers:
+    """Pass 3: posterior rates range by range; only the per-subscriber answers are kept."""
+    parts: list[tuple[np.ndarray, ...]] = []
+    for start, stop in _ranges(0, len(codes), CHUNK_ROWS):
+        rows = codes[start:stop]
+        hour = shrink(prof.observed("hour", start, stop), prof.expected("hour", start, stop),
+                      priors.hour[rows], alpha["hour"])  # fmt: skip
+        day = shrink(prof.observed("weekday", start, stop), prof.expected("weekday", start, stop),
+                     priors.weekday[rows], alpha["weekday"])  # fmt: skip
+        best, second = _top_two(hour.rate)
+        source = np.where(hour.credibility >= PERSONAL_CREDIBILITY, 0,
+                          np.where(priors.hour_credibility[rows] >= SEGMENT_CREDIBILITY, 1, 2))
+        parts.append((best, second, hour.credibility, _weekday_codes(day.rate), source))
+    if not parts:
+        empty = np.empty(0, dtype=np.int64)
+        return _Answers(empty, empty, np.empty(0), empty, empty)
+    return _Answers(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+
+
+def _profiles(source: Any, stamp: pd.Timestamp, hours: int, events: bool
+              ) -> tuple[SendTimeData | EngineInputs, Profiles]:
+    """The subscribers and their :class:`Profiles`: aggregated in the engine for a workspace
+    or an Ibis backend when ``events`` is False, else from the event arrays."""
+    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
+    if not events and engine_usable(backend):
+        return engine_profiles(backend, stamp, hours)
+    data = prepare(source, stamp)
+    return data, profiles(data, stamp.value // 10**9, hours)
+
+
+def _frame(subs: pd.DataFrame, prof: Profiles, answers: _Answers, seg_names: np.ndarray,
+           seg_codes: np.ndarray, stamp: pd.Timestamp) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "subscriber_id": subs["subscriber_id"].array,
+        "timezone": subs["timezone"].array,
+        "timezone_fallback": subs["timezone_fallback"].to_numpy(dtype=bool),
+        "recommended_local_hour": answers.best.astype(np.int64),
+        "second_best_local_hour": answers.second.astype(np.int64),
+        "preferred_weekdays": _weekday_labels(answers.weekdays),
+        "confidence": answers.confidence,
+        "n_opens": prof.n_opens.astype(np.int64),
+        "n_sends": prof.n_sends.astype(np.int64),
+        "source": SOURCES[answers.source],
+        "segment": seg_names[seg_codes],
+    })  # fmt: skip
+    frame["recommended_utc_hour"] = utc_hour_on(stamp, frame["timezone"], frame["recommended_local_hour"])
+    return frame[OUTPUT_COLUMNS]
 
 
 def fit(
@@ -118,17 +268,15 @@ def fit(
     With ``events=False`` a workspace or Ibis backend is aggregated in the engine
     (:mod:`segkit.sendtime._engine`) and ``Fit.data`` is None; callers that need the event
     arrays (the heatmap, the holdout evaluation) keep the default.
+
+    Three passes over the subscribers, each on small ranges of rows (memory stays bounded):
+    the segment priors (:func:`_segment_priors`), the subscribers' prior strengths
+    (:func:`_prior_strength`) and the posterior answers (:func:`_answers`).
     """
     if not isinstance(exposure_hours, (int, np.integer)) or not 1 <= exposure_hours <= 24 * 14:
         raise ValidationError(f"exposure_hours must be an integer in [1, 336], got {exposure_hours!r}")
     stamp = utc_timestamp(as_of, "as_of", naive_as_utc=True)
-    backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
-    data: SendTimeData | EngineInputs | None
-    if not events and engine_usable(backend):
-        data, prof = engine_profiles(backend, stamp, int(exposure_hours))
-    else:
-        data = prepare(source, stamp)
-        prof = profiles(data, stamp.value // 10**9, int(exposure_hours))
+    data, prof = _profiles(source, stamp, int(exposure_hours), events)
     if prof.n_opens.sum() == 0:
         warnings.warn(
             f"no human opens up to as_of {stamp.date()}: every profile is flat and every "
@@ -137,88 +285,26 @@ def fit(
     subs = data.subscribers
     n = len(subs)
     seg_names, seg_codes = _segment_codes(subs["segment"].astype("string"), prof)
-    blocks = [(lo, min(lo + BLOCK_ROWS, n)) for lo in range(0, n, BLOCK_ROWS)] or [(0, 0)]
-    whole = prof.block(0, n) if len(blocks) == 1 else None
-
-    def arrays(lo: int, hi: int) -> tuple[np.ndarray, ...]:
-        return whole if whole is not None else prof.block(lo, hi)
-
-    # Pass 1: the segment and global sums (blocks of subscribers bound the memory).
-    k = len(seg_names)
-    sums = [np.zeros((k, 24)), np.zeros((k, 24)), np.zeros((k, 7)), np.zeros((k, 7))]
-    day_opens, day_expected = np.zeros(7), np.zeros(7)
-    for lo, hi in blocks:
-        block = arrays(lo, hi)
-        for total, values in zip(sums, block, strict=True):
-            total += _segment_sums(values, seg_codes[lo:hi], k)
-        day_opens += block[2].sum(axis=0)
-        day_expected += block[3].sum(axis=0)
-    global_day = normalized(day_opens / np.maximum(day_expected, 1e-12))[0]
-    seg_hour_fit = shrink(sums[0], sums[1], normalized(prof.global_hour)[0])
-    seg_hour = normalized(seg_hour_fit.rate)
-    seg_day = normalized(shrink(sums[2], sums[3], normalized(global_day)[0]).rate)
-    # Pass 2: the subscribers' prior strengths (method of moments over every subscriber).
-    moments = {"hour": [False, 0.0, 0.0], "day": [False, 0.0, 0.0]}
-    exposures: dict[str, np.ndarray] = {}  # one block: kept for pass 3
-    for lo, hi in blocks:
-        opens_hour, expected_hour, opens_day, expected_day = arrays(lo, hi)
-        codes = seg_codes[lo:hi]
-        for key, opens, expected, prior in (("hour", opens_hour, expected_hour, seg_hour[codes]),
-                                            ("day", opens_day, expected_day, seg_day[codes])):
-            exposure = scaled_exposure(opens, expected, prior)
-            if whole is not None:
-                exposures[key] = exposure
-            used, excess, signal = moment_sums(opens, exposure, prior)
-            moments[key] = [moments[key][0] or used, moments[key][1] + excess, moments[key][2] + signal]
-    alpha = {key: alpha_from_sums(*sums_) for key, sums_ in moments.items()}
-    alpha = {key: ALPHA_MAX if np.isnan(value) else value for key, value in alpha.items()}
-    # Pass 3: posterior rates, block by block; only the per-subscriber answers are kept.
-    parts: dict[str, list[np.ndarray]] = {"best": [], "second": [], "confidence": [], "weekdays": [],
-                                          "source": []}  # fmt: skip
-    for lo, hi in blocks:
-        opens_hour, expected_hour, opens_day, expected_day = arrays(lo, hi)
-        codes = seg_codes[lo:hi]
-        hour = shrink(opens_hour, expected_hour, seg_hour[codes], alpha["hour"], exposures.get("hour"))
-        day = shrink(opens_day, expected_day, seg_day[codes], alpha["day"], exposures.get("day"))
-        best, second = _top_two(hour.rate)
-        parts["best"].append(best)
-        parts["second"].append(second)
-        parts["confidence"].append(hour.credibility)
-        parts["weekdays"].append(_weekday_labels(day.rate))
-        parts["source"].append(np.where(
-            hour.credibility >= PERSONAL_CREDIBILITY, "personal",
-            np.where(seg_hour_fit.credibility[codes] >= SEGMENT_CREDIBILITY, "segment", "global")))
-    best, second, confidence, weekdays, source_label = (np.concatenate(parts[key]) for key in parts)
-    frame = pd.DataFrame({
-        "subscriber_id": subs["subscriber_id"].array,
-        "timezone": subs["timezone"].array,
-        "timezone_fallback": subs["timezone_fallback"].to_numpy(dtype=bool),
-        "recommended_local_hour": best.astype(np.int64),
-        "second_best_local_hour": second.astype(np.int64),
-        "preferred_weekdays": weekdays,
-        "confidence": confidence,
-        "n_opens": prof.n_opens.astype(np.int64),
-        "n_sends": prof.n_sends.astype(np.int64),
-        "source": source_label,
-        "segment": seg_names[seg_codes],
-    })
-    frame["recommended_utc_hour"] = utc_hour_on(stamp, frame["timezone"], frame["recommended_local_hour"])
-    frame = frame[OUTPUT_COLUMNS]
+    blocks = _ranges(0, n, BLOCK_ROWS) or [(0, 0)]
+    priors = _segment_priors(prof, seg_codes, len(seg_names), blocks)
+    alpha = {period: _prior_strength(prof, period, prior, seg_codes, blocks)
+             for period, prior in (("hour", priors.hour), ("weekday", priors.weekday))}
+    frame = _frame(subs, prof, _answers(prof, priors, alpha, seg_codes), seg_names, seg_codes, stamp)
     frame.attrs.update({
         "as_of": stamp.isoformat(),
         "method": prof.method + "; gamma-Poisson empirical Bayes (Clayton & Kaldor 1987), "
         "subscriber -> segment -> global",
         "exposure_hours": int(exposure_hours),
         "prior_strength_hour": float(alpha["hour"]),
-        "prior_strength_weekday": float(alpha["day"]),
-        "prior_strength_segment": seg_hour_fit.alpha,
+        "prior_strength_weekday": float(alpha["weekday"]),
+        "prior_strength_segment": priors.hour_alpha,
         "dominant_timezone": data.dominant_zone,
         "segments": "given" if subs["segment"].notna().any() else "engagement tiers",
     })
     return Fit(
         frame=frame, data=data if isinstance(data, SendTimeData) else None, profiles=prof,
-        segment_hour=pd.DataFrame(seg_hour, index=pd.Index(seg_names, name="segment")),
-        segment_weekday=pd.DataFrame(seg_day, index=pd.Index(seg_names, name="segment"),
+        segment_hour=pd.DataFrame(priors.hour, index=pd.Index(seg_names, name="segment")),
+        segment_weekday=pd.DataFrame(priors.weekday, index=pd.Index(seg_names, name="segment"),
                                      columns=list(WEEKDAY_NAMES)),
     )
 

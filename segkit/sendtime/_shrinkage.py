@@ -61,6 +61,19 @@ def moment_sums(opens: np.ndarray, exposure: np.ndarray, prior: np.ndarray) -> t
     return True, float(((o - m) ** 2 - m).sum()), float((t**2 * p).sum())
 
 
+def moment_terms(opens: np.ndarray, exposure: np.ndarray, prior: np.ndarray, excess: np.ndarray,
+                 signal: np.ndarray) -> None:
+    """The terms of :func:`moment_sums` for units that have enough opens, written into
+    ``excess`` (``(O - m)^2 - m``) and ``signal`` (``T^2 p``): a caller that fills one buffer
+    range by range and sums it once gets :func:`moment_sums` of all those units, to the bit."""
+    m = exposure * prior
+    np.subtract(opens, m, out=excess)
+    np.square(excess, out=excess)
+    excess -= m
+    np.square(exposure, out=signal)
+    signal *= prior
+
+
 def alpha_from_sums(used: bool, excess: float, signal: float) -> float:
     """Method-of-moments prior strength from :func:`moment_sums`; ``nan`` when no unit has
     enough data."""

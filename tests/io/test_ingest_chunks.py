@@ -218,7 +218,8 @@ def test_chunks_are_staged_as_parquet_beside_the_workspace_and_removed(tmp_path,
     path = tmp_path / "ws.duckdb"
     with Workspace(path) as ws:
         assert ws.ingest("events", _write(tmp_path / "e.csv", ROWS)).rows_loaded == 7
-        assert seen == [[f"chunk-{k:06d}.parquet" for k in range(4)]]
+        chunks = [f"chunk-{k:06d}.parquet" for k in range(4)]
+        assert seen == [[*chunks, "raw"], chunks]  # the rows, then the problems' raw rows
         assert not _ingest.staging_directory(path).exists()
         ragged = tmp_path / "ragged.csv"
         ragged.write_text("subscriber_id,event_type,ts\n" + "s1,open,2024-01-01T00:00:00Z\n" * 5
@@ -241,18 +242,22 @@ def test_staging_left_by_a_killed_ingest_is_removed_by_the_next_opening(tmp_path
         assert ws.ingest("events", _write(tmp_path / "e.csv", ROWS)).rows_loaded == 7
 
 
-def test_repeated_keys_are_settled_on_the_keys_when_hashes_collide(tmp_path, monkeypatch):
+@pytest.mark.parametrize("slice_rows", [10**9, 2])
+def test_repeated_keys_are_settled_on_the_keys_when_hashes_collide(tmp_path, monkeypatch,
+                                                                   slice_rows):
     """The distinct-hash count only proves keys distinct; fewer hashes than rows (a repeat, or a
     collision: simulated by hashing every key to one value) is settled on the keys, so distinct
-    keys still take the plain path and repeated ones the ranking window."""
+    keys still take the plain path and repeated ones the ranking window; in one pass or with
+    the hashes kept and counted in slices."""
     from segkit.io import _load
 
     rank, kinds = _load._rank, []
+    monkeypatch.setattr(_load, "KEY_SLICE_ROWS", slice_rows)
 
-    def colliding(con, schema):
+    def colliding(con, schema, rows):
         con.execute("CREATE OR REPLACE TEMP MACRO hash(a) AS 42")
         try:
-            kinds.append(rank(con, schema))
+            kinds.append(rank(con, schema, rows))
             return kinds[-1]
         finally:
             con.execute("DROP MACRO IF EXISTS temp.hash")

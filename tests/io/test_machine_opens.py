@@ -120,10 +120,10 @@ def test_flags_in_hash_slices_equal_one_pass(tmp_path, monkeypatch):
     first, later = events.iloc[: len(events) // 2], events.iloc[len(events) // 2 :]
     stored, calls = {}, []
     partitions = _machine.hash_partitions
-    monkeypatch.setattr(_load, "hash_partitions", lambda rows: calls.append(rows) or partitions(rows))
     monkeypatch.setattr(_machine, "hash_partitions", lambda rows: calls.append(rows) or partitions(rows))
     for slice_rows in (10**9, 97):
         monkeypatch.setattr(_machine, "PARTITION_ROWS", slice_rows)
+        monkeypatch.setattr(_load, "KEY_SLICE_ROWS", slice_rows)
         with Workspace(tmp_path / f"ws{slice_rows}.duckdb") as ws:
             reports = [ws.ingest("events", part) for part in (first, later, events)]
             stored[slice_rows] = ws.table("events").sort_values("event_id").reset_index(drop=True)

@@ -183,3 +183,56 @@ def test_events_path_nets_returns_as_refunds(workspace):
     assert got["event_type"].tolist() == ["purchase", "refund", "refund"]
     assert got["value"].tolist() == [30.0, -10.0, -5.0]
     assert "1 purchase(s) with a negative value loaded as refunds" in report.summary()
+
+
+def test_chunks_give_the_whole_file_result(tmp_path, monkeypatch):
+    """Read in chunks of two lines, a file gives exactly the lines, ids, events, links and
+    quarantine of one whole read: an order's owner, identical lines and the order a
+    cancellation undoes are settled across chunk boundaries; a forgotten subscriber's lines
+    are skipped but still settle the order's owner, as in a whole read."""
+    from segkit.io import Workspace, _read
+    from segkit.privacy import forget
+
+    rows = lines(
+        *SHOP.itertuples(index=False, name=None),
+        ("1001", "C", 1, "2011-01-10 09:00:00", 1.00, "c9"),  # order 1001 belongs to c1 (row 1)
+        ("1001", "B", 1, "2011-01-10 09:00:00", 10.00, "c1"),  # a third identical line
+        ("C1001", "A", -2, "2011-04-01 09:00:00", 2.50, "c1"),  # cancels order 1001 by number
+        ("4001", "K", 1, "2011-01-13 10:00:00", 3.00, "gone"),  # a forgotten subscriber ...
+        ("4001", "K", 1, "2011-01-13 10:00:00", 3.00, "c3"),  # ... still owns order 4001
+        ("5001", "K", 2, "2011-01-14 10:00:00", 3.00, "c3"),
+    )
+    path = tmp_path / "lines.csv"
+    rows.to_csv(path, index=False)
+    results = {}
+    for chunk_rows in (10**6, 2):
+        monkeypatch.setattr(_read, "CHUNK_ROWS", chunk_rows)
+        with Workspace(tmp_path / f"ws{chunk_rows}.duckdb") as ws:
+            ws.ingest("subscribers", pd.DataFrame({"subscriber_id": ["gone"]}))
+            forget(ws, ["gone"], compact=False)
+            report = ws.ingest("orders", path, mapping=MAPPING, tz="Europe/London")
+            again = ws.ingest("orders", path, mapping=MAPPING, tz="Europe/London")
+            results[chunk_rows] = (
+                (report.rows_read, report.rows_loaded, report.rows_duplicate,
+                 report.rows_quarantined, report.rows_suppressed),
+                (again.rows_loaded, again.rows_duplicate, again.rows_quarantined),
+                report.quarantine, report.notes,
+                ws.table("order_lines").drop(columns="ingest_id").sort_values("line_id")
+                .reset_index(drop=True),
+                events(ws),
+                ws.connection.execute("SELECT row_number, reason, raw FROM quarantine "
+                                      "ORDER BY ingest_id, row_number").fetchall(),
+            )
+    whole, chunked = results[10**6], results[2]
+    assert whole[0] == (15, 11, 0, 3, 1)  # a line without customer, two naming another
+    assert whole[1] == (0, 11, 3)
+    assert "order 1001 belongs to subscriber c1 (first on row 1)" in set(whole[2]["reason"])
+    assert whole[4]["line_id"].str.endswith("-2").sum() == 1  # the 3rd B of order 1001
+    assert whole[5].loc["order-C1001", "properties"]["refunds_order"] == "1001"
+    assert "order 4001 belongs to subscriber gone (first on row 13)" in set(whole[2]["reason"])
+    assert "order-5001" in whole[5].index and "gone" not in set(whole[4]["subscriber_id"])
+    for got, expected in zip(chunked, whole, strict=True):
+        if isinstance(got, pd.DataFrame):
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+        else:
+            assert got == expected

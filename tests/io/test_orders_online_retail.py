@@ -35,9 +35,14 @@ def lines() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory) -> tuple[Path, str]:
-    """A workspace built by the README's command, and the command's output."""
+    """A workspace built by the README's command, and the command's output; the file is read
+    in chunks of 100,000 lines, so orders, owners and cancellations span chunk boundaries."""
+    from segkit.io import _read
+
     path = tmp_path_factory.mktemp("retail") / "ws.duckdb"
-    result = CliRunner().invoke(app, ["-w", str(path), "-v", *COMMAND])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_read, "CHUNK_ROWS", 100_000)
+        result = CliRunner().invoke(app, ["-w", str(path), "-v", *COMMAND])
     assert result.exit_code == 0, result.output
     return path, result.output
 

@@ -131,3 +131,36 @@ def test_engine_without_sends_equals_numpy():
     reference = fit(frames, AS_OF)
     pd.testing.assert_frame_equal(engine.frame, reference.frame)
     assert engine.profiles.method.startswith("raw open-hour counts")
+
+
+@pytest.mark.parametrize("room", ["none", "known rows only"])
+def test_rows_that_do_not_fit_one_key_are_lexsorted_to_the_same_result(monkeypatch, room):
+    """Events spread over centuries leave no room for the row in one int64 key (the columns
+    come back unpacked), or no room for the ids only in events (the keys are unpacked)."""
+    from segkit.sendtime import _engine
+    from segkit.sendtime._recommend import fit
+
+    known = len(EDGE_SUBSCRIBERS)
+    fits = _engine._Layout.fits
+    monkeypatch.setattr(_engine._Layout, "fits", staticmethod(
+        lambda shift, rows: room != "none" and rows <= known and fits(shift, rows)))
+    frames = {"events": pd.DataFrame(EDGE_EVENTS), "subscribers": EDGE_SUBSCRIBERS}
+    engine = fit(duckdb_backend(frames), AS_OF, events=False)
+    pd.testing.assert_frame_equal(engine.frame, fit(frames, AS_OF).frame)
+
+
+def test_top_two_and_weekday_labels_break_ties_as_a_stable_sort():
+    from segkit.sendtime._local_time import WEEKDAY_NAMES
+    from segkit.sendtime._recommend import _top_two, _weekday_codes, _weekday_labels
+
+    rng = np.random.default_rng(3)
+    rate = rng.integers(0, 3, size=(500, 24)).astype(float)  # many ties
+    order = np.argsort(-rate, axis=1, kind="stable")
+    best, second = _top_two(rate.copy())
+    np.testing.assert_array_equal(best, order[:, 0])
+    np.testing.assert_array_equal(second, order[:, 1])
+    days = rng.choice([0.5, 1.0, 1.5], size=(500, 7))
+    day_order = np.argsort(-days, axis=1, kind="stable")[:, :3]
+    expected = [",".join(WEEKDAY_NAMES[d] for d in row if days[i, d] >= 1.0 - 1e-12)
+                for i, row in enumerate(day_order)]  # fmt: skip
+    assert list(_weekday_labels(_weekday_codes(days))) == expected
