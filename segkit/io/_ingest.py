@@ -73,6 +73,7 @@ ORDERS = "orders"
 #: temp directory. With the chunks of text in pandas, peak RSS stays well under 4 GB.
 INGEST_MEMORY_LIMIT = "2GB"
 _STAGED = "_segkit_staged"
+_RAW = "_segkit_raw"
 _CHUNK = "_segkit_chunk"
 
 
@@ -111,11 +112,11 @@ def run_ingest(
     options = {"mapping": dict(mapping or {}), "tz": tz, "sep": sep,
                "allow_reingest": allow_reingest, "set": {k: str(v) for k, v in (constants or {}).items()}}
     staging_dir = staging_directory(workspace.path) if reader.chunked else None
-    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con, staging_dir) as staging:
+    with _memory_limit(con, INGEST_MEMORY_LIMIT), _staging(con, staging_dir) as (staging, raw):
         try:
             passed = _validate_chunks(
                 con, reader, schema, table, mapping=mapping, tz=tz, constants=constants,
-                allow_reingest=allow_reingest, staging=staging,
+                allow_reingest=allow_reingest, staging=staging, raw=raw,
             )
         except BaseException as error:  # staging writes files: a full disk, say
             _raise_fault(error, reader, schema)
@@ -151,11 +152,11 @@ def _raise_fault(error: BaseException, reader: ChunkedInput, schema: TableSchema
 @dataclass
 class _Passed:
     """What validating every chunk found: the clean rows are in the staged relation ``staged``
-    (``staged_rows`` rows) and ``validated.clean`` is empty. ``raw`` is the raw row (JSON) of
-    each problem, by position."""
+    (``staged_rows`` rows) and ``validated.clean`` is empty. ``raw`` stages the raw row (JSON)
+    of each problem (columns ``_row``, ``raw``), so they are not held in memory either."""
 
     validated: Validated
-    raw: pd.Series
+    raw: _Staging
     suppressed: SuppressedRows
     staged: str
     staged_rows: int
@@ -172,10 +173,11 @@ def _validate_chunks(
     constants: Mapping[str, object] | None,
     allow_reingest: bool,
     staging: _Staging,
+    raw: _Staging,
 ) -> _Passed:
-    """Map and validate each chunk; append its clean rows to ``staging``."""
+    """Map and validate each chunk; append its clean rows to ``staging`` and the raw row (JSON)
+    of each of its problems to ``raw``."""
     problems: list[pd.DataFrame] = []
-    raws: list[pd.Series] = []
     positions: list[pd.Index] = []
     hashes: set[str] = set()
     counts = [0, 0]
@@ -200,9 +202,8 @@ def _validate_chunks(
         hashes |= suppressed.hashes
         counts = [a + b for a, b in zip(counts, validated.refund_counts, strict=True)]
         problems.append(validated.problems)
-        raws.append(pd.Series(_raw_rows_json(chunk.loc[validated.problems.index]),
-                              index=validated.problems.index, dtype=object))
         _stage_chunk(con, schema, validated, staging, first=number == 0)
+        _stage_raw(con, chunk, validated.problems.index, raw, first=number == 0)
         validated = dataclasses.replace(validated, clean=validated.clean.iloc[:0])
         last = validated
     assert last is not None  # a CSV gives one chunk even without data rows
@@ -216,7 +217,7 @@ def _validate_chunks(
     merged = dataclasses.replace(
         last, problems=pd.concat(problems), notes=notes, refund_counts=(counts[0], counts[1])
     )
-    return _Passed(merged, pd.concat(raws), suppressed_all, staging.finish(con), staging.rows)
+    return _Passed(merged, raw, suppressed_all, staging.finish(con), staging.rows)
 
 
 def _stage_chunk(
@@ -291,7 +292,7 @@ class _Staging:
             con.execute(f"{into} {select}")
             return
         if first:
-            self.directory.mkdir()
+            self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"chunk-{len(self.files):06d}.parquet"
         con.execute(f"COPY ({select}) TO {literal(str(path))} "
                     "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
@@ -306,22 +307,26 @@ class _Staging:
 
 
 @contextmanager
-def _staging(con: duckdb.DuckDBPyConnection, directory: Path | None) -> Iterator[_Staging]:
-    """The staging of one ingest (files in ``directory``, or a temporary table when None),
-    dropped afterwards whatever happened."""
+def _staging(
+    con: duckdb.DuckDBPyConnection, directory: Path | None
+) -> Iterator[tuple[_Staging, _Staging]]:
+    """The staging of one ingest: its clean rows and the raw rows of its problems (files in
+    ``directory``, or temporary tables when None), dropped afterwards whatever happened."""
 
     def drop() -> None:
-        for kind in ("VIEW", "TABLE"):
-            try:
-                con.execute(f"DROP {kind} IF EXISTS temp.{_STAGED}")
-            except duckdb.Error:  # the other kind, or a failed connection (it dies with it)
-                pass
+        for name in (_STAGED, _RAW):
+            for kind in ("VIEW", "TABLE"):
+                try:
+                    con.execute(f"DROP {kind} IF EXISTS temp.{name}")
+                except duckdb.Error:  # the other kind, or a failed connection (it dies with it)
+                    pass
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
 
     drop()
     try:
-        yield _Staging(_STAGED, directory)
+        yield (_Staging(_STAGED, directory),
+               _Staging(_RAW, None if directory is None else directory / "raw"))
     finally:
         drop()
 
@@ -469,7 +474,9 @@ def _transaction(
         notes=notes,
         rows_suppressed=rows_suppressed,
     )
-    _write_quarantine(con, report, _raw_rows(reader, passed.raw, problems.index))
+    # rows rejected by the load (conflicts) are read again for their raw rows
+    _stage_raw(con, None, outcome.problems.index, passed.raw, first=False, reader=reader)
+    _write_quarantine(con, report, passed.raw.finish(con))
     _write_log(con, report, reader, {**options, "notes": list(notes)}, started)
     return report
 
@@ -494,33 +501,43 @@ def _raw_rows_json(rows: pd.DataFrame) -> list[str]:
     return text.splitlines()
 
 
-def _raw_rows(reader: ChunkedInput, known: pd.Series, positions: pd.Index) -> list[str]:
-    """The raw row (JSON) at each of ``positions``: those validation rejected were kept while
-    their chunk was read; rows rejected by the load (conflicts) are read again."""
-    missing = positions.difference(known.index)
-    if len(missing):
-        known = pd.concat([known, pd.Series(_raw_rows_json(reader.rows(missing)), index=missing,
-                                            dtype=object)])
-    return list(known.loc[positions])
-
-
-def _write_quarantine(
-    con: duckdb.DuckDBPyConnection, report: IngestReport, raw: list[str]
+def _stage_raw(
+    con: duckdb.DuckDBPyConnection, chunk: pd.DataFrame | None, positions: pd.Index,
+    raw: _Staging, *, first: bool, reader: ChunkedInput | None = None,
 ) -> None:
+    """Stage the raw row (JSON) at each of ``positions``: from ``chunk``, or read again from
+    ``reader`` (nothing when there are no positions and it is not the first)."""
+    positions = positions.unique()
+    if not first and positions.empty:
+        return
+    rows = chunk.loc[positions] if chunk is not None else reader.rows(positions)  # type: ignore[union-attr]
+    frame = pd.DataFrame({"_row": positions.to_numpy(dtype="int64") + 1,
+                          "raw": pd.Series(_raw_rows_json(rows), dtype=object)})
+    con.register(_CHUNK, frame)
+    try:
+        raw.append(con, f"SELECT CAST(_row AS BIGINT) AS _row, CAST(raw AS VARCHAR) AS raw "
+                        f"FROM {_CHUNK}", len(frame), first=first)
+    finally:
+        con.unregister(_CHUNK)
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, report: IngestReport, raw: str) -> None:
+    """Insert the report's quarantine rows with their raw rows (the relation ``raw``)."""
     if report.quarantine.empty:
         return
     frame = report.quarantine.rename(columns={"column": "column_name"})
     frame.insert(0, "source", report.source)
     frame.insert(0, "table_name", report.table)
     frame.insert(0, "ingest_id", report.ingest_id)
-    frame["raw"] = raw
     frame["value"] = frame["value"].astype("str")
+    frame["_seq"] = np.arange(len(frame))
     con.register("_segkit_quarantine_in", frame)
     try:
         con.execute(
             "INSERT INTO quarantine (ingest_id, table_name, source, row_number, column_name, "
-            "value, reason, raw) SELECT ingest_id, table_name, source, row_number, column_name, "
-            "value, reason, raw FROM _segkit_quarantine_in"
+            "value, reason, raw) SELECT q.ingest_id, q.table_name, q.source, q.row_number, "
+            f"q.column_name, q.value, q.reason, r.raw FROM _segkit_quarantine_in q "
+            f"LEFT JOIN {raw} r ON r._row = q.row_number ORDER BY q._seq"
         )
     finally:
         con.unregister("_segkit_quarantine_in")

@@ -218,7 +218,8 @@ def test_chunks_are_staged_as_parquet_beside_the_workspace_and_removed(tmp_path,
     path = tmp_path / "ws.duckdb"
     with Workspace(path) as ws:
         assert ws.ingest("events", _write(tmp_path / "e.csv", ROWS)).rows_loaded == 7
-        assert seen == [[f"chunk-{k:06d}.parquet" for k in range(4)]]
+        chunks = [f"chunk-{k:06d}.parquet" for k in range(4)]
+        assert seen == [[*chunks, "raw"], chunks]  # the rows, then the problems' raw rows
         assert not _ingest.staging_directory(path).exists()
         ragged = tmp_path / "ragged.csv"
         ragged.write_text("subscriber_id,event_type,ts\n" + "s1,open,2024-01-01T00:00:00Z\n" * 5
