@@ -7,6 +7,7 @@ to change, and has an ``exit_code`` the CLI uses when it turns the error into on
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sys
 
@@ -75,7 +76,28 @@ class StorageError(SegkitError, OSError):
 
 
 class CorruptWorkspaceError(SegkitError):
-    """The workspace file is damaged (a block fails its checksum); restore it from a backup."""
+    """The workspace file is damaged (a block fails its checksum); restore it from a backup.
+
+    Built from its parts, so that whoever knows the file can name it (:meth:`naming`): DuckDB's
+    own error does not say which file failed. ``context`` is what was being done ("ingest of
+    ... failed, nothing was loaded: ")."""
+
+    def __init__(self, detail: str, *, path: str | os.PathLike[str] | None = None,
+                 context: str = "") -> None:
+        self.detail, self.path, self.context = detail, path, context
+        where = "the workspace file" if path is None else f"the workspace file {os.fspath(path)}"
+        super().__init__(f"{context}{where} is damaged ({detail}); restore it from a backup or "
+                         "rebuild it by ingesting the source files again")
+
+    def naming(self, path: str | os.PathLike[str]) -> CorruptWorkspaceError:
+        """The same fault naming ``path`` (unchanged when it names a file already)."""
+        if self.path is not None:
+            return self
+        return CorruptWorkspaceError(self.detail, path=path, context=self.context)
+
+    def during(self, context: str) -> CorruptWorkspaceError:
+        """The same fault, its message starting with ``context``."""
+        return CorruptWorkspaceError(self.detail, path=self.path, context=context + self.context)
 
 
 class WorkspaceLockedError(SegkitError):
@@ -122,10 +144,7 @@ def _duckdb_fault(error: Exception) -> SegkitError | None:
     text = _first_line(str(error))
     detail = _DUCKDB_PREFIX.sub("", text)
     if "Corrupt database file" in text or ("checksum" in text and "block" in text):
-        return CorruptWorkspaceError(
-            f"the workspace file is damaged ({detail}); restore it from a backup or rebuild it "
-            "by ingesting the source files again"
-        )
+        return CorruptWorkspaceError(detail)
     if holder := _LOCK_HOLDER.search(text):
         path = re.search(r'lock on file "([^"]+)"', text)
         return WorkspaceLockedError(

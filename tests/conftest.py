@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -109,3 +111,69 @@ def synthetic_workspace() -> Callable[..., Path]:
         return path
 
     return build
+
+
+def _postgres_program(name: str) -> str | None:
+    for folder in ("/usr/local/bin", *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)):
+        candidate = Path(folder) / name
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which(name)
+
+
+def _run_postgres(args: list[str], owner: str | None) -> None:
+    command = args if owner is None else ["su", owner, "-s", "/bin/sh", "-c",
+                                          " ".join(f"'{a}'" for a in args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.skip(f"cannot run a Postgres server here: {done.stderr.strip()[:200]}")
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str]:
+    """A throw-away Postgres cluster for one test module (initdb + pg_ctl, trust authentication,
+    session zone UTC, a Unix socket only in a fresh /tmp folder, so modules never collide);
+    yields its URL. Skipped when the server programs or the client (psycopg) are missing."""
+    pytest.importorskip("psycopg")
+    initdb, pg_ctl = _postgres_program("initdb"), _postgres_program("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip("the Postgres server programs (initdb, pg_ctl) are not installed")
+    owner = "postgres" if os.geteuid() == 0 else None  # Postgres refuses to run as root
+    # directly under /tmp: pytest's own folders are private to root, so the server could not
+    # reach them (and a Unix socket path must stay short)
+    folder = Path(tempfile.mkdtemp(prefix="segkit-pg-"))
+    if owner is not None:
+        shutil.chown(folder, owner)
+    data, port = folder / "data", 55433
+    _run_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "segkit", "--no-sync"], owner)
+    _run_postgres([pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+                   f"-k {folder} -p {port} -c listen_addresses= -c fsync=off -c TimeZone=UTC",
+                   "start"], owner)
+    yield f"postgres://segkit@/postgres?host={folder}&port={port}"
+    _run_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], owner)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy_to_postgres(url: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Create each table in the Postgres at ``url`` as a warehouse would hold it: timestamps
+    ``timestamp without time zone`` (UTC values), text columns ``text``."""
+    import ibis
+
+    con = ibis.connect(url)
+    try:
+        for name, frame in tables.items():
+            frame = frame.copy()
+            for column in frame.columns:
+                if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                    frame[column] = frame[column].dt.tz_localize(None)
+                elif frame[column].dtype == object or str(frame[column].dtype) in ("str", "string"):
+                    frame[column] = frame[column].astype("string")
+            con.create_table(name, frame)  # a fresh server: nothing to overwrite
+    finally:
+        con.disconnect()
+
+
+@pytest.fixture(scope="session")
+def postgres_copy() -> Callable[[str, dict[str, pd.DataFrame]], None]:
+    """``copy(url, {"events": frame, ...})``: create those tables in a ``postgres_server``."""
+    return _copy_to_postgres

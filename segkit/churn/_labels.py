@@ -113,16 +113,23 @@ def check_label_window(
 
 
 def _engine_events(source: Any) -> ir.Table | None:
-    """The events table behind a workspace, an Ibis backend or an Ibis table (else None)."""
+    """The events table behind a workspace, an Ibis backend or an Ibis table (else None), its
+    timestamps UTC: zone-less ones are checked and cast as the features do
+    (:func:`segkit.features._source.source_table`: a UTC session, or ``assume_utc``)."""
     import ibis
     import ibis.expr.types as ir
 
+    from segkit.features._source import source_table
+
     if isinstance(source, ir.Table):
-        return source
+        return source_table({"events": source}, "events")
     backend = source.ibis() if callable(getattr(source, "ibis", None)) else source
-    if isinstance(backend, ibis.BaseBackend):
-        return backend.table("events")
-    return None
+    if not isinstance(backend, ibis.BaseBackend):
+        return None
+    table = source_table(source, "events")
+    if table is None:
+        raise InputError(f"no 'events' table in {getattr(source, 'path', None) or backend.name}")
+    return table
 
 
 def _engine_labels(
@@ -132,8 +139,8 @@ def _engine_labels(
     import ibis
 
     require_columns(table.columns, "events", LABEL_EVENT_COLUMNS)
-    dtype = table.ts.type()
-    if not dtype.is_timestamp() or dtype.timezone is None:
+    dtype = table.ts.type()  # a zone-less timestamp was made UTC (or refused) by _engine_events
+    if not dtype.is_timestamp():
         raise ValidationError(
             f"column events.ts must be a time-zone-aware timestamp, got {dtype}; store instants "
             "with their time zone (a workspace stores UTC)"

@@ -70,7 +70,7 @@ class CliState:
 
             raise InputError(
                 f"segkit {command} does not take --backend: {why}; --backend serves the "
-                "read-side commands (export segment, audience, sendtime export); drop --backend "
+                "read-side commands (report, batch, export segment, audience, sendtime export); drop --backend "
                 "(and load data into the other engine with its own tools)"
             )
 
@@ -93,8 +93,8 @@ def _global_options(
             "--backend",
             help="Read the tables from another engine through Ibis instead of the workspace "
             "file: a URL such as pyspark:// (or spark), duckdb:///path.duckdb, "
-            "postgres://user@host:5432/db. Read-side commands only (export segment, audience, "
-            "sendtime export); writes stay with the DuckDB file.",
+            "postgres://user@host:5432/db. Read-side commands only (report, batch, export "
+            "segment, audience, sendtime export); writes stay with the DuckDB file.",
             envvar=BACKEND_ENV,
         ),
     ] = None,
@@ -172,20 +172,13 @@ def one_line_errors(func: F) -> F:
             message = str(known) if known is not None else (
                 f"unexpected {type(error).__name__}: {_first_line(error)} (a bug in segkit; rerun "
                 "with --verbose for the traceback)")
-            if isinstance(known, CorruptWorkspaceError):
-                message = _name_workspace(message, args, kwargs)
+            cli = _cli_state(args, kwargs)
+            if isinstance(known, CorruptWorkspaceError) and cli is not None and cli.backend is None:
+                message = str(known.naming(cli.workspace))  # DuckDB's error names no file
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(known.exit_code if known is not None else 1) from error
 
     return run  # type: ignore[return-value]
-
-
-def _name_workspace(message: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """``message`` naming the command's workspace file (DuckDB's corruption errors do not)."""
-    state = _cli_state(args, kwargs)
-    if state is None or str(state.workspace) in message:
-        return message
-    return message.replace("the workspace file is", f"the workspace file {state.workspace} is", 1)
 
 
 def _first_line(error: BaseException) -> str:

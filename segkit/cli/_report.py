@@ -68,15 +68,17 @@ def report(
 
     Parameters: -p KEY VALUE (repeatable), checked against the notebook's parameters cell.
     Example: segkit report workspace_overview -p weeks 12 --out reports
+    With the global --backend URL the report reads that engine instead of the workspace file
+    (read-only; the URL's password is masked in everything the run writes).
     """
     from segkit.reports import run_report
 
     cli = state(ctx)
-    cli.refuse_backend(ctx.info_name or "report", "report notebooks open the DuckDB workspace file")
     _fast_imports()
     run = run_report(name, parameters=parameter_pairs(ctx.args),
                      workspace=workspace or cli.workspace, out_dir=out, include_pii=include_pii,
-                     notebooks=notebooks, timeout_seconds=timeout, lock_wait_seconds=lock_wait)
+                     notebooks=notebooks, timeout_seconds=timeout, lock_wait_seconds=lock_wait,
+                     backend=cli.backend, assume_utc=cli.assume_utc)
     cli.echo(run.summary_line())
     cli.detail(f"index: {Path(out).resolve() / 'index.html'}")
     if not run.ok:
@@ -103,13 +105,13 @@ def batch(
     from segkit.reports import load_manifest, run_batch
 
     cli = state(ctx)
-    cli.refuse_backend(ctx.info_name or "report", "report notebooks open the DuckDB workspace file")
     _fast_imports()
     entries = load_manifest(manifest)
     with progress_bar("reports", len(entries), enabled=cli.show_progress) as advance:
         result = run_batch(manifest, workspace=workspace or cli.workspace, out_dir=out,
                            include_pii=include_pii, notebooks=notebooks, progress=advance,
-                           timeout_seconds=timeout, jobs=jobs, lock_wait_seconds=lock_wait)
+                           timeout_seconds=timeout, jobs=jobs, lock_wait_seconds=lock_wait,
+                           backend=cli.backend, assume_utc=cli.assume_utc)
     cli.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)

@@ -54,7 +54,7 @@ SUBSCRIBER_OPTIONAL = {
 }
 
 #: The canonical timestamp columns whose zone segkit checks (other columns are left as they are).
-TIMESTAMP_COLUMNS = frozenset({"ts", "signup_at", "unsubscribed_at", "sent_at"})
+TIMESTAMP_COLUMNS = frozenset({"ts", "signup_at", "unsubscribed_at", "sent_at", "assigned_at"})
 #: What callers may pass: a Workspace (anything with ``.ibis()``), an Ibis backend, or a mapping
 #: of table name to pandas DataFrame (or Ibis table).
 Source = Any

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from segkit.io._connect import ConnectedWorkspace
+from segkit.io._connect import ConnectedWorkspace, scrubbed, shown_target
 from segkit.io._experiment import (
     EXPERIMENT_METRICS,
     experiment_units,
@@ -35,6 +35,8 @@ __all__ = [
     "read_experiment_csv",
     "read_id_list",
     "read_interactions",
+    "scrubbed",
+    "shown_target",
     "wait_for_workspace",
     "write_export_csv",
     "write_private_file",

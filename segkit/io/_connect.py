@@ -17,7 +17,7 @@ import pandas as pd
 
 from segkit.errors import InputError, TableNotFoundError
 
-__all__ = ["ConnectedWorkspace", "connect", "shown_target"]
+__all__ = ["ConnectedWorkspace", "connect", "scrubbed", "shown_target"]
 
 #: Short names accepted for a fresh connection (``segkit --backend spark``).
 ALIASES = {"spark": "pyspark://", "pyspark": "pyspark://", "duckdb": "duckdb://"}
@@ -29,9 +29,44 @@ DUCKDB_ONLY = (
 )
 
 
+#: Query parameters of a connection URL whose values are secrets (compared case-insensitively;
+#: a name containing one of these words counts: ``password``, ``access_token``, ``api_key``...).
+SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "auth")
+_USERINFO = re.compile(r"(://[^:/@?#]*:)([^@/?#]*)@")
+_QUERY_PAIR = re.compile(r"([?&;])([^=&;#]+)=([^&;#]*)")
+
+
 def shown_target(target: str) -> str:
-    """``target`` with any password replaced by ``***`` (for messages)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", target)
+    """``target`` with its secrets replaced by ``***``: the password of ``user:password@`` and
+    the value of every query parameter named like a secret (``?password=...``, ``token``,
+    ``key``...). Used for every message, report parameter and record that names a URL."""
+    text = _USERINFO.sub(r"\1***@", target)
+
+    def hide(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if any(word in name.lower() for word in SECRET_WORDS):
+            return f"{match.group(1)}{name}=***"
+        return match.group(0)
+
+    return _QUERY_PAIR.sub(hide, text)
+
+
+def url_secrets(target: str) -> list[str]:
+    """The secret values :func:`shown_target` hides in ``target`` (to scrub them from a driver's
+    error text, which may quote the connection string)."""
+    from urllib.parse import unquote
+
+    found = [m.group(2) for m in _USERINFO.finditer(target)]
+    found += [m.group(3) for m in _QUERY_PAIR.finditer(target)
+              if any(word in m.group(2).lower() for word in SECRET_WORDS)]
+    return [value for secret in found if secret for value in {secret, unquote(secret)}]
+
+
+def scrubbed(text: str, target: str) -> str:
+    """``text`` with every secret of the URL ``target`` replaced by ``***``."""
+    for secret in sorted(url_secrets(target), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 class ConnectedWorkspace:
@@ -144,12 +179,12 @@ def connect(target: Any, *, assume_utc: bool = False) -> ConnectedWorkspace:
         package = {"pyspark": "segkit[spark]", "postgres": "segkit[postgres]"}.get(
             scheme, f"ibis-framework[{scheme}]")
         raise InputError(
-            f"cannot connect to {shown_target(url)}: {error}; install the engine's client: "
-            f"pip install '{package}'"
-        ) from error
-    except Exception as error:
+            f"cannot connect to {shown_target(url)}: {scrubbed(str(error), url)}; install the "
+            f"engine's client: pip install '{package}'"
+        ) from None
+    except Exception as error:  # the driver's text may quote the URL: secrets are scrubbed
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise InputError(f"cannot connect to {shown_target(url)}: {first}") from error
+        raise InputError(f"cannot connect to {shown_target(url)}: {scrubbed(first, url)}") from None
     return ConnectedWorkspace(backend, assume_utc=assume_utc, label=shown_target(url), owned=True)
 
 

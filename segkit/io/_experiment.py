@@ -9,6 +9,7 @@ unit (the Hillstrom file, an export from an email platform) with numeric columns
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ import pandas as pd
 
 from segkit.errors import InputError, ValidationError
 from segkit.io._read import describe_columns, file_sha256, read_source
-from segkit.io._sql import literal
 
 __all__ = ["EXPERIMENT_METRICS", "experiment_units", "list_experiments",
            "read_experiment_csv"]
@@ -25,64 +25,16 @@ __all__ = ["EXPERIMENT_METRICS", "experiment_units", "list_experiments",
 #: Per-unit outcome columns of :func:`experiment_units`: 0/1 flags and sums over the window.
 EXPERIMENT_METRICS = ("sent", "open", "human_open", "click", "conversion", "orders", "revenue")
 
-_EXPERIMENTS_SQL = """
-SELECT a.experiment_id,
-       count(*) AS units,
-       count(DISTINCT a.arm) AS arms,
-       min(a.assigned_at) AS first_assigned,
-       max(a.assigned_at) AS last_assigned,
-       max(c.first_sent) AS sent_at
-FROM assignments a
-LEFT JOIN (SELECT experiment_id, min(sent_at) AS first_sent FROM campaigns
-           WHERE experiment_id IS NOT NULL GROUP BY experiment_id) c USING (experiment_id)
-GROUP BY a.experiment_id
-ORDER BY coalesce(max(c.first_sent), max(a.assigned_at)) DESC NULLS LAST, a.experiment_id
-"""
-
-_UNITS_SQL = """
-WITH camp AS (
-    SELECT campaign_id FROM campaigns WHERE experiment_id = {experiment}
-), unit AS (
-    SELECT subscriber_id, arm, assigned_at FROM assignments WHERE experiment_id = {experiment}
-), ev AS (
-    SELECT e.subscriber_id, e.event_type, e.ts, e.value, e.machine_open
-    FROM events e JOIN camp USING (campaign_id)
-    WHERE e.subscriber_id IN (SELECT subscriber_id FROM unit)
-), first_send AS (
-    SELECT subscriber_id, min(ts) AS sent_at FROM ev WHERE event_type = 'send' GROUP BY subscriber_id
-), outcome AS (
-    SELECT ev.subscriber_id,
-           max(CASE WHEN event_type = 'open' THEN 1 ELSE 0 END) AS open,
-           max(CASE WHEN event_type = 'open' AND NOT coalesce(machine_open, FALSE) THEN 1 ELSE 0 END)
-               AS human_open,
-           max(CASE WHEN event_type = 'click' THEN 1 ELSE 0 END) AS click,
-           max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS conversion,
-           sum(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS orders,
-           sum(CASE WHEN event_type IN ('purchase', 'refund') THEN coalesce(value, 0) ELSE 0 END)
-               AS revenue
-    FROM ev JOIN first_send USING (subscriber_id)
-    WHERE ev.event_type <> 'send' AND ev.ts >= first_send.sent_at
-      AND ev.ts < first_send.sent_at + to_microseconds({window_us})
-    GROUP BY ev.subscriber_id
-)
-SELECT unit.subscriber_id, unit.arm, unit.assigned_at, first_send.sent_at,
-       CAST(coalesce(first_send.sent_at, unit.assigned_at) AS DATE) AS entered_on,
-       CASE WHEN first_send.sent_at IS NULL THEN 0 ELSE 1 END AS sent,
-       coalesce(outcome.open, 0) AS open, coalesce(outcome.human_open, 0) AS human_open,
-       coalesce(outcome.click, 0) AS click, coalesce(outcome.conversion, 0) AS conversion,
-       coalesce(outcome.orders, 0) AS orders, coalesce(outcome.revenue, 0.0) AS revenue
-       {attributes}
-FROM unit
-LEFT JOIN first_send USING (subscriber_id)
-LEFT JOIN outcome USING (subscriber_id)
-LEFT JOIN subscribers s ON s.subscriber_id = unit.subscriber_id
-ORDER BY unit.subscriber_id
-"""
+#: Columns of :func:`list_experiments`.
+_EXPERIMENT_COLUMNS = ("experiment_id", "units", "arms", "first_assigned", "last_assigned", "sent_at")
 
 
-def _frame(ws: Any, sql: str) -> pd.DataFrame:
-    # via Arrow: DuckDB's .df() trips a pandas 3.1 deprecation warning
-    return ws.connection.sql(sql).to_arrow_table().to_pandas()
+def _tables(ws: Any) -> dict[str, Any]:
+    """The workspace tables an experiment reads, as Ibis tables (timestamps UTC on any engine;
+    None for a table the source lacks)."""
+    from segkit.features._source import source_table
+
+    return {name: source_table(ws, name) for name in ("assignments", "campaigns", "events", "subscribers")}
 
 
 def list_experiments(ws: Any) -> pd.DataFrame:
@@ -91,19 +43,68 @@ def list_experiments(ws: Any) -> pd.DataFrame:
     Columns: ``experiment_id``, ``units`` (assigned subscribers), ``arms``, ``first_assigned``,
     ``last_assigned`` and ``sent_at`` (first send of its campaigns; missing when no campaign
     names the experiment). "Most recent" orders by ``sent_at``, else the last assignment.
+    Computed in the workspace's engine with portable Ibis (the DuckDB file, or a workspace on
+    another engine, ``Workspace.connect``, which may lack the tables: then there are none).
     """
-    return _frame(ws, _EXPERIMENTS_SQL)
+    return _experiments(_tables(ws))
 
 
-def _attribute_sql(attributes: Sequence[str]) -> str:
-    columns = []
+def _experiments(tables: dict[str, Any]) -> pd.DataFrame:
+    assignments, campaigns = tables["assignments"], tables["campaigns"]
+    if assignments is None:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("units", "arms") else object)
+                             for c in _EXPERIMENT_COLUMNS})
+    per = assignments.group_by("experiment_id").aggregate(
+        units=assignments.count(), arms=assignments.arm.nunique(),
+        first_assigned=assignments.assigned_at.min(), last_assigned=assignments.assigned_at.max())
+    frame = per.to_pyarrow().to_pandas()
+    for column in ("first_assigned", "last_assigned"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    sent = pd.Series(pd.NaT, index=frame.index, dtype=frame["last_assigned"].dtype)
+    if campaigns is not None and len(frame):
+        named = campaigns.filter(campaigns.experiment_id.notnull())
+        first = named.group_by("experiment_id").aggregate(sent_at=named.sent_at.min())
+        first = first.to_pyarrow().to_pandas().set_index("experiment_id")["sent_at"]
+        sent = pd.to_datetime(frame["experiment_id"].map(first), utc=True).astype(sent.dtype)
+    frame["sent_at"] = sent
+    order = frame["sent_at"].fillna(frame["last_assigned"])
+    frame = frame.assign(_order=order).sort_values(["_order", "experiment_id"], ascending=[False, True],
+                                                   na_position="last", ignore_index=True)
+    return frame[list(_EXPERIMENT_COLUMNS)].astype({"units": "int64", "arms": "int64"})
+
+
+def _check_attributes(attributes: Sequence[str]) -> list[str]:
     for name in attributes:
         if not name or not name.replace("_", "").isalnum():
             raise ValidationError(
                 f"attribute names are letters, digits and underscores; got {name!r}"
             )
-        columns.append(f", json_extract_string(s.attributes, {literal('$.' + name)}) AS {name}")
-    return "".join(columns)
+    return list(attributes)
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON value as ``json_extract_string`` gives it: strings as they are, everything else
+    (numbers, booleans, objects) as its JSON text, null as missing."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _attribute_columns(subscribers: Any, units: Any, names: list[str]) -> pd.DataFrame:
+    """``subscriber_id`` plus one text column per attribute key, for the assigned subscribers
+    (their ``attributes`` JSON is parsed here: portable across engines)."""
+    columns = pd.DataFrame({"subscriber_id": pd.Series(dtype=object)})
+    if subscribers is None or "attributes" not in subscribers.columns:
+        return columns.assign(**{name: pd.Series(dtype=object) for name in names})
+    rows = subscribers.semi_join(units, "subscriber_id").select(
+        subscriber_id=subscribers.subscriber_id.cast("string"),
+        attributes=subscribers.attributes.cast("string")).to_pyarrow().to_pandas()
+    parsed = [json.loads(text) if isinstance(text, str) and text else {} for text in rows["attributes"]]
+    parsed = [value if isinstance(value, dict) else {} for value in parsed]
+    frame = pd.DataFrame({"subscriber_id": rows["subscriber_id"].astype("str")})
+    for name in names:
+        frame[name] = pd.Series([_json_text(value.get(name)) for value in parsed], dtype=object)
+    return frame
 
 
 def experiment_units(
@@ -146,7 +147,9 @@ def experiment_units(
     """
     if not window_days > 0:
         raise ValidationError(f"window_days must be positive, got {window_days!r}")
-    experiments = list_experiments(ws)
+    names = _check_attributes(attributes)
+    tables = _tables(ws)
+    experiments = _experiments(tables)
     known = experiments["experiment_id"].tolist()
     if not known:
         raise ValidationError(
@@ -156,18 +159,64 @@ def experiment_units(
         experiment_id = known[0]
     elif experiment_id not in known:
         raise ValidationError(f"unknown experiment {experiment_id!r}; valid: {', '.join(known)}")
-    sql = _UNITS_SQL.format(
-        experiment=literal(experiment_id),
-        window_us=int(round(window_days * 86_400 * 1_000_000)),
-        attributes=_attribute_sql(attributes),
-    )
-    frame = _frame(ws, sql)
-    for column in ("sent", "open", "human_open", "click", "conversion", "orders"):
-        frame[column] = frame[column].astype("int64")
-    frame["revenue"] = frame["revenue"].astype("float64")
-    frame["entered_on"] = pd.to_datetime(frame["entered_on"]).dt.date
+    frame = _units(tables, experiment_id, int(round(window_days * 86_400 * 1_000_000)))
+    if names:
+        units = tables["assignments"].filter(tables["assignments"].experiment_id == experiment_id)
+        extra = _attribute_columns(tables["subscribers"], units, names)
+        frame = frame.merge(extra, on="subscriber_id", how="left", validate="one_to_one")
+        for name in names:
+            frame[name] = frame[name].astype("str").where(frame[name].notna(), None)
     frame.attrs.update(experiment_id=experiment_id, window_days=float(window_days))
     return frame
+
+
+def _units(tables: dict[str, Any], experiment_id: str, window_us: int) -> pd.DataFrame:
+    """The unit table of :func:`experiment_units` (without attributes), aggregated in the engine."""
+    import ibis
+
+    assignments, campaigns, events = tables["assignments"], tables["campaigns"], tables["events"]
+    unit = assignments.filter(assignments.experiment_id == experiment_id).select(
+        "subscriber_id", "arm", "assigned_at")
+    frame = unit.to_pyarrow().to_pandas()
+    sent = pd.DataFrame({"subscriber_id": pd.Series(dtype=object)})
+    outcome = sent.copy()
+    if campaigns is not None and events is not None:
+        camp = campaigns.filter(campaigns.experiment_id == experiment_id).select("campaign_id")
+        machine = (events.machine_open.cast("boolean").fill_null(False) if "machine_open" in events.columns
+                   else ibis.literal(False))
+        ev = events.select("subscriber_id", "event_type", "ts", "campaign_id",
+                           value=events.value.cast("float64"), machine=machine)
+        ev = ev.semi_join(camp, "campaign_id").semi_join(unit, "subscriber_id")
+        sends = ev.filter(ev.event_type == "send")
+        first = sends.group_by("subscriber_id").aggregate(sent_at=sends.ts.min())
+        joined = ev.inner_join(first, "subscriber_id")
+        inside = joined.filter((joined.event_type != "send") & (joined.ts >= joined.sent_at)
+                               & (joined.ts < joined.sent_at + ibis.interval(microseconds=window_us)))
+        kind = inside.event_type
+        flag = lambda condition: condition.ifelse(1, 0)  # noqa: E731
+        outcome = inside.group_by("subscriber_id").aggregate(
+            open=flag(kind == "open").max(),
+            human_open=flag((kind == "open") & ~inside.machine).max(),
+            click=flag(kind == "click").max(),
+            conversion=flag(kind == "purchase").max(),
+            orders=flag(kind == "purchase").sum(),
+            revenue=kind.isin(["purchase", "refund"]).ifelse(inside.value.fill_null(0.0), 0.0).sum(),
+        ).to_pyarrow().to_pandas()
+        sent = first.to_pyarrow().to_pandas()
+    frame = frame.merge(sent, on="subscriber_id", how="left").merge(outcome, on="subscriber_id", how="left")
+    if "sent_at" not in frame.columns:
+        frame["sent_at"] = pd.Series(pd.NaT, index=frame.index, dtype=frame["assigned_at"].dtype)
+    entered = frame["sent_at"].fillna(frame["assigned_at"])
+    frame.insert(4, "entered_on", pd.to_datetime(entered, utc=True).dt.date)
+    frame.insert(5, "sent", frame["sent_at"].notna().astype("int64"))
+    for column in ("open", "human_open", "click", "conversion", "orders"):
+        frame[column] = (frame[column] if column in frame.columns else 0)
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame["revenue"] = (frame["revenue"] if "revenue" in frame.columns else 0.0)
+    frame["revenue"] = frame["revenue"].fillna(0.0).astype("float64")
+    columns = ["subscriber_id", "arm", "assigned_at", "sent_at", "entered_on", *EXPERIMENT_METRICS]
+    frame = frame[columns].astype({"subscriber_id": "str", "arm": "str"})
+    return frame.sort_values("subscriber_id", ignore_index=True)
 
 
 def read_experiment_csv(

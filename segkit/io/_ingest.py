@@ -143,7 +143,10 @@ def _raise_fault(error: BaseException, reader: ChunkedInput, schema: TableSchema
     """Raise a fault of the machine (disk full, corrupt file) as one line saying nothing was
     loaded; return for any other error (the caller re-raises it)."""
     fault = environment_fault(error)
-    if isinstance(fault, StorageError | CorruptWorkspaceError):
+    if isinstance(fault, CorruptWorkspaceError):
+        raise fault.during(f"ingest of {reader.source} into {schema.name} failed, nothing was "
+                           "loaded: ") from error
+    if isinstance(fault, StorageError):
         raise type(fault)(
             f"ingest of {reader.source} into {schema.name} failed, nothing was loaded: {fault}"
         ) from error

@@ -16,6 +16,7 @@ import pandas as pd
 from segkit._pause import pause_point
 from segkit._schema import ORDER_LINES, TABLES, Column, TableSchema
 from segkit.errors import (
+    CorruptWorkspaceError,
     InputError,
     SegkitError,
     ValidationError,
@@ -115,8 +116,9 @@ def wait_for_workspace(path: str | Path, *, wait_seconds: float = 5.0, poll_seco
         except duckdb.Error as error:
             fault = _open_fault(Path(path), error)
             if not isinstance(fault, WorkspaceLockedError) or time.monotonic() >= deadline:
-                waited = f" (waited {wait_seconds:g} s)" if isinstance(fault, WorkspaceLockedError) else ""
-                raise type(fault)(f"{fault}{waited}") from error
+                if not isinstance(fault, WorkspaceLockedError):
+                    raise fault from error
+                raise WorkspaceLockedError(f"{fault} (waited {wait_seconds:g} s)") from error
         time.sleep(poll_seconds)
 
 
@@ -126,7 +128,10 @@ def _open_fault(path: Path, error: Exception) -> SegkitError:
             f"workspace {path} is already open in this process (PID {os.getpid()}) with other "
             "settings (read-only or writable); close that Workspace first"
         )
-    return environment_fault(error) or InputError(f"{path}: cannot open the workspace ({error})")
+    fault = environment_fault(error)
+    if isinstance(fault, CorruptWorkspaceError):
+        return fault.naming(path)
+    return fault or InputError(f"{path}: cannot open the workspace ({error})")
 
 
 def _create_sql(schema: TableSchema) -> str:

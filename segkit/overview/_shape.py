@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from segkit.errors import InputError
+
 __all__ = ["DataShape", "EMAIL_EVENT_TYPES", "SCHEME_NEEDS", "data_shape"]
 
 #: Event types an email platform records (sends and what recipients did with them).
@@ -163,12 +165,16 @@ class DataShape:
 def data_shape(workspace: Any, as_of: pd.Timestamp | None = None) -> DataShape:
     """Count what a workspace holds (events up to ``as_of`` when given), in the database.
 
-    ``workspace`` is a :class:`segkit.io.Workspace` (or anything with ``ibis()``).
+    ``workspace`` is a :class:`segkit.io.Workspace` (or anything with ``ibis()``, such as a
+    workspace on another engine: zone-less timestamps are read as :mod:`segkit.features` reads them).
     """
     import ibis
 
-    con = workspace.ibis()
-    events = con.table("events")
+    from segkit.features._source import source_table
+
+    events = source_table(workspace, "events")
+    if events is None:
+        raise InputError(f"no 'events' table in {getattr(workspace, 'path', 'the source')}")
     if as_of is not None:
         events = events.filter(events.ts <= ibis.literal(as_of, type="timestamp('UTC')"))
     counts = events.group_by("event_type").aggregate(n=events.count()).to_pandas()
@@ -177,7 +183,8 @@ def data_shape(workspace: Any, as_of: pd.Timestamp | None = None) -> DataShape:
     per_customer = days.group_by("subscriber_id").aggregate(days=days.count())
     buyers = per_customer.aggregate(customers=per_customer.count(),
                                     repeat=(per_customer.days >= 2).sum()).to_pandas()
-    subscribers = int(con.table("subscribers").count().to_pandas())  # a workspace always has the table
+    table = source_table(workspace, "subscribers")  # the file always has it; another engine may not
+    subscribers = 0 if table is None else int(table.count().to_pandas())
     return DataShape(
         event_counts={str(k): int(v) for k, v in zip(counts["event_type"], counts["n"], strict=True)},
         subscribers=subscribers,

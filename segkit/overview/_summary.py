@@ -71,6 +71,10 @@ class WorkspaceSummary:
         ``lines``, ``orders``, ``products``, ``customers`` and ``return_lines`` (a negative
         quantity or value: cancellations and returns) of the ``order_lines`` table (``segkit
         ingest orders``); None when it holds no rows.
+    absent_tables
+        Tables the source does not have (a workspace on another engine usually holds only
+        ``events`` and ``subscribers``: the ingest log and quarantine are written by ``segkit
+        ingest`` into the DuckDB file); their sections are empty and say so.
     """
 
     table_rows: pd.DataFrame
@@ -84,6 +88,7 @@ class WorkspaceSummary:
     campaigns: pd.DataFrame
     data_period: tuple[pd.Timestamp, pd.Timestamp] | None
     order_lines: dict[str, int] | None = None
+    absent_tables: tuple[str, ...] = ()
     method: str = "counts over whole workspace tables; weeks start Monday 00:00 UTC"
 
     @property
@@ -305,7 +310,8 @@ def _order_lines_ibis(lines: Any) -> dict[str, int] | None:
 
 
 def _assemble(rows: Mapping[str, int], counts: _EventCounts,
-              small: Mapping[str, pd.DataFrame], order_lines: dict[str, int] | None = None) -> WorkspaceSummary:
+              small: Mapping[str, pd.DataFrame], order_lines: dict[str, int] | None = None,
+              absent_tables: tuple[str, ...] = ()) -> WorkspaceSummary:
     weekly_opens, share = _weekly_opens(counts)
     return WorkspaceSummary(
         table_rows=pd.DataFrame({"table": sorted(rows), "rows": [int(rows[t]) for t in sorted(rows)]}),
@@ -319,6 +325,7 @@ def _assemble(rows: Mapping[str, int], counts: _EventCounts,
         campaigns=_campaigns(small["campaigns"], counts.sends),
         data_period=counts.period,
         order_lines=order_lines,
+        absent_tables=absent_tables,
     )
 
 
@@ -328,13 +335,33 @@ def workspace_summary(ws: Any) -> WorkspaceSummary:
     Event counts are computed in the database with portable Ibis expressions (``ws.ibis()``);
     the small tables (subscribers, campaigns, ingest log, quarantine) are read with
     ``ws.table``. Gives the same result as :func:`summarize_tables` on the full tables.
+
+    ``ws`` may be a workspace on another engine (``Workspace.connect``): zone-less timestamps are
+    read as :mod:`segkit.features` reads them, and the tables it lacks (often all but
+    ``events`` and ``subscribers``) are listed in ``absent_tables`` and summarized as empty.
     """
-    con = ws.ibis()
-    small = {name: ws.table(name) for name in ("campaigns", "ingest_log", "quarantine", "subscribers")}
+    from segkit.features._source import source_table
+
+    tables = {name: source_table(ws, name) for name in WORKSPACE_SUMMARY_TABLES}
+    if tables["events"] is None:
+        raise ValidationError(f"no 'events' table in {getattr(ws, 'path', 'the source')}")
+    small = {name: _empty(name) if tables[name] is None else ws.table(name)
+             for name in ("campaigns", "ingest_log", "quarantine", "subscribers")}
     for name, frame in small.items():
         _check_columns(name, frame)
-    present = {name for (name,) in ws.connection.execute(  # ibis' list_tables trips on duckdb 1.4
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-    rows = {name: int(con.table(name).count().execute()) for name in WORKSPACE_SUMMARY_TABLES if name in present}
-    lines = _order_lines_ibis(con.table("order_lines")) if "order_lines" in present else None
-    return _assemble(rows, _event_counts_ibis(con.table("events")), small, lines)
+    rows = {name: int(table.count().execute()) for name, table in tables.items() if table is not None}
+    lines = _order_lines_ibis(tables["order_lines"]) if tables["order_lines"] is not None else None
+    absent = tuple(name for name, table in tables.items() if table is None)
+    return _assemble(rows, _event_counts_ibis(tables["events"]), small, lines, absent)
+
+
+#: dtypes of the columns an absent table is summarized with (others: text).
+_EMPTY_TYPES = {"finished_at": "datetime64[us, UTC]", "sent_at": "datetime64[us, UTC]",
+                "unsubscribed_at": "datetime64[us, UTC]", "rows_read": "int64", "rows_loaded": "int64",
+                "rows_duplicate": "int64", "rows_quarantined": "int64", "ingest_id": "int64",
+                "consent": "boolean"}
+
+
+def _empty(name: str) -> pd.DataFrame:
+    """Table ``name`` with no rows and the columns a summary reads."""
+    return pd.DataFrame({c: pd.Series(dtype=_EMPTY_TYPES.get(c, object)) for c in _NEEDED[name]})

@@ -113,6 +113,8 @@ def run_batch(
     timeout_seconds: float | None = None,
     jobs: int = 1,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    backend: str | None = None,
+    assume_utc: bool = False,
 ) -> BatchResult:
     """Run every report of the manifest and regenerate the index after each.
 
@@ -121,6 +123,7 @@ def run_batch(
     locked after the batch began (it is waited for up to ``lock_wait_seconds`` first). ``timeout_seconds`` limits each cell.
     ``jobs`` reports run at once (each in its own kernel process; kernel start-up and imports
     dominate small reports, so 2 jobs on 2 cores overlap them); results keep manifest order.
+    ``backend`` and ``assume_utc``: every report reads that engine (see :func:`run_report`).
 
     Raises
     ------
@@ -135,11 +138,11 @@ def run_batch(
     for number, entry in enumerate(entries, start=1):
         try:
             values = prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
-                                        notebooks=notebooks)
+                                        notebooks=notebooks, backend=backend)
         except ValidationError as error:
             raise ValidationError(f"manifest entry {number}: {error}") from error
         workspaces.add(values.get(WORKSPACE_PARAMETER))
-    for path in sorted(workspaces - {None}):  # before the first kernel: fail fast if held
+    for path in sorted(workspaces - {None, ""}):  # before the first kernel: fail fast if held
         wait_for_workspace(path, wait_seconds=lock_wait_seconds)
     index_lock = threading.Lock()
 
@@ -148,10 +151,11 @@ def run_batch(
             run = run_report(entry["report"], parameters=entry["parameters"], workspace=workspace,
                              out_dir=out_dir, include_pii=include_pii, notebooks=notebooks,
                              timeout_seconds=timeout_seconds, update_index=False,
-                             lock_wait_seconds=lock_wait_seconds)
+                             lock_wait_seconds=lock_wait_seconds, backend=backend,
+                             assume_utc=assume_utc)
         except WorkspaceLockedError as error:  # taken by another process since the batch began
             values = prepare_parameters(entry["report"], entry["parameters"], workspace=workspace,
-                                        notebooks=notebooks)
+                                        notebooks=notebooks, backend=backend)
             run = record_unstarted_run(entry["report"], values, out_dir, str(error))
         with index_lock:
             build_index(out_dir)

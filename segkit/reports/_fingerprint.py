@@ -68,11 +68,35 @@ def workspace_fingerprint(ws: Any, tables: tuple[str, ...] = ("assignments", "ca
     Data only enter a workspace through ingest, which records the SHA-256 of each input, so the
     log identifies what was loaded; the row counts catch deletions (erasure, retention).
     Load times and file paths are left out: two workspaces built from the same inputs match.
+
+    A workspace on another engine (``Workspace.connect``) usually has no ingest log: its
+    fingerprint then covers, computed in the engine, each table's row count (or its absence) and
+    the events' first and last instant, distinct subscribers and value total, so it changes when
+    rows are added or removed there, but (unlike the log's hashes) not when a value is edited in place.
     """
-    log = ws.table("ingest_log")
-    log = log[[c for c in _LOG_CONTENT if c in log.columns]].sort_values("ingest_id", ignore_index=True)
-    counts = ws.ibis()
-    digest = hashlib.sha256(log.to_csv(index=False).encode())
+    from segkit.features._source import source_table
+
+    log_table = source_table(ws, "ingest_log")
+    if log_table is None:
+        digest = hashlib.sha256(_events_digest(source_table(ws, "events")).encode())
+    else:
+        log = ws.table("ingest_log")
+        log = log[[c for c in _LOG_CONTENT if c in log.columns]].sort_values("ingest_id", ignore_index=True)
+        digest = hashlib.sha256(log.to_csv(index=False).encode())
     for name in sorted(tables):
-        digest.update(f"{name}:{int(counts.table(name).count().execute())}\n".encode())
+        table = source_table(ws, name)
+        count = "absent" if table is None else int(table.count().execute())
+        digest.update(f"{name}:{count}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def _events_digest(events: Any) -> str:
+    """The events' extent, in the engine: first/last instant, subscribers, value total."""
+    if events is None:
+        return "events:absent"
+    row = events.aggregate(first=events.ts.min(), last=events.ts.max(),
+                           subscribers=events.subscriber_id.nunique(),
+                           value=events.value.cast("float64").sum()).to_pandas().iloc[0]
+    value = row["value"]
+    return (f"events:{row['first']}|{row['last']}|{int(row['subscribers'])}|"
+            f"{'' if pd.isna(value) else round(float(value), 6)}")

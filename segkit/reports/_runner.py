@@ -32,7 +32,13 @@ from segkit._files import atomic_write_text
 from segkit._version import __version__
 from segkit.errors import SegkitError, StorageError, ValidationError, environment_fault
 from segkit.reports._params import coerce_parameters, notebook_parameters, read_notebook
-from segkit.reports.display import EMAIL_PATTERN, INCLUDE_PII_ENV, RUN_DIR_ENV
+from segkit.reports.display import (
+    ASSUME_UTC_ENV,
+    BACKEND_URL_ENV,
+    EMAIL_PATTERN,
+    INCLUDE_PII_ENV,
+    RUN_DIR_ENV,
+)
 
 __all__ = [
     "NOTEBOOKS_ENV",
@@ -46,6 +52,9 @@ __all__ = [
 
 NOTEBOOKS_ENV = "SEGKIT_NOTEBOOKS"
 WORKSPACE_PARAMETER = "workspace"
+#: The notebook parameter naming another engine (``segkit --backend``); the run records it with
+#: its secrets masked, and the kernel receives the full URL in :data:`BACKEND_URL_ENV` instead.
+BACKEND_PARAMETER = "backend"
 #: The status of a run whose notebook raised :class:`~segkit.errors.ReportNotApplicable`.
 NOT_APPLICABLE = "not_applicable"
 #: Run statuses that count as done (exit code 0).
@@ -172,24 +181,49 @@ def report_parameters(name: str, notebooks: str | Path | None = None) -> dict[st
     return notebook_parameters(_notebook_path(name, notebooks))
 
 
+def backend_url(parameters: Mapping[str, Any] | None, backend: str | None) -> str | None:
+    """The engine a run reads (``backend``, else a ``backend`` parameter), or None: the file."""
+    return str(backend or (parameters or {}).get(BACKEND_PARAMETER) or "").strip() or None
+
+
 def prepare_parameters(
     name: str,
     parameters: Mapping[str, Any] | None = None,
     *,
     workspace: str | Path | None = None,
     notebooks: str | Path | None = None,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Validate and convert parameters for a run: every declared parameter, with the given
     values over the defaults, and the workspace as an absolute path.
 
+    With ``backend`` (a URL for :meth:`segkit.io.Workspace.connect`, or a ``backend``
+    parameter) the report reads that engine instead of the workspace file: the ``backend``
+    parameter holds the URL with its secrets masked (:func:`segkit.io.shown_target`) and
+    ``workspace`` is left empty.
+
     Raises
     ------
     ValidationError
-        Unknown report or parameter, wrong type, or a workspace file that does not exist.
+        Unknown report or parameter, wrong type, a workspace file that does not exist, or a
+        backend for a report whose notebook has no ``backend`` parameter.
     """
+    from segkit.io import shown_target
+
     declared = report_parameters(name, notebooks)
     values = {key: p.default for key, p in declared.items()}
     values.update(coerce_parameters(name, declared, dict(parameters or {})))
+    url = backend_url(parameters, backend)
+    if url is not None:
+        if BACKEND_PARAMETER not in declared:
+            raise ValidationError(
+                f"report {name} does not take --backend: its notebook reads the DuckDB workspace "
+                "file (it has no `backend` parameter); drop --backend for this report"
+            )
+        values[BACKEND_PARAMETER] = shown_target(url)
+        if WORKSPACE_PARAMETER in declared:
+            values[WORKSPACE_PARAMETER] = ""
+        return values
     if WORKSPACE_PARAMETER in declared:
         given = (parameters or {}).get(WORKSPACE_PARAMETER)
         chosen = given or workspace or default_workspace_path()
@@ -268,7 +302,7 @@ class _NotApplicable(Exception):
 
 
 def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: bool,
-             kernel: str, timeout: float | None) -> str | None:
+             kernel: str, timeout: float | None, engine: dict[str, str]) -> str | None:
     """Run the notebook with papermill; return an error description, or None on success.
 
     Raises
@@ -279,7 +313,7 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    env = {RUN_DIR_ENV: str(run_dir), INCLUDE_PII_ENV: "1" if include_pii else "0"}
+    env = {RUN_DIR_ENV: str(run_dir), INCLUDE_PII_ENV: "1" if include_pii else "0", **engine}
     try:
         papermill.execute_notebook(
             str(source), str(run_dir / "executed.ipynb"), parameters=values,
@@ -292,11 +326,19 @@ def _execute(source: Path, run_dir: Path, values: dict[str, Any], include_pii: b
     except PapermillExecutionError as error:
         if error.ename == "ReportNotApplicable":
             raise _NotApplicable(str(error.evalue)) from None
-        return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
+        return _scrub(f"cell {error.exec_count}: {error.ename}: {error.evalue}", engine)
     except Exception as error:  # kernel died, timeout, disk full, unreadable notebook...
         fault = environment_fault(error)
-        return str(fault) if fault is not None else f"{type(error).__name__}: {error}"
+        return _scrub(str(fault) if fault is not None else f"{type(error).__name__}: {error}", engine)
     return None
+
+
+def _scrub(text: str, engine: Mapping[str, str]) -> str:
+    """``text`` without the secrets of the run's backend URL (an engine's error may quote it)."""
+    from segkit.io import scrubbed
+
+    url = engine.get(BACKEND_URL_ENV)
+    return text if not url else scrubbed(text, url)
 
 
 def _read_summary(run_dir: Path) -> dict[str, Any] | None:
@@ -466,6 +508,8 @@ def run_report(
     timeout_seconds: float | None = None,
     update_index: bool = True,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    backend: str | None = None,
+    assume_utc: bool = False,
 ) -> ReportRun:
     """Run the report notebook ``name`` and write ``<out_dir>/<name>/<run_id>/``.
 
@@ -482,6 +526,12 @@ def run_report(
     run that cannot write report.html (a full disk) is marked failed with the reason, never
     left truncated.
 
+    ``backend`` (``segkit --backend URL``) makes the report read another engine through
+    :meth:`segkit.io.Workspace.connect` (read-only; ``assume_utc`` as there) instead of the
+    workspace file. Only reports whose notebook declares a ``backend`` parameter take it. The
+    URL reaches the kernel through its environment; the run records it (run.json, the page,
+    the executed notebook) with its password and secret query values masked.
+
     Raises
     ------
     ValidationError
@@ -491,18 +541,21 @@ def run_report(
     StorageError
         The run directory cannot be created (read-only or full disk), or run.json not written.
     """
-    values = prepare_parameters(name, parameters, workspace=workspace, notebooks=notebooks)
+    url = backend_url(parameters, backend)
+    values = prepare_parameters(name, parameters, workspace=workspace, notebooks=notebooks,
+                                backend=url)
     source = _notebook_path(name, notebooks)
-    if WORKSPACE_PARAMETER in values:  # before the kernel: a locked workspace fails at once
+    if values.get(WORKSPACE_PARAMETER):  # before the kernel: a locked workspace fails at once
         wait_for_workspace(values[WORKSPACE_PARAMETER], wait_seconds=lock_wait_seconds)
+    engine = {} if url is None else {BACKEND_URL_ENV: url, ASSUME_UTC_ENV: "1" if assume_utc else "0"}
     kernel = _kernel_name()
     started, run_id, run_dir = _new_run_directory(name, out_dir)
     clock = time.perf_counter()
     reason = None
     try:
-        error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds)
+        error = _execute(source, run_dir, values, include_pii, kernel, timeout_seconds, engine)
     except _NotApplicable as stop:
-        error, reason = None, stop.reason
+        error, reason = None, _scrub(stop.reason, engine)
     if not include_pii:
         error = "; ".join(filter(None, [error, _withhold_emails(run_dir)])) or None
     status = "failed" if error else NOT_APPLICABLE if reason else "succeeded"

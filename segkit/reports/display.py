@@ -32,6 +32,8 @@ from segkit._files import atomic_write_text
 from segkit._version import __version__
 
 __all__ = [
+    "ASSUME_UTC_ENV",
+    "BACKEND_URL_ENV",
     "EMAIL_PATTERN",
     "INCLUDE_PII_ENV",
     "PSEUDONYM_COLUMNS",
@@ -55,6 +57,12 @@ __all__ = [
 
 RUN_DIR_ENV = "SEGKIT_REPORT_DIR"
 INCLUDE_PII_ENV = "SEGKIT_INCLUDE_PII"
+#: The full URL of the engine a run reads (``segkit --backend``): the kernel's environment
+#: carries it so that the notebook's ``backend`` parameter (and so every record of the run) can
+#: hold it with its secrets masked.
+BACKEND_URL_ENV = "SEGKIT_REPORT_BACKEND"
+#: "1" when that engine's zone-less timestamps are read as UTC (``segkit --assume-utc``).
+ASSUME_UTC_ENV = "SEGKIT_REPORT_ASSUME_UTC"
 #: Salt of :func:`pseudonym`; set it to get the same pseudonyms across runs and processes.
 PSEUDONYM_SALT_ENV = "SEGKIT_PSEUDONYM_SALT"
 #: Identifier columns that reports show pseudonymously.

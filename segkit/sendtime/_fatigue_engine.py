@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segkit.errors import ValidationError
-from segkit.sendtime._engine import subscriber_table, whole_seconds
+from segkit.sendtime._engine import returned_memory, subscriber_table, whole_seconds
 from segkit.sendtime._fatigue import (
     MONTHLY_BIN_WIDTH,
     MONTHLY_BINS,
@@ -113,6 +113,11 @@ def _cells(events: ir.Table, hours: int) -> ir.Table:
 def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) -> FrequencyInputs:
     """What ``frequency.analyze`` needs, equal to what it derives from ``_inputs.prepare``
     (rows: the subscribers with sends, in ``prepare``'s order)."""
+    with returned_memory(backend):
+        return _engine_inputs(backend, as_of, hours)
+
+
+def _engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) -> FrequencyInputs:
     events = _events(backend, as_of)
     cells = _cells(events, hours)
     packed = (((cells.v7 * 8 + cells.bin) * 8 + cells.outcome) * (1 << COUNT_BITS) + cells.n)
@@ -131,16 +136,21 @@ def engine_inputs(backend: ibis.BaseBackend, as_of: pd.Timestamp, hours: int) ->
     row[order] = np.arange(len(order))
     column = table.column("cells")
     per_row = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
-    values = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = np.asarray(pc.list_flatten(column).to_numpy(zero_copy_only=False), dtype=np.int64)
+    owner = np.repeat(row, per_row)
     key, n = values >> COUNT_BITS, values & ((1 << COUNT_BITS) - 1)
-    n_sends = np.bincount(np.repeat(row, per_row), weights=n, minlength=len(row)).astype(np.int64)
+    del values, column
+    n_sends = np.bincount(owner, weights=n, minlength=len(row)).astype(np.int64)
     if len(n_sends) and int(n_sends.max()) >= 1 << VOLUME_BITS:
         raise ValidationError(f"a subscriber has {int(n_sends.max()):,} sends; frequency supports "
                               f"fewer than {1 << VOLUME_BITS:,}")
+    subscriber_id = ids.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    n_opens = table.column("n_opens").to_numpy().astype(np.int64)[order]
+    del table, ids  # the lists are in numpy now
+    volume_7d, bin_30d, outcomes = key >> 6, (key >> 3) & 7, key & 7
+    del key
     return FrequencyInputs(
-        subscriber_id=ids.take(pa.array(order)).to_numpy(zero_copy_only=False),
-        n_opens=table.column("n_opens").to_numpy().astype(np.int64)[order],
-        n_sends=n_sends,
+        subscriber_id=subscriber_id, n_opens=n_opens, n_sends=n_sends,
         segment=np.full(len(order), "all", dtype=object),
-        cells=send_cells(np.repeat(row, per_row), key >> 6, (key >> 3) & 7, key & 7, n),
+        cells=send_cells(owner, volume_7d, bin_30d, outcomes, n),
     )

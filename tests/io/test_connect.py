@@ -145,3 +145,30 @@ def test_cli_backend_reads_and_refuses_writes(workspace_file, tmp_path):
         assert "does not take --backend" in refused.output
     bad = runner.invoke(app, ["--backend", "nowhere", *args, "--out", str(tmp_path / "c.csv")])
     assert bad.exit_code == 2 and "give a URL" in bad.output
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgres://ana:s3cret@db:5432/crm", "postgres://ana:***@db:5432/crm"),
+    ("postgres://ana@db/crm?password=s3cret&sslmode=require",
+     "postgres://ana@db/crm?password=***&sslmode=require"),
+    ("snowflake://ana@acct/db/schema?warehouse=wh&private_key=abc%2Fdef&authenticator=x",
+     "snowflake://ana@acct/db/schema?warehouse=wh&private_key=***&authenticator=***"),
+    ("bigquery://project/dataset?access_token=tok", "bigquery://project/dataset?access_token=***"),
+    ("pyspark://?spark.master=local[2]", "pyspark://?spark.master=local[2]"),
+    ("postgres://ana@db/crm", "postgres://ana@db/crm"),
+])
+def test_shown_target_masks_every_secret_of_a_url(url, shown):
+    from segkit.io import scrubbed, shown_target
+
+    assert shown_target(url) == shown
+    assert scrubbed(f"failed: {url} (abc/def)", url) == f"failed: {shown} (***)" if "abc" in url else True
+
+
+def test_churn_labels_read_zone_less_engine_timestamps_by_the_shared_rule(reference):
+    from segkit.churn import churn_labels
+
+    expected = churn_labels(reference["events"], AS_OF, horizon_days=30)
+    pd.testing.assert_frame_equal(churn_labels(_naive_copy(reference), AS_OF, horizon_days=30),
+                                  expected, check_like=True)
+    with pytest.raises(ValidationError, match="'Europe/Berlin', not UTC"):
+        churn_labels(_naive_copy(reference, "Europe/Berlin"), AS_OF, horizon_days=30)

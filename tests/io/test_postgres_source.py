@@ -8,12 +8,6 @@ missing.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -28,43 +22,11 @@ from segkit.io import Workspace
 from segkit.segments import trigger_events
 
 AS_OF = pd.Timestamp("2024-12-01", tz="UTC")
-PORT = 55433
-
-
-def _program(name: str) -> str | None:
-    for folder in ("/usr/local/bin", *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)):
-        candidate = Path(folder) / name
-        if candidate.is_file():
-            return str(candidate)
-    return shutil.which(name)
-
-
-def _run(args: list[str], owner: str | None) -> None:
-    command = args if owner is None else ["su", owner, "-s", "/bin/sh", "-c",
-                                          " ".join(f"'{a}'" for a in args)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        pytest.skip(f"cannot run a Postgres server here: {done.stderr.strip()[:200]}")
 
 
 @pytest.fixture(scope="module")
-def server():
-    initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.skip("the Postgres server programs (initdb, pg_ctl) are not installed")
-    owner = "postgres" if os.geteuid() == 0 else None  # Postgres refuses to run as root
-    # directly under /tmp: pytest's own folders are private to root, so the server could not
-    # reach them (and a Unix socket path must stay short)
-    folder = Path(tempfile.mkdtemp(prefix="segkit-pg-"))
-    if owner is not None:
-        shutil.chown(folder, owner)
-    data = folder / "data"
-    _run([initdb, "-D", str(data), "-A", "trust", "-U", "segkit", "--no-sync"], owner)
-    _run([pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-          f"-k {folder} -p {PORT} -c listen_addresses= -c fsync=off -c TimeZone=UTC", "start"], owner)
-    yield f"postgres://segkit@/postgres?host={folder}&port={PORT}"
-    _run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], owner)
-    shutil.rmtree(folder, ignore_errors=True)
+def server(postgres_server):
+    return postgres_server
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +44,9 @@ def reference(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def url(server, reference):
+def url(server, reference, postgres_copy):
     """The workspace's tables in Postgres, timestamps as ``timestamp without time zone``."""
-    import ibis
-
-    con = ibis.connect(server)
-    for name in ("events", "subscribers"):
-        frame = reference[name].copy()
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_localize(None)
-            elif frame[column].dtype == object or str(frame[column].dtype) in ("str", "string"):
-                frame[column] = frame[column].astype("string")
-        con.create_table(name, frame)  # a fresh server: nothing to overwrite
-    con.disconnect()
+    postgres_copy(server, {name: reference[name] for name in ("events", "subscribers")})
     return server
 
 

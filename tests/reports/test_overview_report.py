@@ -40,7 +40,8 @@ def test_overview_run_writes_html_summary_and_notebook(overview, small_workspace
     assert {p.name for p in run.directory.iterdir()} == {"report.html", "summary.json",
                                                          "executed.ipynb", "run.json"}
     summary = json.loads(run.summary_path.read_text())
-    expected = {"workspace": str(small_workspace), "weeks": 30, "top_timezones": 15, "latest_campaigns": 10}
+    expected = {"workspace": str(small_workspace), "backend": "", "weeks": 30, "top_timezones": 15,
+                "latest_campaigns": 10}
     assert summary["parameters"] == expected and run.parameters == expected
     numbers = summary["numbers"]
     assert numbers["rows_subscribers"] == 500 and numbers["rows_quarantine"] == 3

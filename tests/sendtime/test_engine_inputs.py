@@ -164,3 +164,16 @@ def test_top_two_and_weekday_labels_break_ties_as_a_stable_sort():
     expected = [",".join(WEEKDAY_NAMES[d] for d in row if days[i, d] >= 1.0 - 1e-12)
                 for i, row in enumerate(day_order)]  # fmt: skip
     assert list(_weekday_labels(_weekday_codes(days))) == expected
+
+
+@pytest.mark.parametrize("threads", ["true", "false"])
+def test_duckdb_allocator_setting_is_restored(threads):
+    """The allocator's background threads run during the engine work, then the connection's
+    own setting comes back."""
+    frames = {"events": pd.DataFrame(EDGE_EVENTS), "subscribers": EDGE_SUBSCRIBERS}
+    backend = duckdb_backend(frames)
+    backend.con.execute(f"SET allocator_background_threads = {threads}")
+    recommend(backend, AS_OF)
+    frequency.analyze(backend, AS_OF)
+    setting = backend.con.execute("SELECT current_setting('allocator_background_threads')").fetchall()[0][0]
+    assert str(setting).lower() == threads

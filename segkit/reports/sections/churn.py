@@ -87,7 +87,9 @@ def engagement_events(workspace: Any, start: pd.Timestamp, end: pd.Timestamp) ->
     ``event_type``, ``ts``, ``machine_open``), selected in the database."""
     import ibis
 
-    events = workspace.ibis().table("events")
+    from segkit.features._source import source_table
+
+    events = source_table(workspace, "events")  # timestamps UTC on any engine
     stamp = lambda value: ibis.literal(value, type="timestamp('UTC')")  # noqa: E731
     keep = (events.event_type.isin(list(DEFAULT_ENGAGEMENT_TYPES)) & (events.ts > stamp(start))
             & (events.ts <= stamp(end)))

@@ -38,9 +38,14 @@ class Sufficiency:
 def data_period(workspace: Any) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """First and last event time (UTC) in a workspace, or None when it has no events.
 
-    Computed in the database (one ``min``/``max`` over ``events.ts``), never in pandas.
+    Computed in the database (one ``min``/``max`` over ``events.ts``), never in pandas; on
+    another engine zone-less timestamps are checked and read as UTC (:mod:`segkit.features`).
     """
-    events = workspace.ibis().table("events")
+    from segkit.features._source import source_table
+
+    events = source_table(workspace, "events")
+    if events is None:
+        return None
     bounds = events.aggregate(start=events.ts.min(), end=events.ts.max()).to_pandas()
     start, end = bounds["start"].iloc[0], bounds["end"].iloc[0]
     if pd.isna(start) or pd.isna(end):
